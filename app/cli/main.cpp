@@ -1,0 +1,91 @@
+// `tpt`: the headless face of TPT Workbench. Everything the GUI does runs here too, for
+// scripts, servers and CI.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "cli/arguments.h"
+#include "cli/commands.h"
+#include "runtime/torch_runtime.h"
+
+namespace {
+
+struct Command {
+  std::function<int(const tpt::cli::Args&)> run;
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table = {
+      {"info", {tpt::cli::run_info, "show the engine's libtorch, BLAS, threads and devices"}},
+      {"config", {tpt::cli::run_config, "check or create an experiment.json"}},
+      {"data", {tpt::cli::run_data, "check a GSM8K-format JSONL problem file"}},
+      {"grade", {tpt::cli::run_grade, "grade traces (JSONL) with a verifier and a pruning rule set"}},
+  };
+  return table;
+}
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: tpt [--quiet] [--threads N] <command> [options]\n\n"
+               "TPT Workbench: Think, Prune, Train, Improve.\n\ncommands:\n");
+  for (const auto& [name, command] : commands()) std::fprintf(out, "  %-8s %s\n", name.c_str(), command.summary);
+  std::fprintf(out, "\n'tpt <command> --help' describes a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quiet = false;
+  int threads = 0;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quiet" || arg == "-q") {
+      quiet = true;
+    } else if (arg == "--threads" && i + 1 < argc) {
+      threads = std::atoi(argv[++i]);
+    } else if (arg == "--help" || arg == "-h") {
+      print_usage(stdout);
+      return 0;
+    } else if (arg == "--version") {
+      std::printf("tpt %s\n", tpt::runtime_info().engine_version.c_str());
+      return 0;
+    } else {
+      std::fprintf(stderr, "tpt: unknown option %s\n\n", arg.c_str());
+      print_usage(stderr);
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string name = argv[i];
+  auto it = commands().find(name);
+  if (it == commands().end()) {
+    std::fprintf(stderr, "tpt: unknown command '%s'\n\n", name.c_str());
+    print_usage(stderr);
+    return 2;
+  }
+
+  // The start-up report: a slow BLAS or a missing GPU should be visible before any long work.
+  const tpt::RuntimeInfo runtime = tpt::init_runtime(threads);
+  if (!quiet && name != "info") std::fprintf(stderr, "%s\n", tpt::runtime_summary(runtime).c_str());
+  if (auto warning = tpt::blas_warning(runtime)) std::fprintf(stderr, "warning: %s\n", warning->c_str());
+
+  tpt::cli::Args args(argv + i + 1, argv + argc);
+  try {
+    return it->second.run(args);
+  } catch (const tpt::cli::UsageError& e) {
+    std::fprintf(stderr, "tpt %s: %s\n(see 'tpt %s --help')\n", name.c_str(), e.what(), name.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tpt %s: %s\n", name.c_str(), e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,262 @@
+#include "config/experiment_config.h"
+
+#include <filesystem>
+
+#include "config/schema.h"
+
+namespace tpt {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const NumberRange kFraction{0.0, 1.0};
+const NumberRange kProbability{0.0, 1.0, /*min_exclusive=*/true};
+const IntRange kPositive{1};
+const IntRange kNonNegative{0};
+
+void read_dataset(JsonObjectReader& parent, DatasetConfig& d, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("dataset");
+  if (!node) {
+    parent.fail("dataset", "required (an object with at least \"train\" and \"test\")");
+    return;
+  }
+  JsonObjectReader r(*node, parent.child_path("dataset"), issues);
+  r.choice("format", d.format, {"gsm8k"});
+  r.string("train", d.train);
+  r.string("test", d.test);
+  r.string("question_field", d.question_field, false);
+  r.string("answer_field", d.answer_field, false);
+  r.choice("on_malformed", d.on_malformed, {"fail", "skip"});
+  if (r.is_object()) {
+    if (d.train.empty()) r.fail("train", "required: path of the training pool (JSONL)");
+    if (d.test.empty()) r.fail("test", "required: path of the held-out test split (JSONL)");
+  }
+  r.finish();
+}
+
+void read_model(JsonObjectReader& parent, ModelConfig& m, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("model");
+  if (!node) {
+    parent.fail("model", "required (an object with \"path\" of an HF-format model folder)");
+    return;
+  }
+  JsonObjectReader r(*node, parent.child_path("model"), issues);
+  r.string("path", m.path);
+  r.choice("device", m.device, {"auto", "cpu", "cuda"});
+  r.choice("dtype", m.dtype, {"auto", "float32", "bfloat16", "float16"});
+  if (r.is_object() && m.path.empty()) r.fail("path", "required: an HF-format model folder");
+  r.finish();
+}
+
+void read_think(JsonObjectReader& parent, ThinkConfig& t, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("think");
+  if (!node) return;
+  JsonObjectReader r(*node, parent.child_path("think"), issues);
+  r.choice("prompt_format", t.prompt_format, {"zero-shot", "few-shot"});
+  r.integer("few_shot_examples", t.few_shot_examples, {0, 64});
+  r.integer("samples_per_problem", t.samples_per_problem, {1, 100000});
+  r.integer("pool_size", t.pool_size, kNonNegative);
+  r.number("temperature", t.temperature, {0.0, 5.0});
+  r.number("top_p", t.top_p, kProbability);
+  r.integer("top_k", t.top_k, kNonNegative);
+  r.integer("max_new_tokens", t.max_new_tokens, {1, 1 << 20});
+  r.integer("batch_size", t.batch_size, {1, 65536});
+  r.strings("stop", t.stop);
+  for (size_t i = 0; i < t.stop.size(); ++i)
+    if (t.stop[i].empty()) issues.push_back({json_path(r.child_path("stop"), i), "must not be empty"});
+  if (t.prompt_format == "few-shot" && t.few_shot_examples == 0)
+    r.fail("few_shot_examples", "must be >= 1 when prompt_format is \"few-shot\"");
+  r.finish();
+}
+
+void read_train(JsonObjectReader& parent, TrainConfig& t, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("train");
+  if (!node) return;
+  JsonObjectReader r(*node, parent.child_path("train"), issues);
+  r.choice("method", t.method, {"full", "lora"});
+  r.choice("init", t.init, {"previous", "base"});
+  r.choice("data", t.data, {"replace", "accumulate"});
+  r.integer("max_examples", t.max_examples, kNonNegative);
+  r.number("learning_rate", t.learning_rate, {0.0, 1.0, true});
+  r.integer("epochs", t.epochs, {1, 1000});
+  r.number("warmup_ratio", t.warmup_ratio, kFraction);
+  r.choice("schedule", t.schedule, {"cosine", "linear", "constant"});
+  r.integer("micro_batch_size", t.micro_batch_size, {1, 65536});
+  r.integer("gradient_accumulation", t.gradient_accumulation, {1, 65536});
+  r.number("max_grad_norm", t.max_grad_norm, {0.0});
+  r.number("weight_decay", t.weight_decay, {0.0, 1.0});
+  if (const json* lora = r.child("lora")) {
+    JsonObjectReader l(*lora, r.child_path("lora"), issues);
+    l.integer("rank", t.lora.rank, {1, 4096});
+    l.number("alpha", t.lora.alpha, {0.0, 1e6, true});
+    l.number("dropout", t.lora.dropout, {0.0, 1.0});
+    l.strings("targets", t.lora.targets);
+    if (l.is_object() && t.lora.targets.empty()) l.fail("targets", "must name at least one projection (e.g. \"q_proj\")");
+    l.finish();
+  }
+  r.finish();
+}
+
+void read_eval(JsonObjectReader& parent, EvalConfig& e, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("eval");
+  if (!node) return;
+  JsonObjectReader r(*node, parent.child_path("eval"), issues);
+  r.choice("split", e.split, {"test", "train"});
+  r.integer("subset_size", e.subset_size, kNonNegative);
+  r.integer("samples", e.samples, {1, 100000});
+  r.number("temperature", e.temperature, {0.0, 5.0});
+  r.number("top_p", e.top_p, kProbability);
+  r.integer("max_new_tokens", e.max_new_tokens, {1, 1 << 20});
+  const size_t before = issues.size();
+  r.integers("pass_at_k", e.pass_at_k, {1, 100000});
+  if (issues.size() == before) {
+    for (size_t i = 0; i < e.pass_at_k.size(); ++i) {
+      if (e.pass_at_k[i] > e.samples)
+        issues.push_back({json_path(r.child_path("pass_at_k"), i),
+                          "k = " + std::to_string(e.pass_at_k[i]) + " needs at least that many samples, but eval.samples is " +
+                              std::to_string(e.samples)});
+    }
+  }
+  if (e.samples > 1 && e.temperature == 0.0)
+    r.fail("temperature", "must be > 0 when eval.samples > 1 (greedy decoding gives the same sample every time)");
+  r.finish();
+}
+
+void read_stop(JsonObjectReader& parent, StopConfig& s, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("stop");
+  if (!node) return;
+  JsonObjectReader r(*node, parent.child_path("stop"), issues);
+  r.optional_number("target_pass1", s.target_pass1, kFraction);
+  r.integer("plateau_rounds", s.plateau_rounds, kNonNegative);
+  r.optional_number("max_hours", s.max_hours, {0.0, 1e6, true});
+  r.finish();
+}
+
+void read_experiment(const json& doc, ExperimentConfig& c, std::vector<FieldIssue>& issues) {
+  JsonObjectReader r(doc, "", issues);
+  if (!r.is_object()) return;
+  if (!r.has("schema_version")) {
+    r.fail("schema_version", "required (this build reads version " + std::to_string(kExperimentSchemaVersion) + ")");
+  } else {
+    int version = 0;
+    r.integer("schema_version", version, {1});
+    if (version > kExperimentSchemaVersion) {
+      // A newer file may use keys this build does not know; reading on would only produce noise.
+      issues.push_back({"schema_version", "version " + std::to_string(version) +
+                                              " is newer than this build supports (" +
+                                              std::to_string(kExperimentSchemaVersion) + "); update TPT Workbench"});
+      return;
+    }
+    if (version >= 1) c.schema_version = version;
+  }
+  r.string("name", c.name, false);
+  r.string("description", c.description);
+  r.integer("rounds", c.rounds, {0, 1000});
+  r.integer("seed", c.seed, {0});
+  r.integer("threads", c.threads, {0, 1024});
+  read_dataset(r, c.dataset, issues);
+  read_model(r, c.model, issues);
+  read_think(r, c.think, issues);
+  if (const json* prune = r.child("prune")) c.prune = prune::RuleSet::parse(*prune, "prune", issues);
+  read_train(r, c.train, issues);
+  read_eval(r, c.eval, issues);
+  read_stop(r, c.stop, issues);
+  r.finish();
+}
+
+json optional_to_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace
+
+std::vector<FieldIssue> ExperimentConfig::validate(const json& doc) {
+  std::vector<FieldIssue> issues;
+  ExperimentConfig scratch;
+  read_experiment(doc, scratch, issues);
+  return issues;
+}
+
+ExperimentConfig ExperimentConfig::from_json(const json& doc, const std::string& source) {
+  std::vector<FieldIssue> issues;
+  ExperimentConfig c;
+  read_experiment(doc, c, issues);
+  throw_if_issues(source, std::move(issues));
+  return c;
+}
+
+ExperimentConfig ExperimentConfig::load(const std::string& path) {
+  ExperimentConfig c = from_json(read_json_file(path), path);
+  c.base_dir = fs::absolute(fs::path(path)).parent_path().string();
+  return c;
+}
+
+json ExperimentConfig::to_json() const {
+  return json{
+      {"schema_version", schema_version},
+      {"name", name},
+      {"description", description},
+      {"rounds", rounds},
+      {"seed", seed},
+      {"threads", threads},
+      {"dataset",
+       {{"format", dataset.format},
+        {"train", dataset.train},
+        {"test", dataset.test},
+        {"question_field", dataset.question_field},
+        {"answer_field", dataset.answer_field},
+        {"on_malformed", dataset.on_malformed}}},
+      {"model", {{"path", model.path}, {"device", model.device}, {"dtype", model.dtype}}},
+      {"think",
+       {{"prompt_format", think.prompt_format},
+        {"few_shot_examples", think.few_shot_examples},
+        {"samples_per_problem", think.samples_per_problem},
+        {"pool_size", think.pool_size},
+        {"temperature", think.temperature},
+        {"top_p", think.top_p},
+        {"top_k", think.top_k},
+        {"max_new_tokens", think.max_new_tokens},
+        {"batch_size", think.batch_size},
+        {"stop", think.stop}}},
+      {"prune", prune.to_json()},
+      {"train",
+       {{"method", train.method},
+        {"init", train.init},
+        {"data", train.data},
+        {"max_examples", train.max_examples},
+        {"learning_rate", train.learning_rate},
+        {"epochs", train.epochs},
+        {"warmup_ratio", train.warmup_ratio},
+        {"schedule", train.schedule},
+        {"micro_batch_size", train.micro_batch_size},
+        {"gradient_accumulation", train.gradient_accumulation},
+        {"max_grad_norm", train.max_grad_norm},
+        {"weight_decay", train.weight_decay},
+        {"lora",
+         {{"rank", train.lora.rank},
+          {"alpha", train.lora.alpha},
+          {"dropout", train.lora.dropout},
+          {"targets", train.lora.targets}}}}},
+      {"eval",
+       {{"split", eval.split},
+        {"subset_size", eval.subset_size},
+        {"samples", eval.samples},
+        {"temperature", eval.temperature},
+        {"top_p", eval.top_p},
+        {"max_new_tokens", eval.max_new_tokens},
+        {"pass_at_k", eval.pass_at_k}}},
+      {"stop",
+       {{"target_pass1", optional_to_json(stop.target_pass1)},
+        {"plateau_rounds", stop.plateau_rounds},
+        {"max_hours", optional_to_json(stop.max_hours)}}},
+  };
+}
+
+void ExperimentConfig::save(const std::string& path) const { write_json_file(path, to_json()); }
+
+std::string ExperimentConfig::resolve(const std::string& path) const {
+  if (path.empty() || fs::path(path).is_absolute() || base_dir.empty()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+}  // namespace tpt

@@ -1,0 +1,130 @@
+// experiment.json: everything one experiment needs, in one versioned schema.
+//
+// The struct initialisers below are the documented defaults (docs/experiment-config.md lists
+// them with their ranges; a test checks that every key is documented). Loading validates every
+// field and reports all problems at once, each with its JSON path:
+//
+//   experiment.json: 2 errors
+//     think.temperature: must be in [0, 5], got -1
+//     train.lerning_rate: unknown key (did you mean "learning_rate"?)
+//
+// Relative paths inside the file are resolved against the folder that holds it, so an
+// experiment folder can be moved or shared as a whole.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "prune/rule_set.h"
+
+namespace tpt {
+
+// The schema version this build reads and writes. Bump it (and teach from_json to read the
+// older layout) whenever a key changes meaning or moves.
+inline constexpr int kExperimentSchemaVersion = 1;
+
+struct DatasetConfig {
+  std::string format = "gsm8k";       // "gsm8k" (question + solution ending in "#### N")
+  std::string train;                  // JSONL file of the training pool (Think samples here)
+  std::string test;                   // JSONL file of held-out problems (Improve scores here)
+  std::string question_field = "question";
+  std::string answer_field = "answer";
+  std::string on_malformed = "fail";  // "fail": stop at the first bad line; "skip": count and go on
+};
+
+struct ModelConfig {
+  std::string path;             // HF-format model folder (config.json, model.safetensors, tokenizer.json)
+  std::string device = "auto";  // "auto" (CUDA when present), "cpu", "cuda"
+  std::string dtype = "auto";   // "auto" (bfloat16 on CUDA, float32 on CPU), "float32", "bfloat16", "float16"
+};
+
+struct ThinkConfig {
+  std::string prompt_format = "zero-shot";  // "zero-shot" (the paper's prompt via the chat template) or "few-shot"
+  int few_shot_examples = 5;                // used by "few-shot"
+  int samples_per_problem = 4;
+  int64_t pool_size = 0;                    // problems drawn (seeded) from the training pool per round; 0 = all
+  double temperature = 0.8;
+  double top_p = 1.0;
+  int top_k = 0;                            // 0 = no top-k cut
+  int max_new_tokens = 512;
+  int batch_size = 32;
+  std::vector<std::string> stop;            // extra stop strings besides the model's EOS tokens
+};
+
+struct LoraConfig {
+  int rank = 16;
+  double alpha = 32.0;
+  double dropout = 0.0;
+  std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj"};
+};
+
+struct TrainConfig {
+  std::string method = "full";       // "full" or "lora"
+  std::string init = "previous";     // "previous": M_r -> M_{r+1}; "base": restart from the base model each round
+  std::string data = "replace";      // "replace": train on this round's kept traces; "accumulate": all rounds' so far
+  int64_t max_examples = 0;          // cap on kept traces per round (seeded subset); 0 = all
+  double learning_rate = 1e-5;
+  int epochs = 1;
+  double warmup_ratio = 0.1;
+  std::string schedule = "cosine";   // "cosine", "linear", "constant"
+  int micro_batch_size = 2;
+  int gradient_accumulation = 4;
+  double max_grad_norm = 1.0;        // 0 = no clipping
+  double weight_decay = 0.0;
+  LoraConfig lora;
+};
+
+struct EvalConfig {
+  std::string split = "test";        // "test" or "train"
+  int64_t subset_size = 0;           // seeded random subset of the split; 0 = all of it
+  int samples = 1;                   // samples per problem; Pass@1 is their mean accuracy
+  double temperature = 0.0;          // 0 = greedy
+  double top_p = 1.0;
+  int max_new_tokens = 512;
+  std::vector<int64_t> pass_at_k = {1};  // each k <= samples (unbiased estimator)
+};
+
+struct StopConfig {
+  std::optional<double> target_pass1;  // stop once Pass@1 reaches this fraction
+  int plateau_rounds = 0;              // stop after this many rounds without improvement; 0 = never
+  std::optional<double> max_hours;     // wall-clock budget for the whole experiment
+};
+
+struct ExperimentConfig {
+  int schema_version = kExperimentSchemaVersion;
+  std::string name = "experiment";
+  std::string description;
+  int rounds = 4;
+  int64_t seed = 0;
+  int threads = 0;  // CPU threads for the engine; 0 = decide from the machine
+  DatasetConfig dataset;
+  ModelConfig model;
+  ThinkConfig think;
+  prune::RuleSet prune;
+  TrainConfig train;
+  EvalConfig eval;
+  StopConfig stop;
+
+  // The folder relative paths are resolved against (the folder of experiment.json).
+  std::string base_dir;
+
+  // Validates `doc` completely; throws ValidationError naming `source` and listing every issue.
+  static ExperimentConfig from_json(const nlohmann::json& doc, const std::string& source = "experiment.json");
+  // Reads and validates a file; JSON syntax errors throw FileError with line and column.
+  static ExperimentConfig load(const std::string& path);
+  // As from_json, but returns the issues instead of throwing (for forms that mark fields).
+  static std::vector<FieldIssue> validate(const nlohmann::json& doc);
+
+  nlohmann::json to_json() const;
+  void save(const std::string& path) const;
+
+  // `path` made absolute against base_dir (unchanged when already absolute or empty).
+  std::string resolve(const std::string& path) const;
+};
+
+}  // namespace tpt

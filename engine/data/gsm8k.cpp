@@ -1,0 +1,44 @@
+#include "data/gsm8k.h"
+
+#include <filesystem>
+#include <unordered_map>
+
+#include "core/hash.h"
+#include "core/text.h"
+#include "prune/extract.h"
+
+namespace tpt {
+
+std::string problem_id(const std::string& prefix, const std::string& question, const std::string& solution) {
+  // Unit separator between fields: "ab"+"c" and "a"+"bc" must not collide.
+  uint64_t h = fnv1a64(solution, fnv1a64("\x1f", fnv1a64(question)));
+  return prefix + "-" + hex64(h, 12);
+}
+
+ProblemSet load_gsm8k(const std::string& path, const Gsm8kOptions& options) {
+  ProblemSet set;
+  set.source = path;
+  const std::string prefix =
+      options.id_prefix.empty() ? std::filesystem::path(path).stem().string() : options.id_prefix;
+  std::unordered_map<std::string, int> seen;
+  set.report = read_jsonl(path, options.on_malformed, [&](long line, const nlohmann::json& record) {
+    Problem p;
+    p.line = line;
+    p.question = require_string(record, options.question_field);
+    p.solution = require_string(record, options.answer_field);
+    if (trim(p.question).empty()) throw RecordError("field \"" + options.question_field + "\" is empty");
+    if (p.solution.find("####") == std::string::npos)
+      throw RecordError("field \"" + options.answer_field + "\" has no final \"#### <answer>\" line");
+    auto gold = prune::extract_gold(p.solution);
+    if (!gold || gold->empty())
+      throw RecordError("field \"" + options.answer_field + "\" has an empty \"####\" line");
+    p.gold = *gold;
+    p.id = problem_id(prefix, p.question, p.solution);
+    int& count = seen[p.id];
+    if (++count > 1) p.id += "-" + std::to_string(count);
+    set.problems.push_back(std::move(p));
+  });
+  return set;
+}
+
+}  // namespace tpt

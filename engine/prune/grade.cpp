@@ -1,0 +1,105 @@
+#include "prune/grade.h"
+
+#include <iostream>
+#include <iterator>
+
+#include "prune/extract.h"
+
+namespace tpt::prune {
+
+using nlohmann::json;
+
+json GradeSummary::to_json() const {
+  json by_rule = json::object();
+  for (const auto& [rule, count] : dropped_by) by_rule[rule] = count;
+  return json{{"samples", samples},     {"correct", correct}, {"wrong", wrong},
+              {"no_answer", no_answer}, {"kept", kept},       {"dropped", samples - kept},
+              {"dropped_by", by_rule},  {"accuracy", samples ? static_cast<double>(correct) / samples : 0.0},
+              {"skipped_lines", skipped_lines}};
+}
+
+static std::string id_of(const json& record, long line) {
+  auto it = record.find("id");
+  if (it == record.end() || it->is_null()) return std::to_string(line);
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  throw RecordError("field \"id\" must be a string or an integer");
+}
+
+static AnnotationLabel annotation_of(const json& record) {
+  auto it = record.find("annotation");
+  if (it == record.end() || it->is_null()) return AnnotationLabel::None;
+  if (!it->is_string()) throw RecordError("field \"annotation\" must be \"accept\", \"reject\" or \"flag\"");
+  const std::string& label = it->get_ref<const std::string&>();
+  if (label == "accept") return AnnotationLabel::Accept;
+  if (label == "reject") return AnnotationLabel::Reject;
+  if (label == "flag") return AnnotationLabel::Flag;
+  if (label.empty()) return AnnotationLabel::None;
+  throw RecordError("field \"annotation\" must be \"accept\", \"reject\" or \"flag\", got \"" + label + "\"");
+}
+
+GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const GradeOptions& options) {
+  GradeResult result;
+  std::vector<PruneSample> samples;
+  auto visit = [&](long line, const json& record) {
+    PruneSample s;
+    s.id = static_cast<int64_t>(samples.size());
+    s.completion = require_string(record, options.completion_field);
+    auto gold = extract_gold(require_string(record, options.answer_field));
+    if (!gold || gold->empty())
+      throw RecordError("field \"" + options.answer_field + "\" holds no gold answer (empty, or \"####\" with nothing after it)");
+    s.gold = *gold;
+    if (auto it = record.find("problem"); it != record.end() && !it->is_null()) {
+      s.problem_key = it->is_string() ? it->get<std::string>() : it->dump();
+    } else if (auto q = record.find("question"); q != record.end() && q->is_string()) {
+      s.problem_key = q->get<std::string>();
+    } else {
+      s.problem_key = "line:" + std::to_string(line);
+    }
+    if (auto it = record.find("token_count"); it != record.end() && !it->is_null()) {
+      if (!it->is_number_integer() || it->get<int64_t>() < 0)
+        throw RecordError("field \"token_count\" must be a non-negative integer");
+      s.token_count = it->get<int64_t>();
+    } else if (rules.needs_token_counts()) {
+      throw RecordError("the rule set bounds token counts, but this line has no \"token_count\"");
+    }
+    s.annotation = annotation_of(record);
+    if (auto it = record.find("annotator"); it != record.end() && it->is_string()) s.annotator = it->get<std::string>();
+    result.ids.push_back(id_of(record, line));
+    result.lines.push_back(line);
+    samples.push_back(std::move(s));
+  };
+  if (path == "-") {
+    std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    result.report = read_jsonl_text(text, "<stdin>", options.on_malformed, visit);
+  } else {
+    result.report = read_jsonl(path, options.on_malformed, visit);
+  }
+  result.decisions = rules.apply(samples);
+
+  GradeSummary& sum = result.summary;
+  sum.skipped_lines = result.report.skipped;
+  for (const Decision& d : result.decisions) {
+    ++sum.samples;
+    switch (d.judgement.verdict) {
+      case Verdict::Correct: ++sum.correct; break;
+      case Verdict::Wrong: ++sum.wrong; break;
+      case Verdict::NoAnswer: ++sum.no_answer; break;
+    }
+    if (d.kept) ++sum.kept;
+    else ++sum.dropped_by[d.dropped_by];
+  }
+  return result;
+}
+
+json decision_to_json(const std::string& id, const Decision& d) {
+  return json{{"id", id},
+              {"extracted", d.judgement.extracted ? json(*d.judgement.extracted) : json(nullptr)},
+              {"correct", d.judgement.verdict == Verdict::Correct},
+              {"verdict", to_string(d.judgement.verdict)},
+              {"kept", d.kept},
+              {"dropped_by", d.kept ? json(nullptr) : json(d.dropped_by)},
+              {"reason", d.reason}};
+}
+
+}  // namespace tpt::prune

@@ -1,0 +1,71 @@
+// Judging one completion against its gold answer: extract (extract.h), normalise both sides
+// (normalize.h), compare the strings.
+//
+//   VerifierConfig config;                       // {"extractor": "strict", "normalize": "numeric"}
+//   Judgement j = judge(config, completion, "18");
+//   j.verdict == Verdict::Correct
+//
+// The gold may be a bare answer ("18") or a whole GSM8K solution ("...\n#### 18"): it goes
+// through extract_gold first, so callers need not know which one they hold.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "prune/extract.h"
+#include "prune/normalize.h"
+
+namespace tpt::prune {
+
+enum class Verdict { Correct, Wrong, NoAnswer };
+
+const char* to_string(Verdict verdict);  // "correct", "wrong", "no_answer"
+std::optional<Verdict> parse_verdict(std::string_view text);
+
+struct Judgement {
+  Verdict verdict = Verdict::NoAnswer;
+  std::optional<std::string> extracted;  // raw text the extractor matched; nullopt: no answer
+  std::string prediction;                // normalised `extracted` ("" when there is none)
+  std::string gold_answer;               // the gold answer before normalisation ("18")
+  std::string gold;                      // normalised gold
+};
+
+struct VerifierConfig {
+  Extractor extractor = Extractor::Strict;
+  NormalizeConfig normalize = NormalizeConfig::numeric();
+
+  // JSON: {"extractor": "strict"|"flexible"|"boxed", "normalize": "<preset>" | {booleans}};
+  // absent keys keep the defaults above.
+  static VerifierConfig parse(const nlohmann::json& j, const std::string& path, std::vector<FieldIssue>& issues);
+  nlohmann::json to_json() const;
+  // "strict, numeric" — how decision reasons name the verifier.
+  std::string describe() const;
+
+  bool operator==(const VerifierConfig& o) const { return extractor == o.extractor && normalize == o.normalize; }
+  bool operator!=(const VerifierConfig& o) const { return !(*this == o); }
+};
+
+// A gold answer that is empty (a solution ending in "####" and nothing) matches nothing: any
+// extracted answer is Wrong against it, so a broken gold never produces a kept sample.
+Judgement judge(const VerifierConfig& config, std::string_view completion, std::string_view gold);
+
+// The same, as an object for code that holds a verifier.
+class Verifier {
+ public:
+  Verifier() = default;
+  explicit Verifier(VerifierConfig config) : config_(std::move(config)) {}
+  const VerifierConfig& config() const { return config_; }
+  Judgement judge(std::string_view completion, std::string_view gold) const {
+    return prune::judge(config_, completion, gold);
+  }
+
+ private:
+  VerifierConfig config_;
+};
+
+}  // namespace tpt::prune

@@ -1,0 +1,149 @@
+#include "runtime/torch_runtime.h"
+
+#include <dlfcn.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include <torch/version.h>
+
+namespace tpt {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string basename_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string resolve(const char* path) {
+  char buffer[PATH_MAX];
+  if (path && ::realpath(path, buffer)) return buffer;
+  return path ? path : "";
+}
+
+}  // namespace
+
+BlasKind classify_blas_library(const std::string& resolved_path) {
+  const std::string path = lower(resolved_path);
+  const std::string name = basename_of(path);
+  if (path.find("openblas") != std::string::npos) return BlasKind::OpenBlas;
+  if (name.find("mkl") != std::string::npos) return BlasKind::Mkl;
+  if (path.find("blis") != std::string::npos) return BlasKind::Blis;
+  // Debian installs netlib's reference implementation as .../blas/libblas.so.3.
+  if (path.find("/blas/libblas.so") != std::string::npos) return BlasKind::Reference;
+  if (name.find("blas") != std::string::npos) return BlasKind::Other;
+  return BlasKind::Unknown;
+}
+
+std::string blas_kind_name(BlasKind kind) {
+  switch (kind) {
+    case BlasKind::Reference: return "reference BLAS (netlib)";
+    case BlasKind::OpenBlas: return "OpenBLAS";
+    case BlasKind::Mkl: return "Intel MKL";
+    case BlasKind::Blis: return "BLIS";
+    case BlasKind::Other: return "BLAS";
+    case BlasKind::Unknown: break;
+  }
+  return "unknown";
+}
+
+BlasInfo detect_blas() {
+  BlasInfo info;
+  // Ask the dynamic linker which library serves the GEMM symbol libtorch calls. Several BLAS
+  // libraries can be loaded at once (Debian's libtorch links libblas.so.3 and libopenblas.so.0);
+  // the one that wins symbol lookup is the one that does the work.
+  if (void* gemm = dlsym(RTLD_DEFAULT, "sgemm_")) {
+    Dl_info where{};
+    if (dladdr(gemm, &where) && where.dli_fname) {
+      info.library_path = resolve(where.dli_fname);
+      info.kind = classify_blas_library(info.library_path);
+    }
+  } else {
+    // Official libtorch builds link MKL statically: no separate library to find.
+    info.detail = "no separate BLAS library loaded (statically linked into libtorch?)";
+  }
+  if (info.kind == BlasKind::OpenBlas) {
+    using ConfigFn = char* (*)();
+    using ParallelFn = int (*)();
+    if (auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) info.detail = config();
+    if (auto parallel = reinterpret_cast<ParallelFn>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"))) {
+      const int mode = parallel();
+      info.detail += mode == 0 ? ", sequential" : mode == 1 ? ", pthreads" : ", OpenMP";
+    }
+  }
+  info.name = blas_kind_name(info.kind);
+  return info;
+}
+
+RuntimeInfo runtime_info() {
+  RuntimeInfo info;
+#ifdef TPT_VERSION
+  info.engine_version = TPT_VERSION;
+#endif
+  info.torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+                       std::to_string(TORCH_VERSION_PATCH);
+  info.blas = detect_blas();
+  info.intra_op_threads = at::get_num_threads();
+  info.cuda_available = torch::cuda::is_available();
+  info.cuda_devices = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+  return info;
+}
+
+RuntimeInfo init_runtime(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  return runtime_info();
+}
+
+std::string runtime_summary(const RuntimeInfo& info) {
+  std::string blas = info.blas.name;
+  if (!info.blas.detail.empty()) blas += " (" + info.blas.detail + ")";
+  std::string text = "TPT engine " + info.engine_version + " | libtorch " + info.torch_version + " | BLAS: " + blas +
+                     " | " + std::to_string(info.intra_op_threads) + " threads | ";
+  text += info.cuda_available ? "CUDA (" + std::to_string(info.cuda_devices) + " device" +
+                                    (info.cuda_devices == 1 ? "" : "s") + ")"
+                              : std::string("CPU only");
+  return text;
+}
+
+std::optional<std::string> blas_warning(const RuntimeInfo& info) {
+  if (info.blas.kind == BlasKind::Reference) {
+    return "libtorch is using the slow reference BLAS (" + info.blas.library_path +
+           "): matrix products run ~40x slower than with OpenBLAS. Install libopenblas0-pthread "
+           "(packaging/setup-debian.sh does) or select it with update-alternatives --config "
+           "libblas.so.3-x86_64-linux-gnu.";
+  }
+  if (info.blas.kind == BlasKind::Unknown && !info.cuda_available && info.blas.library_path.empty() &&
+      info.blas.detail.empty()) {
+    return "could not identify the BLAS library libtorch uses; CPU speed may be poor.";
+  }
+  return std::nullopt;
+}
+
+double measure_gemm_gflops(int n, double seconds) {
+  torch::NoGradGuard no_grad;
+  auto a = torch::randn({n, n});
+  auto b = torch::randn({n, n});
+  auto c = torch::mm(a, b);  // warm-up: thread pools, page faults
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  long reps = 0;
+  double elapsed = 0.0;
+  do {
+    c = torch::mm(a, b);
+    ++reps;
+    elapsed = std::chrono::duration<double>(clock::now() - start).count();
+  } while (elapsed < seconds);
+  return 2.0 * n * static_cast<double>(n) * n * static_cast<double>(reps) / elapsed / 1e9;
+}
+
+}  // namespace tpt

@@ -1,0 +1,51 @@
+// What libtorch runs on: its version, the BLAS library that does its matrix products, its
+// thread settings and devices. Reported at start-up, because a wrong BLAS (netlib's reference
+// implementation instead of OpenBLAS) makes everything ~40x slower without any error.
+//
+// This header is torch-free so that the CLI and the GUI can include it cheaply.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace tpt {
+
+enum class BlasKind { Unknown, Reference, OpenBlas, Mkl, Blis, Other };
+
+struct BlasInfo {
+  BlasKind kind = BlasKind::Unknown;
+  std::string name;          // "OpenBLAS", "reference BLAS (netlib)", ...
+  std::string library_path;  // the resolved file the process loaded
+  std::string detail;        // e.g. OpenBLAS's own build string, threading model
+};
+
+// Classifies a resolved library path (used by detect_blas; exposed for testing).
+BlasKind classify_blas_library(const std::string& resolved_path);
+std::string blas_kind_name(BlasKind kind);
+
+// Inspects the libraries loaded into this process.
+BlasInfo detect_blas();
+
+struct RuntimeInfo {
+  std::string engine_version;
+  std::string torch_version;
+  BlasInfo blas;
+  int intra_op_threads = 0;
+  bool cuda_available = false;
+  int cuda_devices = 0;
+};
+
+// Sets libtorch's intra-op thread count (0 = one per core) and returns the resulting info.
+RuntimeInfo init_runtime(int threads = 0);
+RuntimeInfo runtime_info();
+
+// One line for logs: "TPT engine 0.1.0 | libtorch 1.13.0 | BLAS: OpenBLAS (pthread) ... | 2 threads | CPU"
+std::string runtime_summary(const RuntimeInfo& info);
+// A warning for people when the BLAS is known to be slow, or cannot be identified.
+std::optional<std::string> blas_warning(const RuntimeInfo& info);
+
+// Measures the fp32 GEMM rate (GFLOP/s) with n x n matrices for about `seconds`: the machine's
+// own peak against which the engine's speed is reported.
+double measure_gemm_gflops(int n = 512, double seconds = 0.5);
+
+}  // namespace tpt

@@ -1,0 +1,155 @@
+// The plain records the experiment store reads and writes: one struct per table, plus the
+// trace browser's filter and row. Std types only, so the GUI and the engine share them.
+//
+// Ids are SQLite rowids (> 0); 0 means "not stored yet". Times are ISO-8601 UTC text; left
+// empty on a write, the store fills in the current time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tpt::store {
+
+// How the answer extracted from a trace compares with the gold answer.
+enum class Verdict { correct, wrong, no_answer };
+// A person's judgement of one trace in the browser.
+enum class Label { accept, reject, flag };
+
+std::string to_string(Verdict verdict);
+std::string to_string(Label label);
+// Throw tpt::Error listing the allowed names when `name` is not one of them.
+Verdict parse_verdict(const std::string& name);
+Label parse_label(const std::string& name);
+
+struct ExperimentRecord {
+  std::int64_t id = 0;
+  std::string name;  // unique in the file
+  std::string config_json = "{}";
+  std::string created_at;
+};
+
+struct RoundRecord {
+  std::int64_t id = 0;
+  std::int64_t experiment_id = 0;
+  int round_index = 0;  // 0 = the base model
+  // "pending", "think", "prune", "train", "eval", "done": the phase reached. run/ owns the
+  // meaning; the store keeps the text.
+  std::string state = "pending";
+  std::string model_path;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct ProblemRecord {
+  std::int64_t id = 0;
+  std::int64_t experiment_id = 0;
+  std::string split;        // "train", "test"
+  std::string problem_key;  // stable across runs: the dataset's id or line number
+  std::string question;
+  std::string solution;
+  std::string gold;  // the reference final answer
+};
+
+struct SamplingParams {
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int top_k = 0;  // 0 = off
+  int max_new_tokens = 0;
+};
+
+struct SampleRecord {
+  std::int64_t id = 0;
+  std::int64_t round_id = 0;
+  std::int64_t problem_id = 0;
+  int sample_index = 0;  // (round, problem, sample_index) is unique
+  std::string text;
+  int token_count = 0;
+  std::string finish_reason;  // "stop", "length", ...
+  std::uint64_t seed = 0;
+  SamplingParams sampling;
+  std::string created_at;
+};
+
+// One rule's say on one trace.
+struct RuleVerdict {
+  std::string rule;
+  std::string verdict;  // as the rule reports it: "keep", "drop", "skip"
+  std::string reason;
+};
+
+struct DecisionRecord {
+  std::int64_t sample_id = 0;
+  bool kept = false;
+  std::string dropped_by;  // the rule that dropped it; empty exactly when kept
+  std::string reason;
+  std::optional<std::string> extracted;  // nullopt: no answer found
+  Verdict verdict = Verdict::no_answer;
+  std::vector<RuleVerdict> rules;  // in pipeline order; stored as a JSON array
+  std::string decided_at;
+};
+
+struct AnnotationRecord {
+  std::int64_t id = 0;
+  std::int64_t sample_id = 0;
+  std::string annotator;
+  Label label = Label::flag;
+  std::string comment;
+  std::string time;
+};
+
+struct EventRecord {
+  std::int64_t id = 0;
+  std::int64_t experiment_id = 0;
+  std::string time;
+  std::string level = "info";  // "debug", "info", "warning", "error"
+  std::string phase;           // "think", "prune", ...
+  std::string message;
+  std::optional<std::int64_t> round_id;
+};
+
+// What the trace browser asks for. Every field narrows the result; an empty filter matches
+// every sample. Decision fields match only samples that have a decision.
+struct SampleFilter {
+  std::optional<std::int64_t> experiment_id;
+  std::optional<std::int64_t> round_id;
+  // Resolved to a round id; needs experiment_id when the file holds several experiments.
+  std::optional<int> round_index;
+  std::optional<std::int64_t> problem_id;
+  std::optional<Verdict> verdict;
+  std::optional<bool> kept;
+  std::optional<std::string> dropped_by;
+  std::optional<bool> annotated;      // has any annotation / has none
+  std::optional<Label> latest_label;  // the sample's most recent annotation has this label
+  // Case-insensitive (ASCII) substring of the trace text. Scans texts: a rare needle on a
+  // large round makes pages and counts slow; narrow by round or verdict first.
+  std::optional<std::string> text_contains;
+};
+
+// One line of the trace browser's table.
+struct SampleRow {
+  std::int64_t sample_id = 0;
+  int round_index = 0;
+  std::string problem_key;
+  int sample_index = 0;
+  int token_count = 0;
+  std::string finish_reason;
+  // Decision fields: empty while the sample has not been pruned.
+  std::optional<std::string> extracted;
+  std::optional<Verdict> verdict;
+  std::optional<bool> kept;
+  std::string dropped_by;
+  std::optional<Label> latest_label;
+};
+
+// Everything the trace view shows for one sample.
+struct SampleDetail {
+  SampleRecord sample;
+  int round_index = 0;
+  ProblemRecord problem;
+  std::optional<DecisionRecord> decision;
+  std::vector<AnnotationRecord> annotations;  // oldest first
+};
+
+}  // namespace tpt::store

@@ -1,0 +1,208 @@
+#include "store/schema.h"
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "store/database.h"
+
+namespace tpt::store {
+
+namespace {
+
+struct Migration {
+  int version;  // user_version after this step
+  const char* summary;
+  const char* sql;
+};
+
+// Conventions: times are ISO-8601 UTC text ("2024-05-01T12:00:00.123Z"), readable in the
+// sqlite3 shell. Enumerations are text with a CHECK, so a bad value fails at the write.
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> list = {
+      {1, "experiments, rounds, problems, samples, decisions, annotations, metrics, events", R"sql(
+CREATE TABLE experiments(
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  config_json TEXT NOT NULL DEFAULT '{}',
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE rounds(
+  id            INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  round_index   INTEGER NOT NULL CHECK(round_index >= 0),
+  state         TEXT NOT NULL DEFAULT 'pending',
+  model_path    TEXT NOT NULL DEFAULT '',
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL,
+  UNIQUE(experiment_id, round_index)
+);
+
+CREATE TABLE problems(
+  id            INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  split         TEXT NOT NULL,
+  problem_key   TEXT NOT NULL,
+  question      TEXT NOT NULL,
+  solution      TEXT NOT NULL DEFAULT '',
+  gold          TEXT NOT NULL,
+  UNIQUE(experiment_id, split, problem_key)
+);
+
+-- The UNIQUE key is what resume relies on: a sample is identified by where it was drawn, not
+-- by when it was written. The trace text comes last so the short columns sit in the row's
+-- first bytes.
+CREATE TABLE samples(
+  id             INTEGER PRIMARY KEY,
+  round_id       INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+  problem_id     INTEGER NOT NULL REFERENCES problems(id) ON DELETE CASCADE,
+  sample_index   INTEGER NOT NULL CHECK(sample_index >= 0),
+  token_count    INTEGER NOT NULL,
+  finish_reason  TEXT NOT NULL,
+  seed           INTEGER NOT NULL,
+  temperature    REAL NOT NULL,
+  top_p          REAL NOT NULL,
+  top_k          INTEGER NOT NULL,
+  max_new_tokens INTEGER NOT NULL,
+  created_at     TEXT NOT NULL,
+  text           TEXT NOT NULL,
+  UNIQUE(round_id, problem_id, sample_index)
+);
+CREATE INDEX samples_by_problem ON samples(problem_id);
+
+-- One row per sample: re-pruning replaces it. round_id repeats the sample's so that the
+-- browser's indexes can start with it. A sample is dropped exactly when a rule dropped it.
+CREATE TABLE decisions(
+  sample_id     INTEGER PRIMARY KEY REFERENCES samples(id) ON DELETE CASCADE,
+  round_id      INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+  kept          INTEGER NOT NULL CHECK(kept IN (0, 1)),
+  dropped_by    TEXT,
+  reason        TEXT NOT NULL DEFAULT '',
+  extracted     TEXT,
+  verdict       TEXT NOT NULL CHECK(verdict IN ('correct', 'wrong', 'no_answer')),
+  rule_verdicts TEXT NOT NULL DEFAULT '[]' CHECK(json_valid(rule_verdicts)),
+  decided_at    TEXT NOT NULL,
+  CHECK((kept = 1) = (dropped_by IS NULL))
+);
+CREATE INDEX decisions_by_kept ON decisions(round_id, kept, sample_id);
+
+CREATE TABLE annotations(
+  id         INTEGER PRIMARY KEY,
+  sample_id  INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+  annotator  TEXT NOT NULL,
+  label      TEXT NOT NULL CHECK(label IN ('accept', 'reject', 'flag')),
+  comment    TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL
+);
+CREATE INDEX annotations_by_sample ON annotations(sample_id);
+
+-- value may be NULL: SQLite stores NaN as NULL, and a diverged loss is worth recording.
+CREATE TABLE metrics(
+  round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+  name     TEXT NOT NULL,
+  value    REAL,
+  PRIMARY KEY(round_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE events(
+  id            INTEGER PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  round_id      INTEGER REFERENCES rounds(id) ON DELETE SET NULL,
+  time          TEXT NOT NULL,
+  level         TEXT NOT NULL CHECK(level IN ('debug', 'info', 'warning', 'error')),
+  phase         TEXT NOT NULL,
+  message       TEXT NOT NULL
+);
+CREATE INDEX events_by_experiment ON events(experiment_id, id);
+CREATE INDEX events_by_round ON events(round_id);
+)sql"},
+
+      // The trace browser pages through samples in id order under filters. Each index below
+      // ends in the sample id, so "filter = x AND id > last ORDER BY id LIMIT n" is one range
+      // scan that stops after n rows, at any depth and any table size. The latest annotation
+      // label is copied onto the sample by triggers, so that filtering on it needs no
+      // per-row subquery.
+      {2, "trace browser: latest annotation label on samples, paging indexes", R"sql(
+ALTER TABLE samples ADD COLUMN annotation_label TEXT
+  CHECK(annotation_label IN ('accept', 'reject', 'flag'));
+UPDATE samples SET annotation_label =
+  (SELECT label FROM annotations a WHERE a.sample_id = samples.id ORDER BY a.id DESC LIMIT 1)
+  WHERE id IN (SELECT sample_id FROM annotations);
+
+CREATE TRIGGER annotations_set_label AFTER INSERT ON annotations BEGIN
+  UPDATE samples SET annotation_label = NEW.label WHERE id = NEW.sample_id;
+END;
+CREATE TRIGGER annotations_unset_label AFTER DELETE ON annotations BEGIN
+  UPDATE samples SET annotation_label =
+    (SELECT label FROM annotations WHERE sample_id = OLD.sample_id ORDER BY id DESC LIMIT 1)
+    WHERE id = OLD.sample_id;
+END;
+
+CREATE INDEX samples_by_round ON samples(round_id);
+-- Annotations are few: partial indexes hold only the annotated samples.
+CREATE INDEX samples_by_label ON samples(annotation_label) WHERE annotation_label IS NOT NULL;
+CREATE INDEX samples_annotated ON samples(id) WHERE annotation_label IS NOT NULL;
+CREATE INDEX decisions_by_verdict ON decisions(round_id, verdict, sample_id);
+CREATE INDEX decisions_by_rule ON decisions(round_id, dropped_by, sample_id);
+)sql"},
+  };
+  return list;
+}
+
+[[noreturn]] void throw_newer(const Database& db, int found) {
+  throw Error(db.path() + ": the experiment database has schema version " + std::to_string(found) +
+              ", newer than version " + std::to_string(latest_schema_version()) +
+              " that this build of TPT Workbench understands; open it with a newer build");
+}
+
+void require_ours(Database& db, int version) {
+  // Version 0 with tables in it is some other program's SQLite file: refuse rather than add
+  // our tables beside its own.
+  if (version == 0 &&
+      db.scalar_int64("SELECT count(*) FROM sqlite_master", "read the schema") > 0) {
+    throw Error(db.path() +
+                ": not an experiment database: it holds tables but no TPT schema version");
+  }
+}
+
+}  // namespace
+
+int latest_schema_version() { return migrations().back().version; }
+
+void migrate(Database& db, int target) {
+  int version = db.user_version();
+  if (version > latest_schema_version()) throw_newer(db, version);
+  if (version == target) return;
+  if (version > target) {
+    throw Error(db.path() + ": cannot migrate the schema down from version " +
+                std::to_string(version) + " to " + std::to_string(target));
+  }
+  Transaction transaction(db);
+  // Read again under the write lock: another connection may have migrated meanwhile.
+  version = db.user_version();
+  require_ours(db, version);
+  for (const auto& step : migrations()) {
+    if (step.version <= version || step.version > target) continue;
+    db.exec(step.sql, "migrate the schema to version " + std::to_string(step.version) + " (" +
+                          step.summary + ")");
+  }
+  if (version < target) {
+    db.exec("PRAGMA user_version = " + std::to_string(target), "set the schema version");
+  }
+  transaction.commit();
+}
+
+void require_latest_schema(Database& db) {
+  const int version = db.user_version();
+  if (version > latest_schema_version()) throw_newer(db, version);
+  require_ours(db, version);
+  if (version < latest_schema_version()) {
+    throw Error(db.path() + ": cannot read the experiment database: its schema version " +
+                std::to_string(version) + " is older than version " +
+                std::to_string(latest_schema_version()) +
+                "; open it read-write once (for example by running the experiment) to migrate it");
+  }
+}
+
+}  // namespace tpt::store

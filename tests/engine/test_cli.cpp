@@ -1,0 +1,173 @@
+// The `tpt` command as a user runs it: real processes, real files, exit codes and messages.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "check.h"
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  std::string path = tpt::testing::temp_dir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+// Runs `tpt <args>` through the shell; `env` is prepended (e.g. "LD_LIBRARY_PATH=/x").
+Result tpt_run(const std::string& args, const std::string& env = "") {
+  const std::string dir = tpt::testing::temp_dir();
+  const std::string command = env + " '" TPT_CLI_PATH "' " + args + " </dev/null >" + dir + "/out 2>" + dir + "/err";
+  Result r;
+  const int raw = std::system(command.c_str());
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = slurp(dir + "/out");
+  r.err = slurp(dir + "/err");
+  return r;
+}
+
+std::string gsm8k(const std::string& split) { return tpt::testing::data_dir() + "/gsm8k/" + split + ".jsonl"; }
+
+nlohmann::json last_json_line(const std::string& out) {
+  auto end = out.find_last_not_of('\n');
+  auto start = out.rfind('\n', end);
+  return nlohmann::json::parse(out.substr(start == std::string::npos ? 0 : start + 1, end + 1));
+}
+
+}  // namespace
+
+TPT_TEST(cli, every_gsm8k_gold_solution_grades_correct_under_strict_and_flexible) {
+  long total = 0;
+  for (const std::string verifier : {"strict", "flexible"}) {
+    for (const std::string split : {"train", "test"}) {
+      Result r = tpt_run("-q grade --samples " + gsm8k(split) + " --completion-field answer --verifier " + verifier +
+                         " --normalize exact --json --summary-only");
+      COMPARE(r.status, 0);
+      auto summary = last_json_line(r.out).at("summary");
+      COMPARE(summary.at("samples").get<long>(), split == "train" ? 7473L : 1319L);
+      COMPARE(summary.at("correct").get<long>(), summary.at("samples").get<long>());
+      if (verifier == "strict") total += summary.at("correct").get<long>();
+    }
+  }
+  COMPARE(total, 8792L);
+}
+
+TPT_TEST(cli, grade_prints_one_json_line_per_sample_then_a_summary) {
+  const std::string path = write_file("s.jsonl",
+                                      "{\"id\": \"a\", \"completion\": \"3+4=7\\n#### 7\", \"answer\": \"7\"}\n"
+                                      "{\"id\": 12, \"completion\": \"I think 8\", \"answer\": \"Because...\\n#### 9\"}\n"
+                                      "{\"completion\": \"#### 1,000\", \"answer\": \"1000\"}\n");
+  Result r = tpt_run("-q grade --samples " + path + " --json");
+  COMPARE(r.status, 0);
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<nlohmann::json> rows;
+  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  COMPARE(rows.size(), size_t{4});
+  COMPARE(rows[0].at("id").get<std::string>(), std::string("a"));
+  COMPARE(rows[0].at("extracted").get<std::string>(), std::string("7"));
+  COMPARE(rows[0].at("correct").get<bool>(), true);
+  COMPARE(rows[0].at("kept").get<bool>(), true);
+  COMPARE(rows[1].at("id").get<std::string>(), std::string("12"));
+  VERIFY(rows[1].at("extracted").is_null());  // strict: no "####" line
+  COMPARE(rows[1].at("kept").get<bool>(), false);
+  VERIFY(!rows[1].at("reason").get<std::string>().empty());
+  COMPARE(rows[2].at("id").get<std::string>(), std::string("3"));  // line number when no id
+  COMPARE(rows[2].at("correct").get<bool>(), true);              // numeric normalisation by default
+  COMPARE(rows[3].at("summary").at("correct").get<long>(), 2L);
+  COMPARE(rows[3].at("summary").at("kept").get<long>(), 2L);
+}
+
+TPT_TEST(cli, the_papers_exact_string_check_stays_selectable) {
+  const std::string path = write_file("c.jsonl", "{\"completion\": \"#### 1,000\", \"answer\": \"1000\"}\n");
+  auto exact = last_json_line(tpt_run("-q grade --samples " + path + " --normalize exact --json").out);
+  auto numeric = last_json_line(tpt_run("-q grade --samples " + path + " --normalize numeric --json").out);
+  COMPARE(exact.at("summary").at("correct").get<long>(), 0L);
+  COMPARE(numeric.at("summary").at("correct").get<long>(), 1L);
+}
+
+TPT_TEST(cli, a_malformed_line_is_reported_with_file_and_line) {
+  const std::string path = write_file("bad.jsonl",
+                                      "{\"completion\": \"#### 1\", \"answer\": \"1\"}\n"
+                                      "{\"completion\": \"#### 1\", \"answer\": \n"
+                                      "{\"completion\": \"#### 2\"}\n");
+  Result fail = tpt_run("-q grade --samples " + path);
+  COMPARE(fail.status, 1);
+  VERIFY_CONTAINS(fail.err, path + ":2: invalid JSON");
+  Result skip = tpt_run("-q grade --samples " + path + " --on-malformed skip --json --summary-only");
+  COMPARE(skip.status, 0);
+  auto summary = last_json_line(skip.out).at("summary");
+  COMPARE(summary.at("samples").get<long>(), 1L);
+  COMPARE(summary.at("skipped_lines").get<long>(), 2L);
+  COMPARE(summary.at("errors").at(1).get<std::string>(), path + ":3: missing field \"answer\"");
+}
+
+TPT_TEST(cli, config_check_lists_every_error_and_fails) {
+  const std::string path = write_file("experiment.json", R"({
+  "schema_version": 1,
+  "dataset": {"train": "train.jsonl", "test": "test.jsonl"},
+  "model": {"path": "m"},
+  "think": {"temperature": -1, "max_new_token": 100}
+})");
+  Result r = tpt_run("-q config check " + path);
+  COMPARE(r.status, 1);
+  VERIFY_CONTAINS(r.out, path + ": 2 errors");
+  VERIFY_CONTAINS(r.out, "think.temperature: must be in [0, 5], got -1");
+  VERIFY_CONTAINS(r.out, "think.max_new_token: unknown key (did you mean \"max_new_tokens\"?)");
+}
+
+TPT_TEST(cli, config_init_writes_a_file_that_checks_clean) {
+  const std::string path = tpt::testing::temp_dir() + "/experiment.json";
+  COMPARE(tpt_run("-q config init --out " + path + " --train t.jsonl --test v.jsonl --model m").status, 0);
+  Result r = tpt_run("-q config check " + path);
+  COMPARE(r.out, path + ": ok\n");
+  COMPARE(r.status, 0);
+}
+
+TPT_TEST(cli, data_check_counts_problems_and_names_bad_lines) {
+  Result good = tpt_run("-q data check " + gsm8k("test") + " --json");
+  COMPARE(good.status, 0);
+  COMPARE(nlohmann::json::parse(good.out).at("problems").get<long>(), 1319L);
+  const std::string path = write_file("d.jsonl", "{\"question\": \"q\", \"answer\": \"no hash line\"}\n");
+  Result bad = tpt_run("-q data check " + path);
+  COMPARE(bad.status, 1);
+  VERIFY_CONTAINS(bad.err, path + ":1: field \"answer\" has no final \"#### <answer>\" line");
+}
+
+TPT_TEST(cli, usage_errors_name_the_option_and_exit_2) {
+  Result r = tpt_run("-q grade --samples x.jsonl --verifer strict");
+  COMPARE(r.status, 2);
+  VERIFY_CONTAINS(r.err, "unknown option --verifer");
+  COMPARE(tpt_run("frobnicate").status, 2);
+}
+
+TPT_TEST(cli, the_start_up_line_reports_the_blas_and_warns_about_the_reference_one) {
+  Result normal = tpt_run("config init");
+  VERIFY_CONTAINS(normal.err, "BLAS: ");
+  // Load netlib's reference BLAS in place of the system's choice, as a misconfigured machine would.
+  const std::string reference = "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3";
+  if (!std::filesystem::exists(reference)) SKIP("netlib reference BLAS (libblas3) not installed");
+  const std::string dir = tpt::testing::temp_dir();
+  std::filesystem::create_symlink(reference, dir + "/libblas.so.3");
+  Result slow = tpt_run("config init", "LD_LIBRARY_PATH=" + dir);
+  VERIFY_CONTAINS(slow.err, "BLAS: reference BLAS (netlib)");
+  VERIFY_CONTAINS(slow.err, "warning: libtorch is using the slow reference BLAS");
+  VERIFY(normal.err.find("warning:") == std::string::npos);
+}

@@ -1,0 +1,176 @@
+// experiment.json: every field validated, every problem reported with its JSON path at once,
+// unknown keys rejected, defaults documented.
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "check.h"
+#include "config/experiment_config.h"
+#include "config/schema.h"
+
+using nlohmann::json;
+using tpt::ExperimentConfig;
+
+namespace {
+
+json minimal() {
+  return json{{"schema_version", 1},
+              {"dataset", {{"train", "data/train.jsonl"}, {"test", "data/test.jsonl"}}},
+              {"model", {{"path", "models/base"}}}};
+}
+
+std::vector<std::string> messages(const json& doc) {
+  std::vector<std::string> out;
+  for (const auto& issue : ExperimentConfig::validate(doc)) out.push_back(issue.to_string());
+  return out;
+}
+
+bool has(const std::vector<std::string>& list, const std::string& text) {
+  for (const auto& s : list)
+    if (s == text) return true;
+  return false;
+}
+
+std::string joined(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& s : list) out += s + " | ";
+  return out;
+}
+
+}  // namespace
+
+TPT_TEST(config, a_minimal_file_takes_the_documented_defaults) {
+  auto c = ExperimentConfig::from_json(minimal());
+  COMPARE(c.rounds, 4);
+  COMPARE(c.think.temperature, 0.8);
+  COMPARE(c.think.top_p, 1.0);
+  COMPARE(c.train.method, std::string("full"));
+  COMPARE(c.eval.temperature, 0.0);
+  COMPARE(c.dataset.on_malformed, std::string("fail"));
+  VERIFY(!c.stop.target_pass1.has_value());
+}
+
+TPT_TEST(config, every_error_is_reported_at_once_with_its_path) {
+  json doc = minimal();
+  doc["think"] = {{"temperature", -1}, {"top_p", 0}, {"samples_per_problem", "ten"}};
+  doc["train"] = {{"lerning_rate", 1e-5}, {"method", "qlora"}};
+  doc["eval"] = {{"samples", 4}, {"temperature", 0.7}, {"pass_at_k", {1, 8}}};
+  doc["roundz"] = 3;
+  auto errors = messages(doc);
+  VERIFY(has(errors, "think.temperature: must be in [0, 5], got -1"));
+  VERIFY(has(errors, "think.top_p: must be in (0, 1], got 0"));
+  VERIFY(has(errors, "think.samples_per_problem: must be an integer in [1, 100000], got a string \"ten\""));
+  VERIFY(has(errors, "train.lerning_rate: unknown key (did you mean \"learning_rate\"?)"));
+  VERIFY(has(errors, "train.method: must be one of \"full\" or \"lora\", got \"qlora\""));
+  VERIFY(has(errors, "eval.pass_at_k[1]: k = 8 needs at least that many samples, but eval.samples is 4"));
+  VERIFY(has(errors, "roundz: unknown key (did you mean \"rounds\"?)"));
+  COMPARE(errors.size(), size_t{7});
+}
+
+TPT_TEST(config, the_exception_lists_every_error_and_names_the_file) {
+  json doc = minimal();
+  doc["rounds"] = -2;
+  doc["seed"] = 1.5;
+  try {
+    ExperimentConfig::from_json(doc, "my/experiment.json");
+    TPT_FAIL("no exception");
+  } catch (const tpt::ValidationError& e) {
+    COMPARE(e.issues().size(), size_t{2});
+    VERIFY_CONTAINS(e.what(), "my/experiment.json: 2 errors");
+    VERIFY_CONTAINS(e.what(), "rounds: must be an integer in [0, 1000], got -2");
+    VERIFY_CONTAINS(e.what(), "seed: must be an integer >= 0, got 1.5");
+  }
+}
+
+TPT_TEST(config, required_sections_and_fields_are_named) {
+  auto errors = messages(json{{"schema_version", 1}, {"dataset", {{"train", "t.jsonl"}}}});
+  VERIFY(has(errors, "dataset.test: required: path of the held-out test split (JSONL)"));
+  VERIFY(has(errors, "model: required (an object with \"path\" of an HF-format model folder)"));
+  COMPARE(errors.size(), size_t{2});
+}
+
+TPT_TEST(config, the_schema_version_is_required_and_a_newer_one_refused) {
+  json doc = minimal();
+  doc.erase("schema_version");
+  VERIFY(has(messages(doc), "schema_version: required (this build reads version 1)"));
+  doc["schema_version"] = 99;
+  doc["some_future_key"] = true;
+  auto errors = messages(doc);
+  COMPARE(errors.size(), size_t{1});  // no noise about keys a newer version may have added
+  VERIFY_CONTAINS(errors[0], "version 99 is newer than this build supports (1)");
+}
+
+TPT_TEST(config, wrong_types_in_nested_sections_are_named) {
+  json doc = minimal();
+  doc["think"] = {{"stop", {"\n\n", 3}}};
+  doc["train"] = {{"lora", {{"rank", 0}, {"targets", json::array()}}}};
+  doc["model"] = "models/base";
+  auto errors = messages(doc);
+  VERIFY(has(errors, "think.stop[1]: must be a string, got 3"));
+  VERIFY(has(errors, "train.lora.rank: must be an integer in [1, 4096], got 0"));
+  VERIFY(has(errors, "train.lora.targets: must name at least one projection (e.g. \"q_proj\")"));
+  VERIFY(has(errors, "model: must be an object, got a string"));
+}
+
+TPT_TEST(config, greedy_evaluation_with_several_samples_is_refused) {
+  json doc = minimal();
+  doc["eval"] = {{"samples", 4}};
+  VERIFY(has(messages(doc), "eval.temperature: must be > 0 when eval.samples > 1 (greedy decoding gives the same sample every time)"));
+}
+
+TPT_TEST(config, the_prune_section_is_validated_as_a_rule_set) {
+  json doc = minimal();
+  doc["prune"] = {{"rules", json::array({json{{"type", "correct_answer"}}, json{{"type", "max_per_problem"}, {"k", 0}}})}};
+  auto errors = messages(doc);
+  bool found = false;
+  for (const auto& e : errors) found = found || e.rfind("prune.rules[1].k", 0) == 0;
+  VERIFY(found);
+}
+
+TPT_TEST(config, a_saved_config_loads_back_identically) {
+  auto c = ExperimentConfig::from_json(minimal());
+  c.think.temperature = 0.7;
+  c.eval.samples = 4;
+  c.eval.temperature = 0.7;
+  c.eval.pass_at_k = {1, 4};
+  c.stop.target_pass1 = 0.6;
+  c.prune = tpt::prune::RuleSet::paper();
+  const std::string path = tpt::testing::temp_dir() + "/experiment.json";
+  c.save(path);
+  auto back = ExperimentConfig::load(path);
+  COMPARE(back.to_json().dump(), c.to_json().dump());
+  COMPARE(back.stop.target_pass1.value(), 0.6);
+}
+
+TPT_TEST(config, relative_paths_resolve_against_the_experiment_folder) {
+  const std::string dir = tpt::testing::temp_dir();
+  tpt::write_json_file(dir + "/experiment.json", minimal());
+  auto c = ExperimentConfig::load(dir + "/experiment.json");
+  COMPARE(c.resolve(c.dataset.train), dir + "/data/train.jsonl");
+  COMPARE(c.resolve("/abs/path"), std::string("/abs/path"));
+}
+
+TPT_TEST(config, a_json_syntax_error_names_the_line_and_column) {
+  const std::string path = tpt::testing::temp_dir() + "/broken.json";
+  std::ofstream(path) << "{\n  \"schema_version\": 1,\n  \"rounds\": 4,,\n}\n";
+  VERIFY_THROWS_WITH(ExperimentConfig::load(path), path + ":3: invalid JSON at column 15");
+}
+
+TPT_TEST(config, every_key_is_documented) {
+  std::ifstream in(std::string(TPT_SOURCE_DIR) + "/docs/experiment-config.md");
+  VERIFY(in.good());
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const std::string text = doc.str();
+  std::vector<std::string> missing;
+  std::function<void(const json&, const std::string&)> walk = [&](const json& node, const std::string& path) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = path.empty() ? it.key() : path + "." + it.key();
+      if (key.rfind("prune", 0) == 0) continue;  // rule sets have their own page
+      if (text.find("`" + key + "`") == std::string::npos) missing.push_back(key);
+      if (it->is_object()) walk(*it, key);
+    }
+  };
+  walk(ExperimentConfig().to_json(), "");
+  COMPARE(joined(missing), std::string());
+}

@@ -1,0 +1,74 @@
+// JSONL reading: every malformed line is reported as file:line: reason, under either policy.
+#include <fstream>
+
+#include "check.h"
+#include "io/jsonl.h"
+
+using tpt::OnMalformed;
+
+namespace {
+
+std::string write_file(const std::string& name, const std::string& text) {
+  std::string path = tpt::testing::temp_dir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+const char* kMixed =
+    "{\"question\": \"a\", \"answer\": \"#### 1\"}\n"
+    "\n"
+    "{\"question\": \"b\", \"answer\": \"#### 2\"\n"  // line 3: missing brace
+    "{\"question\": \"c\"}\n"                          // line 4: no answer field
+    "[1, 2]\n"                                         // line 5: not an object
+    "{\"question\": \"d\", \"answer\": \"#### 4\"}\r\n";
+
+}  // namespace
+
+TPT_TEST(jsonl, fail_policy_stops_at_the_first_bad_line_and_names_file_and_line) {
+  const std::string path = write_file("mixed.jsonl", kMixed);
+  VERIFY_THROWS_WITH(tpt::read_jsonl(path, OnMalformed::Fail, [](long, const nlohmann::json&) {}),
+                     path + ":3: invalid JSON");
+}
+
+TPT_TEST(jsonl, skip_policy_counts_every_bad_line_and_keeps_the_good_ones) {
+  const std::string path = write_file("mixed.jsonl", kMixed);
+  std::vector<long> lines;
+  auto report = tpt::read_jsonl(path, OnMalformed::Skip, [&](long line, const nlohmann::json& record) {
+    tpt::require_string(record, "answer");
+    lines.push_back(line);
+  });
+  COMPARE(lines.size(), size_t{2});
+  COMPARE(lines[0], 1L);
+  COMPARE(lines[1], 6L);  // a CRLF line ending is fine
+  COMPARE(report.lines, 6L);
+  COMPARE(report.records, 2L);
+  COMPARE(report.skipped, 3L);
+  COMPARE(report.problems.size(), size_t{3});
+  VERIFY_CONTAINS(report.problems[0], path + ":3: invalid JSON");
+  COMPARE(report.problems[1], path + ":4: missing field \"answer\"");
+  VERIFY_CONTAINS(report.problems[2], path + ":5: expected a JSON object");
+}
+
+TPT_TEST(jsonl, a_missing_file_is_an_error_naming_it) {
+  VERIFY_THROWS_WITH(tpt::read_jsonl("/nonexistent/x.jsonl", OnMalformed::Fail, [](long, const nlohmann::json&) {}),
+                     "/nonexistent/x.jsonl: cannot open file");
+}
+
+TPT_TEST(jsonl, a_utf8_byte_order_mark_is_ignored) {
+  long records = 0;
+  tpt::read_jsonl_text("\xEF\xBB\xBF{\"a\": 1}\n", "bom.jsonl", OnMalformed::Fail,
+                       [&](long, const nlohmann::json& v) { records += v.at("a").get<int>(); });
+  COMPARE(records, 1L);
+}
+
+TPT_TEST(jsonl, a_wrongly_typed_field_is_named) {
+  VERIFY_THROWS_WITH(tpt::read_jsonl_text("{\"answer\": 5}\n", "t.jsonl", OnMalformed::Fail,
+                                          [](long, const nlohmann::json& v) { tpt::require_string(v, "answer"); }),
+                     "t.jsonl:1: field \"answer\" must be a string, got 5");
+}
+
+TPT_TEST(jsonl, invalid_utf8_is_reported_not_crashed_on) {
+  VERIFY_THROWS_WITH(tpt::read_jsonl_text("{\"a\": \"\xff\xfe\"}\n", "bad.jsonl", OnMalformed::Fail,
+                                          [](long, const nlohmann::json&) {}),
+                     "bad.jsonl:1: invalid JSON");
+}

@@ -1,0 +1,61 @@
+// The main window opens, tells the user what the engine runs on, and comes back where it was.
+#include <QLabel>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QtTest>
+
+#include "main_window.h"
+#include "runtime/torch_runtime.h"
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // keep the user's real settings untouched
+    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_main_window"));
+    QSettings().clear();
+    tpt::init_runtime(1);
+  }
+
+  void windowShowsTitleAndEngineReport() {
+    tpt::ui::MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.windowTitle(), QStringLiteral("TPT Workbench"));
+    auto* summary = window.statusBar()->findChild<QLabel*>(QStringLiteral("runtimeSummary"));
+    QVERIFY(summary);
+    QVERIFY2(summary->text().contains(QStringLiteral("BLAS:")), qPrintable(summary->text()));
+    QVERIFY(summary->text().contains(QStringLiteral("libtorch")));
+  }
+
+  void slowBlasWarningIsVisibleOnlyWhenThereIsOne() {
+    tpt::ui::MainWindow window;
+    window.show();
+    auto* banner = window.findChild<QLabel*>(QStringLiteral("runtimeWarning"));
+    QVERIFY(banner);
+    QCOMPARE(banner->isVisible(), !window.runtimeWarning().isEmpty());
+    const bool reference = tpt::detect_blas().kind == tpt::BlasKind::Reference;
+    QCOMPARE(!window.runtimeWarning().isEmpty(), reference);
+  }
+
+  void geometryIsRestoredAfterRestart() {
+    {
+      tpt::ui::MainWindow window;
+      window.show();
+      window.resize(900, 600);
+      window.move(40, 50);
+      QVERIFY(QTest::qWaitForWindowExposed(&window));
+      window.close();
+    }
+    tpt::ui::MainWindow reopened;
+    reopened.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&reopened));
+    QCOMPARE(reopened.size(), QSize(900, 600));
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
