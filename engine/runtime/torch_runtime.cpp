@@ -67,11 +67,17 @@ BlasInfo detect_blas() {
       info.library_path = resolve(where.dli_fname);
       info.kind = classify_blas_library(info.library_path);
     }
-  } else {
-    // Official libtorch builds link MKL statically: no separate library to find.
-    info.detail = "no separate BLAS library loaded (statically linked into libtorch?)";
   }
-  if (info.kind == BlasKind::OpenBlas) {
+  if (info.library_path.empty() || info.library_path.find("libtorch") != std::string::npos) {
+    // Official libtorch builds link their BLAS (MKL, or OpenBLAS on some platforms) into
+    // libtorch itself; its build configuration names it.
+    const std::string config = at::show_config();
+    const auto pos = config.find("BLAS_INFO=");
+    const std::string blas = pos == std::string::npos ? "" : config.substr(pos + 10, config.find_first_of(", \n", pos + 10) - pos - 10);
+    info.kind = blas == "mkl" ? BlasKind::Mkl : blas == "open" ? BlasKind::OpenBlas : BlasKind::Other;
+    info.detail = "linked into libtorch (BLAS_INFO=" + blas + ")";
+  }
+  if (info.kind == BlasKind::OpenBlas && info.detail.empty()) {
     using ConfigFn = char* (*)();
     using ParallelFn = int (*)();
     if (auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) info.detail = config();
