@@ -10,18 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "prune/rules.h"
+#include "prune/verifier.h"
+
 namespace tpt::store {
 
+// The store speaks the prune engine's vocabulary, so a round's decisions go from Prune to disk
+// and back unchanged (to_string / parse_* for these live beside them in prune/).
 // How the answer extracted from a trace compares with the gold answer.
-enum class Verdict { correct, wrong, no_answer };
-// A person's judgement of one trace in the browser.
-enum class Label { accept, reject, flag };
-
-std::string to_string(Verdict verdict);
-std::string to_string(Label label);
-// Throw tpt::Error listing the allowed names when `name` is not one of them.
-Verdict parse_verdict(const std::string& name);
-Label parse_label(const std::string& name);
+using Verdict = prune::Verdict;
+// A person's judgement of one trace. An annotation always has one: Label::None is refused.
+using Label = prune::AnnotationLabel;
+// One rule's say on one trace.
+using RuleVerdict = prune::RuleVerdict;
+using Outcome = prune::Outcome;
 
 struct ExperimentRecord {
   std::int64_t id = 0;
@@ -72,20 +74,13 @@ struct SampleRecord {
   std::string created_at;
 };
 
-// One rule's say on one trace.
-struct RuleVerdict {
-  std::string rule;
-  std::string verdict;  // as the rule reports it: "keep", "drop", "skip"
-  std::string reason;
-};
-
 struct DecisionRecord {
   std::int64_t sample_id = 0;
   bool kept = false;
   std::string dropped_by;  // the rule that dropped it; empty exactly when kept
   std::string reason;
   std::optional<std::string> extracted;  // nullopt: no answer found
-  Verdict verdict = Verdict::no_answer;
+  Verdict verdict = Verdict::NoAnswer;
   std::vector<RuleVerdict> rules;  // in pipeline order; stored as a JSON array
   std::string decided_at;
 };
@@ -94,7 +89,7 @@ struct AnnotationRecord {
   std::int64_t id = 0;
   std::int64_t sample_id = 0;
   std::string annotator;
-  Label label = Label::flag;
+  Label label = Label::Flag;
   std::string comment;
   std::string time;
 };

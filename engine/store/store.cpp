@@ -13,42 +13,20 @@
 
 namespace tpt::store {
 
-// ---- enumerations --------------------------------------------------------------------
+namespace {
 
-std::string to_string(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::correct: return "correct";
-    case Verdict::wrong: return "wrong";
-    case Verdict::no_answer: return "no_answer";
-  }
-  return "no_answer";
-}
-
-std::string to_string(Label label) {
-  switch (label) {
-    case Label::accept: return "accept";
-    case Label::reject: return "reject";
-    case Label::flag: return "flag";
-  }
-  return "flag";
-}
-
+// Database columns hold these as text; a value the code does not know means a damaged or
+// foreign file, which the caller reports with the file's name.
 Verdict parse_verdict(const std::string& name) {
-  if (name == "correct") return Verdict::correct;
-  if (name == "wrong") return Verdict::wrong;
-  if (name == "no_answer") return Verdict::no_answer;
+  if (auto v = prune::parse_verdict(name)) return *v;
   throw Error("unknown verdict \"" + name + "\": expected \"correct\", \"wrong\" or \"no_answer\"");
 }
 
 Label parse_label(const std::string& name) {
-  if (name == "accept") return Label::accept;
-  if (name == "reject") return Label::reject;
-  if (name == "flag") return Label::flag;
-  throw Error("unknown annotation label \"" + name +
-              "\": expected \"accept\", \"reject\" or \"flag\"");
+  auto label = prune::parse_annotation_label(name);
+  if (label && *label != Label::None) return *label;
+  throw Error("unknown annotation label \"" + name + "\": expected \"accept\", \"reject\" or \"flag\"");
 }
-
-namespace {
 
 std::string now_utc() {
   using namespace std::chrono;
@@ -122,8 +100,9 @@ std::string rules_to_json(const std::vector<RuleVerdict>& rules) {
     if (out.size() > 1) out += ',';
     out += "{\"rule\":";
     append_json_string(out, rule.rule);
-    out += ",\"verdict\":";
-    append_json_string(out, rule.verdict);
+    out += ",\"outcome\":\"";
+    out += prune::to_string(rule.outcome);
+    out += '"';
     out += ",\"reason\":";
     append_json_string(out, rule.reason);
     out += '}';
@@ -136,9 +115,12 @@ std::vector<RuleVerdict> rules_from_json(const std::string& path, std::int64_t s
   std::vector<RuleVerdict> rules;
   try {
     for (const auto& item : nlohmann::json::parse(text)) {
-      rules.push_back({item.value("rule", ""), item.value("verdict", ""), item.value("reason", "")});
+      const std::string outcome = item.value("outcome", "");
+      const auto parsed = prune::parse_outcome(outcome);
+      if (!parsed) throw Error("unknown rule outcome \"" + outcome + "\"");
+      rules.push_back({item.value("rule", ""), *parsed, item.value("reason", "")});
     }
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     throw Error(path + ": cannot read the rule verdicts of sample " + std::to_string(sample_id) +
                 ": " + e.what());
   }
@@ -743,6 +725,9 @@ void Store::clear_decisions(std::int64_t round_id) {
 
 std::int64_t Store::add_annotation(const AnnotationRecord& a) {
   impl_->require_writable("add an annotation");
+  if (a.label == Label::None)
+    throw Error(impl_->db.path() + ": an annotation of sample " + std::to_string(a.sample_id) +
+                " needs a label (accept, reject or flag)");
   std::string scratch;
   Transaction transaction(impl_->db);
   impl_->db

@@ -165,12 +165,12 @@ int main(int argc, char** argv) {
       DecisionRecord d;
       d.sample_id = ids[n];
       const double u = unit(rng);
-      d.verdict = u < 0.55 ? Verdict::correct : u < 0.90 ? Verdict::wrong : Verdict::no_answer;
-      d.extracted = d.verdict == Verdict::no_answer ? std::nullopt : std::optional<std::string>("72");
+      d.verdict = u < 0.55 ? Verdict::Correct : u < 0.90 ? Verdict::Wrong : Verdict::NoAnswer;
+      d.extracted = d.verdict == Verdict::NoAnswer ? std::nullopt : std::optional<std::string>("72");
       const double v = unit(rng);
-      if (d.verdict == Verdict::wrong) {
+      if (d.verdict == Verdict::Wrong) {
         d.dropped_by = "answer_match";
-      } else if (d.verdict == Verdict::no_answer) {
+      } else if (d.verdict == Verdict::NoAnswer) {
         d.dropped_by = "format";
       } else if (v < 0.08) {
         d.dropped_by = "length";
@@ -181,10 +181,10 @@ int main(int argc, char** argv) {
       }
       d.kept = d.dropped_by.empty();
       d.reason = d.kept ? "" : "dropped by " + d.dropped_by;
-      d.rules = {{"answer_match", d.verdict == Verdict::correct ? "keep" : "drop", "72 vs 72"},
-                 {"format", d.verdict == Verdict::no_answer ? "drop" : "keep", "has ####"},
-                 {"length", d.dropped_by == "length" ? "drop" : "keep", "within 512 tokens"},
-                 {"duplicate", d.dropped_by == "duplicate" ? "drop" : "keep", "unique"}};
+      d.rules = {{"answer_match", d.verdict == Verdict::Correct ? Outcome::Pass : Outcome::Fail, "72 vs 72"},
+                 {"format", d.verdict == Verdict::NoAnswer ? Outcome::Fail : Outcome::Pass, "has ####"},
+                 {"length", d.dropped_by == "length" ? Outcome::Fail : Outcome::Pass, "within 512 tokens"},
+                 {"duplicate", d.dropped_by == "duplicate" ? Outcome::Fail : Outcome::Pass, "unique"}};
       decisions.push_back(std::move(d));
       if (static_cast<int>(decisions.size()) == batch_size || n + 1 == ids.size()) {
         auto start = Clock::now();
@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
     auto start = Clock::now();
     for (int a = 0; a < annotations_count; ++a) {
       store.add_annotation({0, ids[any_sample(rng)], "ada",
-                            a % 3 == 0 ? Label::accept : a % 3 == 1 ? Label::reject : Label::flag,
+                            a % 3 == 0 ? Label::Accept : a % 3 == 1 ? Label::Reject : Label::Flag,
                             "", ""});
     }
     const double annotation_seconds = seconds_since(start);
@@ -245,20 +245,20 @@ int main(int argc, char** argv) {
       set(c.filter);
       cases.push_back(std::move(c));
     };
-    add("page: round + verdict=wrong", [&](SampleFilter& f) { f.round_id = round2; f.verdict = Verdict::wrong; });
+    add("page: round + verdict=wrong", [&](SampleFilter& f) { f.round_id = round2; f.verdict = Verdict::Wrong; });
     add("page: round + dropped_by=length", [&](SampleFilter& f) { f.round_id = round2; f.dropped_by = "length"; });
     add("page: round + dropped_by=k_per_problem", [&](SampleFilter& f) { f.round_id = round3; f.dropped_by = "k_per_problem"; });
     add("page: round + kept + not annotated", [&](SampleFilter& f) { f.round_id = round3; f.kept = true; f.annotated = false; });
-    add("page: latest label = flag", [&](SampleFilter& f) { f.latest_label = Label::flag; });
+    add("page: latest label = flag", [&](SampleFilter& f) { f.latest_label = Label::Flag; });
     add("page: annotated (any label)", [&](SampleFilter& f) { f.annotated = true; });
     add("page: problem", [&](SampleFilter& f) { f.problem_id = some_problem; });
-    add("page: problem + round + verdict", [&](SampleFilter& f) { f.problem_id = some_problem; f.round_id = round2; f.verdict = Verdict::correct; });
+    add("page: problem + round + verdict", [&](SampleFilter& f) { f.problem_id = some_problem; f.round_id = round2; f.verdict = Verdict::Correct; });
     add("page: round only", [&](SampleFilter& f) { f.round_id = round3; });
-    add("page: verdict=no_answer, all rounds", [&](SampleFilter& f) { f.verdict = Verdict::no_answer; });
+    add("page: verdict=no_answer, all rounds", [&](SampleFilter& f) { f.verdict = Verdict::NoAnswer; });
     add("page: round + text contains \"discount\"", [&](SampleFilter& f) { f.round_id = round2; f.text_contains = "discount"; });
-    add("deep page: round + verdict=wrong, mid-round", [&](SampleFilter& f) { f.round_id = round2; f.verdict = Verdict::wrong; }, deep_after);
+    add("deep page: round + verdict=wrong, mid-round", [&](SampleFilter& f) { f.round_id = round2; f.verdict = Verdict::Wrong; }, deep_after);
     add("deep page: round + dropped_by=length", [&](SampleFilter& f) { f.round_id = round2; f.dropped_by = "length"; }, deep_after);
-    add("count: round + verdict=wrong", [&](SampleFilter& f) { f.round_id = round2; f.verdict = Verdict::wrong; }, 0, true);
+    add("count: round + verdict=wrong", [&](SampleFilter& f) { f.round_id = round2; f.verdict = Verdict::Wrong; }, 0, true);
     add("count: round + dropped_by=length", [&](SampleFilter& f) { f.round_id = round2; f.dropped_by = "length"; }, 0, true);
     add("count: round + kept + not annotated", [&](SampleFilter& f) { f.round_id = round3; f.kept = true; f.annotated = false; }, 0, true);
     add("count: all samples", [&](SampleFilter&) {}, 0, true);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "check.h"
+#include "prune_test_support.h"
 #include "prune/rule_set.h"
 
 using namespace tpt::prune;
@@ -12,19 +13,6 @@ using nlohmann::json;
 using tpt::FieldIssue;
 
 namespace {
-
-PruneSample sample(int64_t id, std::string problem, std::string completion, std::string gold = "18",
-                   int64_t tokens = -1) {
-  PruneSample s;
-  s.id = id;
-  s.problem_key = std::move(problem);
-  s.completion = std::move(completion);
-  s.gold = std::move(gold);
-  s.token_count = tokens;
-  return s;
-}
-
-RuleSet rules(const char* json_text) { return RuleSet::from_json(json::parse(json_text), "test"); }
 
 std::vector<FieldIssue> issues_of(const char* json_text, const std::string& path = "") {
   std::vector<FieldIssue> issues;

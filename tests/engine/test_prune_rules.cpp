@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "check.h"
+#include "prune_test_support.h"
 #include "core/hash.h"
 #include "prune/rule_set.h"
 
@@ -14,24 +15,11 @@ using nlohmann::json;
 
 namespace {
 
-PruneSample sample(int64_t id, std::string problem, std::string completion, std::string gold = "18",
-                   int64_t tokens = -1) {
-  PruneSample s;
-  s.id = id;
-  s.problem_key = std::move(problem);
-  s.completion = std::move(completion);
-  s.gold = std::move(gold);
-  s.token_count = tokens;
-  return s;
-}
-
 PruneSample annotated(PruneSample s, AnnotationLabel label, std::string annotator) {
   s.annotation = label;
   s.annotator = std::move(annotator);
   return s;
 }
-
-RuleSet rules(const char* json_text) { return RuleSet::from_json(json::parse(json_text), "test"); }
 
 std::vector<int64_t> kept_ids(const std::vector<Decision>& decisions) {
   std::vector<int64_t> ids;

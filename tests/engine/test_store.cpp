@@ -76,7 +76,7 @@ struct Fixture {
           std::string text = "round " + std::to_string(r) + " problem " + std::to_string(p) +
                              " sample " + std::to_string(i) + (p == 2 ? " Needle_50%" : "");
           samples.push_back(make_sample(rounds[r], problems[p], i, text));
-          Verdict verdict = i == 0 ? Verdict::correct : i == 1 ? Verdict::wrong : Verdict::no_answer;
+          Verdict verdict = i == 0 ? Verdict::Correct : i == 1 ? Verdict::Wrong : Verdict::NoAnswer;
           std::string dropped_by = i == 1 ? "answer_match" : i == 2 ? "format" : p == 3 ? "k_per_problem" : "";
           known.push_back({0, r, p, i, verdict, dropped_by.empty(), dropped_by, std::nullopt, text});
         }
@@ -91,16 +91,16 @@ struct Fixture {
       d.kept = known[n].kept;
       d.dropped_by = known[n].dropped_by;
       d.verdict = known[n].verdict;
-      d.extracted = known[n].verdict == Verdict::no_answer ? std::nullopt
+      d.extracted = known[n].verdict == Verdict::NoAnswer ? std::nullopt
                                                             : std::optional<std::string>("4");
-      d.rules = {{"answer_match", d.verdict == Verdict::correct ? "keep" : "drop", "compared"}};
+      d.rules = {{"answer_match", d.verdict == Verdict::Correct ? Outcome::Pass : Outcome::Fail, "compared"}};
       decisions.push_back(d);
     }
     store.write_decisions(decisions);
-    annotate(1, 0, 0, Label::accept);
-    annotate(1, 1, 1, Label::reject);
-    annotate(1, 1, 1, Label::flag);
-    annotate(0, 2, 2, Label::flag);
+    annotate(1, 0, 0, Label::Accept);
+    annotate(1, 1, 1, Label::Reject);
+    annotate(1, 1, 1, Label::Flag);
+    annotate(0, 2, 2, Label::Flag);
   }
 
   Known& at(int r, int p, int i) { return known[static_cast<size_t>(r * 12 + p * 3 + i)]; }
@@ -197,7 +197,7 @@ TPT_TEST(store, a_version_1_database_is_migrated_and_its_annotations_feed_the_la
   Store store(path);
   COMPARE(store.schema_version(), latest_schema_version());
   SampleFilter accepted;
-  accepted.latest_label = Label::accept;
+  accepted.latest_label = Label::Accept;
   COMPARE(show_ids(ids_of(store.list_samples(accepted))), show_ids({sample_id}));
   auto detail = store.get_sample(sample_id);
   VERIFY(detail.has_value());
@@ -337,6 +337,11 @@ TPT_TEST(store, experiments_rounds_and_problems_round_trip) {
   COMPARE(problem->gold, std::string("1"));
 }
 
+TPT_TEST(store, an_annotation_without_a_label_is_refused) {
+  Fixture f;
+  VERIFY_THROWS_WITH(f.store.add_annotation({0, f.known[0].id, "ada", Label::None, "", ""}), "needs a label");
+}
+
 TPT_TEST(store, a_sample_with_its_decision_and_annotations_round_trips) {
   Store store(fresh_path());
   auto experiment = store.create_experiment({0, "exp", "{}", ""});
@@ -355,12 +360,12 @@ TPT_TEST(store, a_sample_with_its_decision_and_annotations_round_trips) {
   d.dropped_by = "length";
   d.reason = "hit max_new_tokens";
   d.extracted = "42";
-  d.verdict = Verdict::correct;
-  d.rules = {{"answer_match", "keep", "42 == 42"}, {"length", "drop", "finish_reason=length \"quoted\"\\\n\tend"},
-             {"excerpt", "keep", "caf\xc3\xa9 cut mid-character: \xc3"}};
+  d.verdict = Verdict::Correct;
+  d.rules = {{"answer_match", Outcome::Pass, "42 == 42"}, {"length", Outcome::Fail, "finish_reason=length \"quoted\"\\\n\tend"},
+             {"excerpt", Outcome::Pass, "caf\xc3\xa9 cut mid-character: \xc3"}};
   store.write_decisions({d});
-  auto a1 = store.add_annotation({0, id, "ada", Label::flag, "odd ending", "2024-05-02T00:00:00.000Z"});
-  auto a2 = store.add_annotation({0, id, "bob", Label::accept, "", ""});
+  auto a1 = store.add_annotation({0, id, "ada", Label::Flag, "odd ending", "2024-05-02T00:00:00.000Z"});
+  auto a2 = store.add_annotation({0, id, "bob", Label::Accept, "", ""});
   VERIFY(a2 > a1);
 
   auto detail = store.get_sample(id);
@@ -386,19 +391,19 @@ TPT_TEST(store, a_sample_with_its_decision_and_annotations_round_trips) {
   COMPARE(got.dropped_by, std::string("length"));
   COMPARE(got.reason, d.reason);
   VERIFY(got.extracted == std::optional<std::string>("42"));
-  VERIFY(got.verdict == Verdict::correct);
+  VERIFY(got.verdict == Verdict::Correct);
   COMPARE(got.rules.size(), size_t{3});
   COMPARE(got.rules[1].rule, std::string("length"));
   COMPARE(got.rules[2].reason, std::string("caf\xc3\xa9 cut mid-character: \xef\xbf\xbd"));
-  COMPARE(got.rules[1].verdict, std::string("drop"));
+  VERIFY(got.rules[1].outcome == Outcome::Fail);
   COMPARE(got.rules[1].reason, d.rules[1].reason);
   VERIFY(!got.decided_at.empty());
   COMPARE(detail->annotations.size(), size_t{2});
   COMPARE(detail->annotations[0].annotator, std::string("ada"));
-  VERIFY(detail->annotations[0].label == Label::flag);
+  VERIFY(detail->annotations[0].label == Label::Flag);
   COMPARE(detail->annotations[0].comment, std::string("odd ending"));
   COMPARE(detail->annotations[0].time, std::string("2024-05-02T00:00:00.000Z"));
-  VERIFY(detail->annotations[1].label == Label::accept);
+  VERIFY(detail->annotations[1].label == Label::Accept);
 
   auto rows = store.list_samples({});
   COMPARE(rows.size(), size_t{1});
@@ -407,10 +412,10 @@ TPT_TEST(store, a_sample_with_its_decision_and_annotations_round_trips) {
   COMPARE(rows[0].sample_index, 3);
   COMPARE(rows[0].finish_reason, std::string("length"));
   VERIFY(rows[0].extracted == std::optional<std::string>("42"));
-  VERIFY(rows[0].verdict == Verdict::correct);
+  VERIFY(rows[0].verdict == Verdict::Correct);
   VERIFY(rows[0].kept == false);
   COMPARE(rows[0].dropped_by, std::string("length"));
-  VERIFY(rows[0].latest_label == Label::accept);
+  VERIFY(rows[0].latest_label == Label::Accept);
 
   VERIFY(!store.get_sample(id + 100).has_value());
 }
@@ -506,10 +511,10 @@ TPT_TEST(store, a_failed_batch_leaves_no_partial_rows) {
   COMPARE(f.store.count_samples({}), before);
 
   // A bad decision in the middle of a batch keeps the earlier ones from being written too.
-  DecisionRecord good{f.at(0, 0, 1).id, true, "", "", std::string("4"), Verdict::correct, {}, ""};
-  DecisionRecord missing{999999, true, "", "", std::nullopt, Verdict::correct, {}, ""};
+  DecisionRecord good{f.at(0, 0, 1).id, true, "", "", std::string("4"), Verdict::Correct, {}, ""};
+  DecisionRecord missing{999999, true, "", "", std::nullopt, Verdict::Correct, {}, ""};
   VERIFY_THROWS_WITH(f.store.write_decisions({good, missing}), "no such sample");
-  VERIFY(f.store.get_sample(good.sample_id)->decision->verdict == Verdict::wrong);
+  VERIFY(f.store.get_sample(good.sample_id)->decision->verdict == Verdict::Wrong);
   COMPARE(std::string(f.store.integrity_check().front()), std::string("ok"));
 }
 
@@ -537,9 +542,9 @@ TPT_TEST(store, a_transaction_destroyed_without_commit_rolls_back_every_call_in_
 
 TPT_TEST(store, a_decision_must_name_the_dropping_rule_exactly_when_dropped) {
   Fixture f;
-  DecisionRecord kept_with_rule{f.at(0, 0, 0).id, true, "format", "", std::nullopt, Verdict::correct, {}, ""};
+  DecisionRecord kept_with_rule{f.at(0, 0, 0).id, true, "format", "", std::nullopt, Verdict::Correct, {}, ""};
   VERIFY_THROWS_WITH(f.store.write_decisions({kept_with_rule}), "dropped_by");
-  DecisionRecord dropped_without{f.at(0, 0, 0).id, false, "", "", std::nullopt, Verdict::correct, {}, ""};
+  DecisionRecord dropped_without{f.at(0, 0, 0).id, false, "", "", std::nullopt, Verdict::Correct, {}, ""};
   VERIFY_THROWS_WITH(f.store.write_decisions({dropped_without}), "dropped_by");
 }
 
@@ -554,7 +559,7 @@ TPT_TEST(store, re_pruning_a_round_replaces_its_decisions_and_keeps_annotations)
   std::vector<DecisionRecord> decisions;
   for (const auto& row : f.store.list_samples(round1, 0, 1000)) {
     decisions.push_back({row.sample_id, false, "strict", "new rule", std::nullopt,
-                         Verdict::no_answer, {{"strict", "drop", "too strict"}}, ""});
+                         Verdict::NoAnswer, {{"strict", Outcome::Fail, "too strict"}}, ""});
   }
   f.store.write_decisions(decisions);
 
@@ -568,7 +573,7 @@ TPT_TEST(store, re_pruning_a_round_replaces_its_decisions_and_keeps_annotations)
   COMPARE(detail->decision->rules.size(), size_t{1});
   COMPARE(detail->annotations.size(), size_t{2});
   SampleFilter flagged;
-  flagged.latest_label = Label::flag;
+  flagged.latest_label = Label::Flag;
   COMPARE(f.store.count_samples(flagged), std::int64_t{2});
   // Round 0 was not touched.
   SampleFilter round0_kept;
@@ -584,16 +589,16 @@ TPT_TEST(store, clearing_a_rounds_decisions_leaves_other_rounds_and_annotations)
   VERIFY(f.store.get_sample(f.at(1, 0, 0).id)->decision.has_value());
   COMPARE(f.store.get_sample(f.at(0, 2, 2).id)->annotations.size(), size_t{1});
   SampleFilter any_verdict;
-  any_verdict.verdict = Verdict::correct;
+  any_verdict.verdict = Verdict::Correct;
   COMPARE(f.store.count_samples(any_verdict), std::int64_t{4});
 }
 
 TPT_TEST(store, the_latest_annotation_decides_the_label_filter) {
   Fixture f;
   SampleFilter rejected;
-  rejected.latest_label = Label::reject;
+  rejected.latest_label = Label::Reject;
   COMPARE(f.store.count_samples(rejected), std::int64_t{0});  // rejected, then flagged
-  f.store.add_annotation({0, f.at(1, 1, 1).id, "bob", Label::reject, "on second thought", ""});
+  f.store.add_annotation({0, f.at(1, 1, 1).id, "bob", Label::Reject, "on second thought", ""});
   COMPARE(show_ids(ids_of(f.store.list_samples(rejected))), show_ids({f.at(1, 1, 1).id}));
 }
 
@@ -621,10 +626,10 @@ TPT_TEST(store, each_sample_filter_returns_exactly_the_matching_samples) {
   filter.problem_id = f.problems[2];
   check_filter(f, "problem", filter, [](const Known& k) { return k.problem == 2; });
 
-  for (Verdict v : {Verdict::correct, Verdict::wrong, Verdict::no_answer}) {
+  for (Verdict v : {Verdict::Correct, Verdict::Wrong, Verdict::NoAnswer}) {
     filter = {};
     filter.verdict = v;
-    check_filter(f, "verdict " + to_string(v), filter, [v](const Known& k) { return k.verdict == v; });
+    check_filter(f, std::string("verdict ") + to_string(v), filter, [v](const Known& k) { return k.verdict == v; });
   }
   for (bool kept : {true, false}) {
     filter = {};
@@ -636,10 +641,10 @@ TPT_TEST(store, each_sample_filter_returns_exactly_the_matching_samples) {
     filter.dropped_by = rule;
     check_filter(f, "dropped_by " + rule, filter, [rule](const Known& k) { return k.dropped_by == rule; });
   }
-  for (Label label : {Label::accept, Label::reject, Label::flag}) {
+  for (Label label : {Label::Accept, Label::Reject, Label::Flag}) {
     filter = {};
     filter.latest_label = label;
-    check_filter(f, "label " + to_string(label), filter, [label](const Known& k) { return k.label == label; });
+    check_filter(f, std::string("label ") + to_string(label), filter, [label](const Known& k) { return k.label == label; });
   }
   filter = {};
   filter.annotated = true;
@@ -663,8 +668,8 @@ TPT_TEST(store, combined_filters_return_the_intersection) {
   Fixture f;
   SampleFilter filter;
   filter.round_id = f.rounds[1];
-  filter.verdict = Verdict::wrong;
-  check_filter(f, "round+verdict", filter, [](const Known& k) { return k.round == 1 && k.verdict == Verdict::wrong; });
+  filter.verdict = Verdict::Wrong;
+  check_filter(f, "round+verdict", filter, [](const Known& k) { return k.round == 1 && k.verdict == Verdict::Wrong; });
   filter = {};
   filter.round_index = 0;
   filter.dropped_by = "k_per_problem";
@@ -672,33 +677,33 @@ TPT_TEST(store, combined_filters_return_the_intersection) {
   filter = {};
   filter.round_id = f.rounds[0];
   filter.kept = false;
-  filter.verdict = Verdict::correct;
+  filter.verdict = Verdict::Correct;
   check_filter(f, "round+kept+verdict", filter, [](const Known& k) {
-    return k.round == 0 && !k.kept && k.verdict == Verdict::correct;
+    return k.round == 0 && !k.kept && k.verdict == Verdict::Correct;
   });
   filter = {};
   filter.round_id = f.rounds[1];
   filter.annotated = false;
-  filter.verdict = Verdict::correct;
+  filter.verdict = Verdict::Correct;
   check_filter(f, "round+verdict+not annotated", filter, [](const Known& k) {
-    return k.round == 1 && !k.label && k.verdict == Verdict::correct;
+    return k.round == 1 && !k.label && k.verdict == Verdict::Correct;
   });
   filter = {};
   filter.problem_id = f.problems[1];
   filter.round_id = f.rounds[1];
-  filter.latest_label = Label::flag;
+  filter.latest_label = Label::Flag;
   check_filter(f, "problem+round+label", filter, [](const Known& k) {
-    return k.problem == 1 && k.round == 1 && k.label == Label::flag;
+    return k.problem == 1 && k.round == 1 && k.label == Label::Flag;
   });
   filter = {};
   filter.annotated = true;
-  filter.verdict = Verdict::no_answer;
+  filter.verdict = Verdict::NoAnswer;
   check_filter(f, "annotated+verdict", filter, [](const Known& k) {
-    return k.label && k.verdict == Verdict::no_answer;
+    return k.label && k.verdict == Verdict::NoAnswer;
   });
   filter = {};
   filter.annotated = false;
-  filter.latest_label = Label::flag;
+  filter.latest_label = Label::Flag;
   check_filter(f, "contradiction", filter, [](const Known&) { return false; });
   filter = {};
   filter.round_id = f.rounds[0];
@@ -719,7 +724,7 @@ TPT_TEST(store, keyset_paging_visits_every_matching_row_exactly_once_in_id_order
   filters[1].round_id = f.rounds[1];
   filters[2].kept = false;
   filters[3].round_id = f.rounds[0];
-  filters[3].verdict = Verdict::wrong;
+  filters[3].verdict = Verdict::Wrong;
   for (const auto& filter : filters) {
     for (int limit : {1, 5, 7}) {
       std::vector<std::int64_t> seen;
@@ -746,21 +751,21 @@ TPT_TEST(store, filtered_pages_are_index_range_scans_without_a_sort) {
   cases[0].second.round_id = f.rounds[0];
   cases[1].first = "decisions_by_verdict";
   cases[1].second.round_id = f.rounds[0];
-  cases[1].second.verdict = Verdict::wrong;
+  cases[1].second.verdict = Verdict::Wrong;
   cases[1].second.annotated = false;
   cases[2].first = "decisions_by_rule";
   cases[2].second.round_id = f.rounds[1];
   cases[2].second.dropped_by = "format";
-  cases[2].second.verdict = Verdict::no_answer;
+  cases[2].second.verdict = Verdict::NoAnswer;
   cases[3].first = "decisions_by_kept";
   cases[3].second.round_id = f.rounds[1];
   cases[3].second.kept = true;
   cases[4].first = "samples_by_problem";
   cases[4].second.problem_id = f.problems[0];
   cases[4].second.round_id = f.rounds[1];
-  cases[4].second.verdict = Verdict::correct;
+  cases[4].second.verdict = Verdict::Correct;
   cases[5].first = "samples_by_label";
-  cases[5].second.latest_label = Label::flag;
+  cases[5].second.latest_label = Label::Flag;
   cases[6].first = "INTEGER PRIMARY KEY";  // no indexed filter: walk by id
   cases[6].second.annotated = false;
   cases[7].first = "samples_annotated";
@@ -802,9 +807,9 @@ TPT_TEST(store, a_read_only_connection_sees_rows_committed_by_the_writer) {
     transaction.commit();
   }
   COMPARE(reader.count_samples({}), std::int64_t{25});
-  f.store.add_annotation({0, f.at(0, 0, 0).id, "ada", Label::reject, "", ""});
+  f.store.add_annotation({0, f.at(0, 0, 0).id, "ada", Label::Reject, "", ""});
   SampleFilter rejected;
-  rejected.latest_label = Label::reject;
+  rejected.latest_label = Label::Reject;
   COMPARE(reader.count_samples(rejected), std::int64_t{1});
   COMPARE(reader.get_sample(f.at(0, 0, 0).id)->annotations.size(), size_t{1});
 }
@@ -812,7 +817,7 @@ TPT_TEST(store, a_read_only_connection_sees_rows_committed_by_the_writer) {
 TPT_TEST(store, a_read_only_connection_refuses_writes) {
   Fixture f;
   Store reader(f.path, OpenMode::read_only);
-  VERIFY_THROWS_WITH(reader.add_annotation({0, f.at(0, 0, 0).id, "ada", Label::flag, "", ""}),
+  VERIFY_THROWS_WITH(reader.add_annotation({0, f.at(0, 0, 0).id, "ada", Label::Flag, "", ""}),
                      "read-only");
   VERIFY_THROWS_WITH(reader.insert_samples({make_sample(f.rounds[0], f.problems[0], 9)}), "read-only");
   VERIFY_THROWS_WITH(reader.transaction(), "read-only");
