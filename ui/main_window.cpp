@@ -12,9 +12,13 @@
 
 #include "runtime/torch_runtime.h"
 
+// Resources compiled into a static library are only registered when asked for by name.
+static void initResources() { Q_INIT_RESOURCE(resources); }
+
 namespace tpt::ui {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  initResources();
   setWindowTitle(tr("TPT Workbench"));
   setWindowIcon(QIcon(QStringLiteral(":/icons/tpt-workbench.svg")));
   setObjectName(QStringLiteral("MainWindow"));

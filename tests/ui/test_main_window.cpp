@@ -25,6 +25,7 @@ class TestMainWindow : public QObject {
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QCOMPARE(window.windowTitle(), QStringLiteral("TPT Workbench"));
+    QVERIFY2(!window.windowIcon().pixmap(32, 32).isNull(), "the application icon did not load");
     auto* summary = window.statusBar()->findChild<QLabel*>(QStringLiteral("runtimeSummary"));
     QVERIFY(summary);
     QVERIFY2(summary->text().contains(QStringLiteral("BLAS:")), qPrintable(summary->text()));
