@@ -14,5 +14,8 @@ int run_info(const Args& args);
 int run_config(const Args& args);
 int run_data(const Args& args);
 int run_grade(const Args& args);
+int run_generate(const Args& args);
+int run_bench(const Args& args);
+int run_tokenize(const Args& args);
 
 }  // namespace tpt::cli

@@ -25,6 +25,9 @@ const std::map<std::string, Command>& commands() {
       {"config", {tpt::cli::run_config, "check or create an experiment.json"}},
       {"data", {tpt::cli::run_data, "check a GSM8K-format JSONL problem file"}},
       {"grade", {tpt::cli::run_grade, "grade traces (JSONL) with a verifier and a pruning rule set"}},
+      {"generate", {tpt::cli::run_generate, "sample completions from an HF-format model folder"}},
+      {"bench", {tpt::cli::run_bench, "measure generation speed against this machine's GEMM rate"}},
+      {"tokenize", {tpt::cli::run_tokenize, "encode or decode lines of text with a tokenizer.json"}},
   };
   return table;
 }

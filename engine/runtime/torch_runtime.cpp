@@ -105,7 +105,16 @@ RuntimeInfo runtime_info() {
 }
 
 RuntimeInfo init_runtime(int threads) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads <= 0) {
+    // A threaded OpenBLAS already spreads each GEMM over every core. Torch's own intra-op pool
+    // on top of it fights OpenBLAS's threads for the same cores: on 2 cores, generation with a
+    // 4M model ran 3-8x slower at 2 torch threads than at 1 (tpt bench). So torch gets one
+    // thread there, and one per core otherwise.
+    const BlasInfo blas = detect_blas();
+    const bool threaded_openblas = blas.kind == BlasKind::OpenBlas && blas.detail.find("sequential") == std::string::npos &&
+                                   blas.detail.find("linked into libtorch") == std::string::npos;
+    threads = threaded_openblas ? 1 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   at::set_num_threads(threads);
   return runtime_info();
 }

@@ -35,7 +35,8 @@ struct RuntimeInfo {
   int cuda_devices = 0;
 };
 
-// Sets libtorch's intra-op thread count (0 = one per core) and returns the resulting info.
+// Sets libtorch's intra-op thread count and returns the resulting info. 0 chooses: 1 with a
+// threaded OpenBLAS (it parallelises GEMMs itself), one per core otherwise.
 RuntimeInfo init_runtime(int threads = 0);
 RuntimeInfo runtime_info();
 

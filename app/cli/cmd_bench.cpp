@@ -1,0 +1,36 @@
+// tpt bench: the engine's speed on this machine, against its own measured GEMM rate.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/arguments.h"
+#include "cli/commands.h"
+#include "think/benchmark.h"
+
+namespace tpt::cli {
+
+int run_bench(const Args& raw) {
+  Arguments args(raw, {"device", "new-tokens"}, {"json", "quick", "help"});
+  if (args.flag("help")) {
+    std::printf(
+        "usage: tpt bench [--json] [--quick] [--device cpu|cuda] [--new-tokens N]\n\n"
+        "Measures this machine's fp32 GEMM rate, then generation tokens/s at batch 1, 16 and 64\n"
+        "for a ~4M and a ~30M parameter model, each also as a fraction of the GEMM rate\n"
+        "(2 FLOPs per matmul weight per token, plus attention). --quick: the 4M model only.\n"
+        "--json prints one object: {gemm_gflops, threads, device, generation: [...]}.\n"
+        "Thread count: tpt --threads N bench.\n");
+    return 0;
+  }
+  think::GenerationBenchOptions options;
+  options.device = args.choice("device", {"cpu", "cuda"}, "cpu");
+  if (args.flag("quick")) options.models = {"4M"};
+  if (auto n = args.value("new-tokens")) options.new_tokens = std::stoi(*n);
+  const bool json = args.flag("json");
+  auto report = think::run_generation_bench(options, [&](const std::string& line) {
+    if (!json) std::fprintf(stderr, "%s\n", line.c_str());
+  });
+  if (json) std::cout << report.to_json().dump() << "\n";
+  else std::cout << "\n" << report.to_table();
+  return 0;
+}
+
+}  // namespace tpt::cli

@@ -1,0 +1,71 @@
+// Batched generation with a KV cache: Think's workhorse, and Improve's when it samples.
+//
+// Requests are grouped into batches of similar prompt length, left-padded, prefilled once and
+// then decoded one token per step. A sequence that finishes (an end-of-turn token, a stop
+// string, or max_new_tokens) leaves the batch at once, so it stops costing compute. Every
+// request carries its own seed and every draw depends only on (seed, step) (see sampler.h), so
+// a sample can be reproduced from its seed and prompt whatever batch it ran in.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/decoder.h"
+#include "text/tokenizer.h"
+#include "think/sampler.h"
+
+namespace tpt::think {
+
+enum class FinishReason { Eos, StopString, Length, Cancelled };
+// "eos", "stop_string", "length", "cancelled"
+const char* to_string(FinishReason reason);
+
+struct GenerationOptions {
+  SamplingOptions sampling;
+  int max_new_tokens = 256;
+  std::vector<std::string> stop_strings;  // generation ends where one appears in the text
+  std::vector<int32_t> stop_ids;          // usually text::ModelTokenizer::stop_ids
+  int batch_size = 16;
+};
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt_ids;
+  uint64_t seed = 0;
+};
+
+struct Generation {
+  std::string text;                // decoded completion, special tokens and any stop string removed
+  std::vector<int32_t> token_ids;  // generated ids, the final end-of-turn token included
+  FinishReason finish_reason = FinishReason::Length;
+  double logprob_sum = 0.0;        // sum over token_ids of the model's log-probabilities
+};
+
+struct GenerationProgress {
+  int64_t sequences_done = 0;
+  int64_t sequences_total = 0;
+  int64_t tokens_generated = 0;  // new tokens so far, all sequences
+  double seconds = 0.0;          // since generate() started
+};
+
+using GenerationProgressFn = std::function<void(const GenerationProgress&)>;
+
+class Generator {
+ public:
+  // `tokenizer` must outlive the generator.
+  Generator(CausalLm model, const text::Tokenizer& tokenizer);
+
+  // One Generation per request, in request order. `cancel`, when set, is checked between
+  // steps: sequences still running then end with FinishReason::Cancelled.
+  std::vector<Generation> generate(const std::vector<GenerationRequest>& requests, const GenerationOptions& options,
+                                   const GenerationProgressFn& progress = {},
+                                   const std::atomic<bool>* cancel = nullptr);
+
+ private:
+  CausalLm model_;
+  const text::Tokenizer& tokenizer_;
+};
+
+}  // namespace tpt::think
