@@ -15,6 +15,7 @@ packages_engine=(
   nlohmann-json3-dev
   libsqlite3-dev sqlite3
   libpcre2-dev            # Unicode-aware regex (\p{L}, \p{N}) for tokenizer pre-tokenizers
+  libicu-dev              # Unicode normalization (NFC) for tokenizer normalizers
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
 )
 packages_gui=(
