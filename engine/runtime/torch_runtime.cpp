@@ -144,11 +144,13 @@ std::optional<std::string> blas_warning(const RuntimeInfo& info) {
   return std::nullopt;
 }
 
-double measure_gemm_gflops(int n, double seconds) {
+double measure_gemm_gflops(int n, double seconds, bool cuda) {
   torch::NoGradGuard no_grad;
-  auto a = torch::randn({n, n});
-  auto b = torch::randn({n, n});
-  auto c = torch::mm(a, b);  // warm-up: thread pools, page faults
+  const auto options = torch::TensorOptions().device(cuda ? torch::kCUDA : torch::kCPU);
+  auto a = torch::randn({n, n}, options);
+  auto b = torch::randn({n, n}, options);
+  auto c = torch::mm(a, b);  // warm-up: thread pools, page faults, kernel selection
+  if (cuda) torch::cuda::synchronize();
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   long reps = 0;
@@ -156,6 +158,7 @@ double measure_gemm_gflops(int n, double seconds) {
   do {
     c = torch::mm(a, b);
     ++reps;
+    if (cuda) torch::cuda::synchronize();  // kernels run asynchronously: time their completion
     elapsed = std::chrono::duration<double>(clock::now() - start).count();
   } while (elapsed < seconds);
   return 2.0 * n * static_cast<double>(n) * n * static_cast<double>(reps) / elapsed / 1e9;

@@ -45,8 +45,9 @@ std::string runtime_summary(const RuntimeInfo& info);
 // A warning for people when the BLAS is known to be slow, or cannot be identified.
 std::optional<std::string> blas_warning(const RuntimeInfo& info);
 
-// Measures the fp32 GEMM rate (GFLOP/s) with n x n matrices for about `seconds`: the machine's
-// own peak against which the engine's speed is reported.
-double measure_gemm_gflops(int n = 512, double seconds = 0.5);
+// Measures the fp32 GEMM rate (GFLOP/s) with n x n matrices for about `seconds`, on the CPU
+// or (cuda = true) the first GPU: the machine's own rate against which the engine's speed is
+// reported.
+double measure_gemm_gflops(int n = 512, double seconds = 0.5, bool cuda = false);
 
 }  // namespace tpt

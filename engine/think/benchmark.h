@@ -34,7 +34,8 @@ struct GenerationBenchCase {
 };
 
 struct GenerationBenchReport {
-  double gemm_gflops = 0.0;  // fp32 GEMM rate measured in the same run (512 x 512)
+  double gemm_gflops = 0.0;  // fp32 GEMM rate measured in the same run, on the same device
+  int gemm_size = 0;         // the matrix size that reached it
   int threads = 0;
   std::string device;
   std::vector<GenerationBenchCase> cases;

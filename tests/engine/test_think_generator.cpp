@@ -2,6 +2,7 @@
 // with plain full forwards, batching and finishing order change nothing, and sequences end
 // where they should.
 #include <atomic>
+#include <cstdlib>
 
 #include "check.h"
 #include "model/checkpoint.h"
@@ -14,8 +15,17 @@ namespace {
 
 std::string fixture(const std::string& name) { return std::string(TPT_FIXTURES_DIR) + "/hf-golden/" + name; }
 
+// TPT_TEST_DEVICE=cuda runs these on the GPU (fp32), where libtorch has CUDA.
+tpt::LoadOptions test_device() {
+  tpt::LoadOptions options;
+  const char* device = std::getenv("TPT_TEST_DEVICE");
+  if (device && std::string(device) == "cuda") options.device = torch::Device(torch::kCUDA);
+  options.dtype = torch::kFloat32;
+  return options;
+}
+
 struct Setup {
-  tpt::CausalLm model = tpt::load_model(fixture("llama-gqa-untied"));
+  tpt::CausalLm model = tpt::load_model(fixture("llama-gqa-untied"), test_device());
   tpt::text::Tokenizer tokenizer = tpt::text::byte_tokenizer();  // ids 0..255 are bytes
   Generator generator{model, tokenizer};
 };
@@ -38,7 +48,7 @@ TPT_TEST(generator, greedy_decoding_with_the_cache_equals_argmax_over_full_forwa
   std::vector<int64_t> seq(request.prompt_ids.begin(), request.prompt_ids.end());
   std::vector<int32_t> expected;
   for (int step = 0; step < 12; ++step) {
-    auto logits = s.model->forward(torch::tensor(seq).unsqueeze(0));  // [1, T, V]
+    auto logits = s.model->forward(torch::tensor(seq).unsqueeze(0).to(s.model->device()));  // [1, T, V]
     const int64_t next = logits[0][-1].argmax().item<int64_t>();
     expected.push_back(static_cast<int32_t>(next));
     seq.push_back(next);
