@@ -44,6 +44,9 @@ class LinearImpl : public torch::nn::Module {
   LinearImpl(int64_t in_features, int64_t out_features, bool bias, const torch::TensorOptions& options);
   torch::Tensor forward(const torch::Tensor& x);  // [..., in] -> [..., out]
   torch::Tensor weight, bias;                     // [out, in], [out] or undefined
+  // When set, its output is added to the product: the injection point of LoRA adapters
+  // (train/lora.h), which keep their own parameters. [..., in] -> [..., out]
+  std::function<torch::Tensor(const torch::Tensor& x)> adapter;
 };
 TORCH_MODULE(Linear);
 

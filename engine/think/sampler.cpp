@@ -24,11 +24,18 @@ SampledTokens sample_next(const torch::Tensor& logits_in, const SamplingOptions&
     ids = logits.argmax(-1);  // [B]; ties go to the lowest id, as everywhere else
   } else {
     torch::Tensor probs = torch::softmax(logits / options.temperature, -1);  // [B, V]
-    // Sort by probability, descending; a stable sort keeps equal probabilities in id order.
-    auto sorted = torch::sort(probs, /*stable=*/true, /*dim=*/-1, /*descending=*/true);
-    torch::Tensor sorted_probs = std::get<0>(sorted);  // [B, V]
-    torch::Tensor sorted_ids = std::get<1>(sorted);    // [B, V]
-    const int64_t vocab = sorted_probs.size(1);
+    const int64_t vocab = probs.size(1);
+    const bool cut = (options.top_k > 0 && options.top_k < vocab) || options.top_p < 1.0;
+    // Cutting the tail needs tokens in probability order: sort, descending; a stable sort keeps
+    // equal probabilities in id order. Without a cut, id order serves as well and saves a sort
+    // of the whole vocabulary per row and step.
+    torch::Tensor sorted_probs = probs;  // [B, V]
+    torch::Tensor sorted_ids;            // [B, V]; undefined: identity
+    if (cut) {
+      auto sorted = torch::sort(probs, /*stable=*/true, /*dim=*/-1, /*descending=*/true);
+      sorted_probs = std::get<0>(sorted);
+      sorted_ids = std::get<1>(sorted);
+    }
     if (options.top_k > 0 && options.top_k < vocab) {
       sorted_probs.index_put_({torch::indexing::Slice(), torch::indexing::Slice(options.top_k)}, 0.0);
     }
@@ -45,7 +52,7 @@ SampledTokens sample_next(const torch::Tensor& logits_in, const SamplingOptions&
     // The chosen position is the number of CDF entries at or below u; clamp guards rounding
     // at the top end, and the keep-mask guards landing on a zeroed tail.
     torch::Tensor position = (cdf <= u).sum(-1).clamp_max(vocab - 1);  // [B]
-    ids = sorted_ids.gather(-1, position.unsqueeze(-1)).squeeze(-1);
+    ids = sorted_ids.defined() ? sorted_ids.gather(-1, position.unsqueeze(-1)).squeeze(-1) : position;
   }
   torch::Tensor chosen = model_logprobs.gather(-1, ids.unsqueeze(-1)).squeeze(-1);
   return {ids.to(torch::kInt64), chosen};

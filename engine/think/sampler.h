@@ -7,8 +7,9 @@
 // products may still round differently from unbatched ones, so on rare near-ties a token can
 // differ; the draw itself never does.)
 //
-// The draw is inverse-CDF over the filtered distribution with tokens sorted by probability
-// (ties broken by token id), so the same uniform always maps to the same token.
+// The draw is inverse-CDF over the filtered distribution, with tokens in a fixed order (by id,
+// or by probability with ties broken by id when top-k/top-p cut the tail), so the same uniform
+// always maps to the same token.
 #pragma once
 
 #include <cstdint>
