@@ -171,3 +171,43 @@ TPT_TEST(cli, the_start_up_line_reports_the_blas_and_warns_about_the_reference_o
   VERIFY_CONTAINS(slow.err, "warning: libtorch is using the slow reference BLAS");
   VERIFY(normal.err.find("warning:") == std::string::npos);
 }
+
+TPT_TEST(cli, generate_samples_reproducibly_from_a_model_folder) {
+  // A real HF folder: the tiny Llama fixture plus a byte-level tokenizer.json beside it.
+  const std::string model = tpt::testing::temp_dir() + "/model";
+  std::filesystem::create_directories(model);
+  const std::string source = std::string(TPT_SOURCE_DIR) + "/tests/fixtures/hf-golden/llama-gqa-untied";
+  for (const char* file : {"config.json", "model.safetensors", "generation_config.json"})
+    std::filesystem::copy_file(source + "/" + file, model + "/" + file);
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) {
+    // GPT-2's byte-to-unicode map for the bytes a prompt of plain ASCII letters uses.
+    if (b >= 33 && b <= 126) vocab[std::string(1, static_cast<char>(b))] = b;
+  }
+  std::ofstream(model + "/tokenizer.json") << nlohmann::json{
+      {"version", "1.0"}, {"added_tokens", nlohmann::json::array()}, {"normalizer", nullptr},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}},
+      {"post_processor", nullptr},
+      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}},
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}}.dump();
+
+  Result r = tpt_run("-q generate --model " + model + " --prompt Hello -n 3 --seed 40 --max-new-tokens 6 --json");
+  COMPARE(r.status, 0);
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<nlohmann::json> samples;
+  while (std::getline(lines, line)) samples.push_back(nlohmann::json::parse(line));
+  COMPARE(samples.size(), size_t{3});
+  COMPARE(samples[2].at("seed").get<int>(), 42);
+  COMPARE(samples[0].at("prompt_tokens").get<int>(), 5);  // H e l l o
+  for (const auto& s : samples) VERIFY(s.at("token_ids").size() <= 6 && !s.at("token_ids").empty());
+  // Sample 2 alone, by its own seed, is the same sample.
+  Result alone = tpt_run("-q generate --model " + model + " --prompt Hello -n 1 --seed 42 --max-new-tokens 6 --json");
+  COMPARE(nlohmann::json::parse(alone.out).at("token_ids").dump(), samples[2].at("token_ids").dump());
+}
+
+TPT_TEST(cli, generate_names_a_missing_model_folder) {
+  Result r = tpt_run("-q generate --model /nonexistent/model --prompt hi");
+  COMPARE(r.status, 1);
+  VERIFY_CONTAINS(r.err, "/nonexistent/model");
+}
