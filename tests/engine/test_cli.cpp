@@ -45,6 +45,14 @@ Result tpt_run(const std::string& args, const std::string& env = "") {
 
 std::string gsm8k(const std::string& split) { return tpt::testing::data_dir() + "/gsm8k/" + split + ".jsonl"; }
 
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::istringstream lines(out);
+  std::string line;
+  std::vector<nlohmann::json> values;
+  while (std::getline(lines, line)) values.push_back(nlohmann::json::parse(line));
+  return values;
+}
+
 nlohmann::json last_json_line(const std::string& out) {
   auto end = out.find_last_not_of('\n');
   auto start = out.rfind('\n', end);
@@ -76,10 +84,7 @@ TPT_TEST(cli, grade_prints_one_json_line_per_sample_then_a_summary) {
                                       "{\"completion\": \"#### 1,000\", \"answer\": \"1000\"}\n");
   Result r = tpt_run("-q grade --samples " + path + " --json");
   COMPARE(r.status, 0);
-  std::istringstream lines(r.out);
-  std::string line;
-  std::vector<nlohmann::json> rows;
-  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  const auto rows = json_lines(r.out);
   COMPARE(rows.size(), size_t{4});
   COMPARE(rows[0].at("id").get<std::string>(), std::string("a"));
   COMPARE(rows[0].at("extracted").get<std::string>(), std::string("7"));
@@ -193,10 +198,7 @@ TPT_TEST(cli, generate_samples_reproducibly_from_a_model_folder) {
 
   Result r = tpt_run("-q generate --model " + model + " --prompt Hello -n 3 --seed 40 --max-new-tokens 6 --json");
   COMPARE(r.status, 0);
-  std::istringstream lines(r.out);
-  std::string line;
-  std::vector<nlohmann::json> samples;
-  while (std::getline(lines, line)) samples.push_back(nlohmann::json::parse(line));
+  const auto samples = json_lines(r.out);
   COMPARE(samples.size(), size_t{3});
   COMPARE(samples[2].at("seed").get<int>(), 42);
   COMPARE(samples[0].at("prompt_tokens").get<int>(), 5);  // H e l l o
