@@ -9,7 +9,8 @@
 #
 # The npm packages are installed once into CACHE_DIR (npm ci, pinned by package-lock.json) and
 # reused while the lock file is unchanged, so later runs work offline. Exits 77 (ctest: skipped)
-# when node/npm are missing or the packages cannot be installed.
+# when node/npm are missing or the packages cannot be installed, except under CI (CI=true),
+# where a parity check that did not run is a failure.
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -23,6 +24,7 @@ root=$(cd "$here/../../.." && pwd)
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "SKIP: node and npm are needed for the reference tokenizers (packaging/setup-debian.sh installs them)"
+  [[ "${CI:-}" == "true" ]] && { echo "CI: the parity check must run" >&2; exit 1; }
   exit 77
 fi
 
@@ -38,6 +40,7 @@ else
   if ! npm ci --prefix "$cache" --no-audit --no-fund --loglevel=error; then
     rm -f "$cache/package-lock.json"  # retry the install next time
     echo "SKIP: could not install the reference tokenizers (offline?)"
+    [[ "${CI:-}" == "true" ]] && { echo "CI: the parity check must run" >&2; exit 1; }
     exit 77
   fi
 fi
