@@ -164,4 +164,15 @@ double measure_gemm_gflops(int n, double seconds, bool cuda) {
   return 2.0 * n * static_cast<double>(n) * n * static_cast<double>(reps) / elapsed / 1e9;
 }
 
+GemmPeak measure_gemm_peak(bool cuda, const std::function<void(const std::string&)>& log) {
+  GemmPeak peak;
+  const std::vector<int> sizes = cuda ? std::vector<int>{2048, 4096, 8192} : std::vector<int>{256, 512, 1024};
+  for (int n : sizes) {
+    const double rate = measure_gemm_gflops(n, 0.4, cuda);
+    if (log) log("fp32 GEMM " + std::to_string(n) + "x" + std::to_string(n) + ": " + std::to_string(rate) + " GFLOP/s");
+    if (rate > peak.gflops) peak = {rate, n};
+  }
+  return peak;
+}
+
 }  // namespace tpt

@@ -5,6 +5,7 @@
 // This header is torch-free so that the CLI and the GUI can include it cheaply.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -49,5 +50,13 @@ std::optional<std::string> blas_warning(const RuntimeInfo& info);
 // or (cuda = true) the first GPU: the machine's own rate against which the engine's speed is
 // reported.
 double measure_gemm_gflops(int n = 512, double seconds = 0.5, bool cuda = false);
+
+// The machine's fp32 GEMM rate as benchmarks quote it: the best of a few square sizes on the
+// device (a GPU needs large matrices to reach its rate, a CPU's caches favour smaller ones).
+struct GemmPeak {
+  double gflops = 0.0;
+  int size = 0;  // the n x n that reached it
+};
+GemmPeak measure_gemm_peak(bool cuda = false, const std::function<void(const std::string&)>& log = {});
 
 }  // namespace tpt

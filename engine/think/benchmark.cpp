@@ -62,17 +62,9 @@ GenerationBenchReport run_generation_bench(const GenerationBenchOptions& options
   report.device = options.device;
   torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
   if (device.is_cuda() && !runtime.cuda_available) throw Error("--device cuda: this libtorch has no CUDA device");
-  // The machine's fp32 GEMM rate: the best of a few square sizes on the same device (a GPU
-  // needs large matrices to reach its rate, a CPU's cache prefers smaller ones).
-  const std::vector<int> sizes = device.is_cuda() ? std::vector<int>{2048, 4096, 8192} : std::vector<int>{256, 512, 1024};
-  for (int n : sizes) {
-    const double rate = measure_gemm_gflops(n, 0.4, device.is_cuda());
-    if (log) log("fp32 GEMM " + std::to_string(n) + "x" + std::to_string(n) + ": " + std::to_string(rate) + " GFLOP/s");
-    if (rate > report.gemm_gflops) {
-      report.gemm_gflops = rate;
-      report.gemm_size = n;
-    }
-  }
+  const GemmPeak peak = measure_gemm_peak(device.is_cuda(), log);
+  report.gemm_gflops = peak.gflops;
+  report.gemm_size = peak.size;
 
   const text::Tokenizer tokenizer = text::byte_tokenizer();
   for (const std::string& size : options.models) {
