@@ -42,7 +42,8 @@ int run_data(const Args& raw) {
                      .dump()
               << "\n";
   } else {
-    std::printf("%s: %zu problems from %ld lines", set.source.c_str(), set.problems.size(), set.report.lines);
+    std::printf("%s: %zu problem%s from %ld lines", set.source.c_str(), set.problems.size(),
+                set.problems.size() == 1 ? "" : "s", set.report.lines);
     if (set.report.skipped) std::printf(", %ld malformed lines skipped", set.report.skipped);
     std::printf("\n  gold answers with commas: %ld, negative: %ld\n", with_commas, negative);
     if (!set.problems.empty())
