@@ -51,7 +51,14 @@ int main(int argc, char** argv) {
     if (arg == "--quiet" || arg == "-q") {
       quiet = true;
     } else if (arg == "--threads" && i + 1 < argc) {
-      threads = std::atoi(argv[++i]);
+      const std::string value = argv[++i];
+      char* end = nullptr;
+      const long parsed = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || parsed < 0 || parsed > 1024) {
+        std::fprintf(stderr, "tpt: --threads must be an integer in [0, 1024] (0 = choose), got \"%s\"\n", value.c_str());
+        return 2;
+      }
+      threads = static_cast<int>(parsed);
     } else if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       return 0;
