@@ -27,6 +27,22 @@ void emit(const ActivationHook* hook, const std::string& name, const torch::Tens
   if (hook && *hook) (*hook)(name, value);
 }
 
+// x·Wᵀ + b. A single row on the CPU goes through a matrix-vector product: OpenBLAS's GEMM packs
+// the whole weight matrix even for one row, which made one-row products 4-5x slower than
+// GEMV (256x688: 83 us vs 15 us; 512x8192: 1.15 ms vs 0.25 ms). Decoding one sequence at a
+// time is exactly that case.
+torch::Tensor linear_rows(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const int64_t in = weight.size(1);
+  if (x.device().is_cpu() && x.numel() == in) {
+    torch::Tensor row = torch::mv(weight, x.reshape({in}));  // [out]
+    if (bias.defined()) row = row + bias;
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = weight.size(0);
+    return row.view(shape);
+  }
+  return torch::linear(x, weight, bias);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -38,7 +54,7 @@ LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, bool with_bias
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
-  auto out = torch::linear(x, weight, bias);
+  auto out = linear_rows(x, weight, bias);
   if (adapter) out = out + adapter(x);
   return out;
 }
@@ -202,7 +218,7 @@ torch::Tensor CausalLmImpl::output_weight() const {
 }
 
 torch::Tensor CausalLmImpl::logits(const torch::Tensor& hidden) {
-  auto out = torch::linear(hidden, output_weight()).to(torch::kFloat32);  // [B, T, V]
+  auto out = linear_rows(hidden, output_weight(), {}).to(torch::kFloat32);  // [B, T, V]
   if (config_.final_logit_softcap > 0)
     out = torch::tanh(out / config_.final_logit_softcap) * config_.final_logit_softcap;
   return out;
