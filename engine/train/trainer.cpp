@@ -89,13 +89,16 @@ std::vector<std::vector<int64_t>> SftTrainer::micro_batches_of(int64_t step) {
   return {plan_.begin() + begin, plan_.begin() + end};
 }
 
-double SftTrainer::accumulate_gradients(const std::vector<std::vector<int64_t>>& micro_batches, int64_t step_for_hooks) {
+SftTrainer::Accumulated SftTrainer::accumulate_gradients(const std::vector<std::vector<int64_t>>& micro_batches,
+                                                         int64_t step_for_hooks) {
   std::vector<SftBatch> batches;
-  int64_t total = 0;
+  Accumulated result;
   for (const auto& mb : micro_batches) {
     batches.push_back(make_batch(data_, mb, model_->device()));
-    total += batches.back().completion_tokens;
+    result.tokens += batches.back().real_tokens;
+    result.completion_tokens += batches.back().completion_tokens;
   }
+  const int64_t total = result.completion_tokens;
   double loss = 0.0;
   for (size_t i = 0; i < batches.size(); ++i) {
     const SftBatch& b = batches[i];
@@ -116,7 +119,8 @@ double SftTrainer::accumulate_gradients(const std::vector<std::vector<int64_t>>&
     (loss_sum / static_cast<double>(total)).backward();
     loss += value;
   }
-  return loss / static_cast<double>(total);
+  result.loss = loss / static_cast<double>(total);
+  return result;
 }
 
 StepReport SftTrainer::train_step() {
@@ -128,16 +132,11 @@ StepReport SftTrainer::train_step() {
   r.total_steps = total_steps_;
   r.epoch = step_ / steps_per_epoch_;
   r.lr = learning_rate_at(options_.schedule, step_);
-  const auto micro = micro_batches_of(step_);
-  for (const auto& mb : micro) {
-    for (int64_t i : mb) {
-      r.tokens += lengths_[static_cast<size_t>(i)];
-      const auto& ex = data_[static_cast<size_t>(i)];
-      r.completion_tokens += static_cast<int64_t>(ex.completion_ids.size()) - (ex.prompt_ids.empty() ? 1 : 0);
-    }
-  }
   optimizer_->zero_grad();
-  r.loss = accumulate_gradients(micro, r.step);
+  const Accumulated pass = accumulate_gradients(micro_batches_of(step_), r.step);
+  r.loss = pass.loss;
+  r.tokens = pass.tokens;
+  r.completion_tokens = pass.completion_tokens;
 
   // Global L2 norm over every gradient, in fp32 per tensor then double.
   double sum_squares = 0.0;

@@ -92,10 +92,17 @@ class SftTrainer {
   // One optimizer step (the next of the plan). Throws TrainingError, leaving weights intact.
   StepReport train_step();
 
+  // What one accumulation pass saw: the batches count their own tokens, so a step's report
+  // takes them from here rather than counting again.
+  struct Accumulated {
+    double loss = 0.0;              // mean loss per completion token
+    int64_t tokens = 0;             // real (non-padding) tokens
+    int64_t completion_tokens = 0;  // tokens the loss is taken over (the normaliser)
+  };
   // Forward + backward over these micro-batches (indices into the data), normalised by their
-  // total completion tokens, leaving the gradients in the parameters (not applied). Returns
-  // the mean loss per completion token. For tests of accumulation; train_step uses it.
-  double accumulate_gradients(const std::vector<std::vector<int64_t>>& micro_batches, int64_t step_for_hooks = 0);
+  // total completion tokens, leaving the gradients in the parameters (not applied). For tests
+  // of accumulation; train_step uses it.
+  Accumulated accumulate_gradients(const std::vector<std::vector<int64_t>>& micro_batches, int64_t step_for_hooks = 0);
   // Parameters being trained: HF names (full) or PEFT keys (LoRA).
   const std::vector<std::pair<std::string, torch::Tensor>>& trainable() const { return optimizer_->params(); }
   void zero_grad() { optimizer_->zero_grad(); }

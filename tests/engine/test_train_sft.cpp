@@ -108,8 +108,8 @@ TPT_TEST(train_accumulation, four_micro_batches_give_the_update_of_one_batch_of_
   COMPARE(b.total_steps(), int64_t{1});
   COMPARE(b.micro_batches_of(0).size(), size_t{4});
   // Gradients first: loss = sum of token losses / all completion tokens of the step.
-  const double loss_a = a.accumulate_gradients({{0, 1, 2, 3}});
-  const double loss_b = b.accumulate_gradients({{0}, {1}, {2}, {3}});
+  const double loss_a = a.accumulate_gradients({{0, 1, 2, 3}}).loss;
+  const double loss_b = b.accumulate_gradients({{0}, {1}, {2}, {3}}).loss;
   COMPARE_NEAR(loss_a, loss_b, 1e-6);
   for (size_t i = 0; i < a.trainable().size(); ++i) {
     const auto& ga = a.trainable()[i].second.grad();
