@@ -250,6 +250,14 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& sou
 
 ModelConfig read_model_config(const std::string& path) { return parse_model_config(read_json_file(path), path); }
 
+double matmul_weights(const ModelConfig& c) {
+  const double q_out = static_cast<double>(c.num_heads * c.head_dim);
+  const double kv_out = static_cast<double>(c.num_kv_heads * c.head_dim);
+  const double h = static_cast<double>(c.hidden_size);
+  const double per_layer = h * q_out + 2 * h * kv_out + q_out * h + 3 * h * static_cast<double>(c.intermediate_size);
+  return static_cast<double>(c.num_layers) * per_layer + h * static_cast<double>(c.vocab_size);
+}
+
 std::vector<double> rope_inverse_frequencies(const RopeConfig& rope, int64_t head_dim) {
   constexpr double kPi = 3.14159265358979323846;
   std::vector<double> inv(static_cast<size_t>(head_dim / 2));

@@ -76,4 +76,9 @@ ModelConfig read_model_config(const std::string& path);
 // computed in double precision.
 std::vector<double> rope_inverse_frequencies(const RopeConfig& rope, int64_t head_dim);
 
+// Weights that take part in a matrix product for every token: the attention and MLP
+// projections of every layer and the output projection (tied or not); not the embedding
+// lookup, norms or biases. The N of "2N FLOPs per token" in benchmarks.
+double matmul_weights(const ModelConfig& config);
+
 }  // namespace tpt

@@ -40,16 +40,12 @@ nlohmann::json bench_model_config(const std::string& size) {
 
 namespace {
 
-// FLOPs to generate one token: 2 per weight of every matrix product (the output projection
-// included, the embedding lookup not), plus QK^T and AV over `context` keys.
+// FLOPs to generate one token: 2 per matmul weight (model/config.h), plus QK^T and AV over
+// `context` keys.
 double flops_per_token(const ModelConfig& c, double context) {
   const double q_out = static_cast<double>(c.num_heads * c.head_dim);
-  const double kv_out = static_cast<double>(c.num_kv_heads * c.head_dim);
-  const double h = static_cast<double>(c.hidden_size);
-  const double per_layer = h * q_out + 2 * h * kv_out + q_out * h + 3 * h * static_cast<double>(c.intermediate_size);
-  const double matmul_params = static_cast<double>(c.num_layers) * per_layer + h * static_cast<double>(c.vocab_size);
   const double attention = 4.0 * static_cast<double>(c.num_layers) * context * q_out;
-  return 2.0 * matmul_params + attention;
+  return 2.0 * matmul_weights(c) + attention;
 }
 
 }  // namespace

@@ -13,14 +13,6 @@ namespace tpt::train {
 
 namespace {
 
-double matmul_weights(const ModelConfig& c) {
-  const double q_out = static_cast<double>(c.num_heads * c.head_dim);
-  const double kv_out = static_cast<double>(c.num_kv_heads * c.head_dim);
-  const double h = static_cast<double>(c.hidden_size);
-  const double per_layer = h * q_out + 2 * h * kv_out + q_out * h + 3 * h * static_cast<double>(c.intermediate_size);
-  return static_cast<double>(c.num_layers) * per_layer + h * static_cast<double>(c.vocab_size);
-}
-
 double attention_flops(const ModelConfig& c, double seq_len) {
   return 12.0 * static_cast<double>(c.num_layers) * seq_len * static_cast<double>(c.num_heads * c.head_dim);
 }
