@@ -61,4 +61,28 @@ std::string Arguments::choice(const std::string& name, const std::vector<std::st
   return v;
 }
 
+double Arguments::number(const std::string& name, double fallback) const {
+  const auto v = value(name);
+  if (!v) return fallback;
+  try {
+    size_t used = 0;
+    const double d = std::stod(*v, &used);
+    if (used == v->size()) return d;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--" + name + " must be a number, got \"" + *v + "\"");
+}
+
+long long Arguments::integer(const std::string& name, long long fallback) const {
+  const auto v = value(name);
+  if (!v) return fallback;
+  try {
+    size_t used = 0;
+    const long long n = std::stoll(*v, &used);
+    if (used == v->size()) return n;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--" + name + " must be an integer, got \"" + *v + "\"");
+}
+
 }  // namespace tpt::cli

@@ -30,6 +30,9 @@ class Arguments {
   std::string required(const std::string& name) const;
   // Value restricted to `allowed`.
   std::string choice(const std::string& name, const std::vector<std::string>& allowed, const std::string& fallback) const;
+  // Numeric values; UsageError naming the option when the text is not a number.
+  double number(const std::string& name, double fallback) const;
+  long long integer(const std::string& name, long long fallback) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
 
  private:

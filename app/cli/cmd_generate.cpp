@@ -25,19 +25,6 @@ static int usage() {
   return 0;
 }
 
-static double number(const Arguments& args, const std::string& name, double fallback) {
-  auto v = args.value(name);
-  if (!v) return fallback;
-  try {
-    size_t used = 0;
-    double d = std::stod(*v, &used);
-    if (used != v->size()) throw std::invalid_argument("trailing text");
-    return d;
-  } catch (const std::exception&) {
-    throw UsageError("--" + name + " must be a number, got \"" + *v + "\"");
-  }
-}
-
 int run_generate(const Args& raw) {
   Args rewritten;
   for (const auto& a : raw) rewritten.push_back(a == "-n" ? "--samples" : a);
@@ -48,20 +35,20 @@ int run_generate(const Args& raw) {
   if (args.flag("help")) return usage();
   const std::string folder = args.required("model");
   const std::string prompt = args.required("prompt");
-  const int samples = static_cast<int>(number(args, "samples", 1));
+  const int samples = static_cast<int>(args.number("samples", 1));
   if (samples < 1) throw UsageError("-n must be >= 1");
 
   think::GenerationOptions options;
-  options.sampling.temperature = number(args, "temperature", 1.0);
-  options.sampling.top_p = number(args, "top-p", 1.0);
-  options.sampling.top_k = static_cast<int>(number(args, "top-k", 0));
-  options.max_new_tokens = static_cast<int>(number(args, "max-new-tokens", 256));
-  options.batch_size = static_cast<int>(number(args, "batch-size", 16));
+  options.sampling.temperature = args.number("temperature", 1.0);
+  options.sampling.top_p = args.number("top-p", 1.0);
+  options.sampling.top_k = static_cast<int>(args.number("top-k", 0));
+  options.max_new_tokens = static_cast<int>(args.number("max-new-tokens", 256));
+  options.batch_size = static_cast<int>(args.number("batch-size", 16));
   if (options.sampling.temperature < 0 || options.sampling.top_p <= 0 || options.sampling.top_p > 1 ||
       options.sampling.top_k < 0 || options.max_new_tokens < 1 || options.batch_size < 1)
     throw UsageError("out-of-range sampling option (temperature >= 0, 0 < top-p <= 1, top-k >= 0, max-new-tokens >= 1)");
   if (auto stop = args.value("stop")) options.stop_strings.push_back(*stop);
-  const auto seed = static_cast<uint64_t>(number(args, "seed", 0));
+  const auto seed = static_cast<uint64_t>(args.number("seed", 0));
 
   LoadOptions load;
   const std::string device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");

@@ -17,5 +17,9 @@ int run_grade(const Args& args);
 int run_generate(const Args& args);
 int run_bench(const Args& args);
 int run_tokenize(const Args& args);
+int run_run(const Args& args);
+int run_status(const Args& args);
+int run_export(const Args& args);
+int run_eval(const Args& args);
 
 }  // namespace tpt::cli

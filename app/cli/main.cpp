@@ -28,6 +28,10 @@ const std::map<std::string, Command>& commands() {
       {"generate", {tpt::cli::run_generate, "sample completions from an HF-format model folder"}},
       {"bench", {tpt::cli::run_bench, "measure generation speed against this machine's GEMM rate"}},
       {"tokenize", {tpt::cli::run_tokenize, "encode or decode lines of text with a tokenizer.json"}},
+      {"run", {tpt::cli::run_run, "run an experiment's rounds (creates or resumes it)"}},
+      {"status", {tpt::cli::run_status, "show an experiment's rounds: Pass@1, pass@k, counts, times"}},
+      {"export", {tpt::cli::run_export, "export kept traces (chat or prompt-completion JSONL) or metrics (CSV)"}},
+      {"eval", {tpt::cli::run_eval, "score a model folder on a GSM8K-format file (Pass@1, pass@k)"}},
   };
   return table;
 }

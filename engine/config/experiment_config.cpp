@@ -36,7 +36,7 @@ void read_dataset(JsonObjectReader& parent, DatasetConfig& d, std::vector<FieldI
   r.finish();
 }
 
-void read_model(JsonObjectReader& parent, ModelConfig& m, std::vector<FieldIssue>& issues) {
+void read_model(JsonObjectReader& parent, ModelSource& m, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("model");
   if (!node) {
     parent.fail("model", "required (an object with \"path\" of an HF-format model folder)");
@@ -54,7 +54,7 @@ void read_think(JsonObjectReader& parent, ThinkConfig& t, std::vector<FieldIssue
   const json* node = parent.child("think");
   if (!node) return;
   JsonObjectReader r(*node, parent.child_path("think"), issues);
-  r.choice("prompt_format", t.prompt_format, {"zero-shot", "few-shot"});
+  r.choice("prompt_format", t.prompt_format, {"zero-shot", "few-shot", "plain"});
   r.integer("few_shot_examples", t.few_shot_examples, {0, 64});
   r.integer("samples_per_problem", t.samples_per_problem, {1, 100000});
   r.integer("pool_size", t.pool_size, kNonNegative);
@@ -87,6 +87,7 @@ void read_train(JsonObjectReader& parent, TrainConfig& t, std::vector<FieldIssue
   r.integer("gradient_accumulation", t.gradient_accumulation, {1, 65536});
   r.number("max_grad_norm", t.max_grad_norm, {0.0});
   r.number("weight_decay", t.weight_decay, {0.0, 1.0});
+  r.integer("checkpoint_steps", t.checkpoint_steps, kNonNegative);
   if (const json* lora = r.child("lora")) {
     JsonObjectReader l(*lora, r.child_path("lora"), issues);
     l.integer("rank", t.lora.rank, {1, 4096});
@@ -109,6 +110,7 @@ void read_eval(JsonObjectReader& parent, EvalConfig& e, std::vector<FieldIssue>&
   r.number("temperature", e.temperature, {0.0, 5.0});
   r.number("top_p", e.top_p, kProbability);
   r.integer("max_new_tokens", e.max_new_tokens, {1, 1 << 20});
+  r.integer("batch_size", e.batch_size, {1, 65536});
   const size_t before = issues.size();
   r.integers("pass_at_k", e.pass_at_k, {1, 100000});
   if (issues.size() == before) {
@@ -232,6 +234,7 @@ json ExperimentConfig::to_json() const {
         {"gradient_accumulation", train.gradient_accumulation},
         {"max_grad_norm", train.max_grad_norm},
         {"weight_decay", train.weight_decay},
+        {"checkpoint_steps", train.checkpoint_steps},
         {"lora",
          {{"rank", train.lora.rank},
           {"alpha", train.lora.alpha},
@@ -244,6 +247,7 @@ json ExperimentConfig::to_json() const {
         {"temperature", eval.temperature},
         {"top_p", eval.top_p},
         {"max_new_tokens", eval.max_new_tokens},
+        {"batch_size", eval.batch_size},
         {"pass_at_k", eval.pass_at_k}}},
       {"stop",
        {{"target_pass1", optional_to_json(stop.target_pass1)},

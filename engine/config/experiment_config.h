@@ -37,14 +37,14 @@ struct DatasetConfig {
   std::string on_malformed = "fail";  // "fail": stop at the first bad line; "skip": count and go on
 };
 
-struct ModelConfig {
+struct ModelSource {
   std::string path;             // HF-format model folder (config.json, model.safetensors, tokenizer.json)
   std::string device = "auto";  // "auto" (CUDA when present), "cpu", "cuda"
   std::string dtype = "auto";   // "auto" (bfloat16 on CUDA, float32 on CPU), "float32", "bfloat16", "float16"
 };
 
 struct ThinkConfig {
-  std::string prompt_format = "zero-shot";  // "zero-shot" (the paper's prompt via the chat template) or "few-shot"
+  std::string prompt_format = "zero-shot";  // "zero-shot" (the paper's prompt via the chat template), "few-shot", "plain"
   int few_shot_examples = 5;                // used by "few-shot"
   int samples_per_problem = 4;
   int64_t pool_size = 0;                    // problems drawn (seeded) from the training pool per round; 0 = all
@@ -76,6 +76,7 @@ struct TrainConfig {
   int gradient_accumulation = 4;
   double max_grad_norm = 1.0;        // 0 = no clipping
   double weight_decay = 0.0;
+  int64_t checkpoint_steps = 50;     // save a resumable checkpoint every this many steps; 0 = never
   LoraConfig lora;
 };
 
@@ -86,6 +87,7 @@ struct EvalConfig {
   double temperature = 0.0;          // 0 = greedy
   double top_p = 1.0;
   int max_new_tokens = 512;
+  int batch_size = 32;
   std::vector<int64_t> pass_at_k = {1};  // each k <= samples (unbiased estimator)
 };
 
@@ -103,7 +105,7 @@ struct ExperimentConfig {
   int64_t seed = 0;
   int threads = 0;  // CPU threads for the engine; 0 = decide from the machine
   DatasetConfig dataset;
-  ModelConfig model;
+  ModelSource model;
   ThinkConfig think;
   prune::RuleSet prune;
   TrainConfig train;

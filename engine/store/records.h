@@ -30,6 +30,10 @@ struct ExperimentRecord {
   std::string name;  // unique in the file
   std::string config_json = "{}";
   std::string created_at;
+  // How its last run ended: "new", "running", "completed", "stopped", "cancelled", "failed".
+  // run/ owns the meaning; state_detail says why in words ("Pass@1 reached 0.6").
+  std::string state = "new";
+  std::string state_detail;
 };
 
 struct RoundRecord {
@@ -42,6 +46,7 @@ struct RoundRecord {
   std::string model_path;
   std::string created_at;
   std::string updated_at;
+  std::string config_json = "{}";  // the settings the round ran with (its rule set, ...)
 };
 
 struct ProblemRecord {
@@ -102,6 +107,67 @@ struct EventRecord {
   std::string phase;           // "think", "prune", ...
   std::string message;
   std::optional<std::int64_t> round_id;
+};
+
+// One answer of the model under evaluation (Improve), judged by both checkers.
+struct EvalSampleRecord {
+  std::int64_t id = 0;
+  std::int64_t round_id = 0;
+  std::int64_t problem_id = 0;
+  int sample_index = 0;  // (round, problem, sample_index) is unique
+  std::string text;
+  int token_count = 0;
+  std::string finish_reason;
+  std::uint64_t seed = 0;
+  double temperature = 0.0;
+  std::optional<std::string> extracted_strict, extracted_flexible;
+  bool correct_strict = false;
+  bool correct_flexible = false;
+  std::string created_at;
+};
+
+// A problem's evaluation in one round: how many answers, how many right by each checker.
+struct ProblemResult {
+  std::int64_t problem_id = 0;
+  std::string problem_key;
+  int samples = 0;
+  int correct_strict = 0;
+  int correct_flexible = 0;
+  // Correct answers among the first k by sample index, for correct@k: bit i is sample i
+  // (sample indexes >= 64 are not represented).
+  std::uint64_t strict_mask = 0, flexible_mask = 0;
+};
+
+// A kept trace with what training needs around it.
+struct KeptTrace {
+  std::int64_t sample_id = 0;
+  int round_index = 0;
+  std::int64_t problem_id = 0;
+  std::string problem_key;
+  std::string question;
+  std::string text;
+};
+
+// Where a stored sample was drawn: enough for resume to know what is left to draw.
+struct SampleKey {
+  std::int64_t problem_id = 0;
+  int sample_index = 0;
+  bool operator<(const SampleKey& o) const {
+    return problem_id != o.problem_id ? problem_id < o.problem_id : sample_index < o.sample_index;
+  }
+  bool operator==(const SampleKey& o) const { return problem_id == o.problem_id && sample_index == o.sample_index; }
+};
+
+// One optimizer step of a round's training, for the loss chart.
+struct TrainStepRecord {
+  std::int64_t round_id = 0;
+  std::int64_t step = 0;
+  double loss = 0.0;  // NaN is stored as NULL and read back as NaN
+  double learning_rate = 0.0;
+  double grad_norm = 0.0;
+  std::int64_t tokens = 0;
+  std::int64_t completion_tokens = 0;
+  double seconds = 0.0;
 };
 
 // What the trace browser asks for. Every field narrows the result; an empty filter matches

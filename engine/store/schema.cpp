@@ -146,6 +146,48 @@ CREATE INDEX samples_annotated ON samples(id) WHERE annotation_label IS NOT NULL
 CREATE INDEX decisions_by_verdict ON decisions(round_id, verdict, sample_id);
 CREATE INDEX decisions_by_rule ON decisions(round_id, dropped_by, sample_id);
 )sql"},
+
+      // The round runner. Rounds keep the settings they ran with (experiment.json may change
+      // its rule set between rounds); evaluation samples live apart from Think's so the trace
+      // browser and the kept set never mix a test answer with a training trace; every
+      // optimizer step is kept for the loss chart.
+      {3, "round runner: run state, round settings, evaluation samples, training steps", R"sql(
+ALTER TABLE experiments ADD COLUMN state TEXT NOT NULL DEFAULT 'new';
+ALTER TABLE experiments ADD COLUMN state_detail TEXT NOT NULL DEFAULT '';
+ALTER TABLE rounds ADD COLUMN config_json TEXT NOT NULL DEFAULT '{}' CHECK(json_valid(config_json));
+
+-- One row per (round, problem, sample index), like samples, judged by both checkers at once.
+CREATE TABLE eval_samples(
+  id                 INTEGER PRIMARY KEY,
+  round_id           INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+  problem_id         INTEGER NOT NULL REFERENCES problems(id) ON DELETE CASCADE,
+  sample_index       INTEGER NOT NULL CHECK(sample_index >= 0),
+  token_count        INTEGER NOT NULL,
+  finish_reason      TEXT NOT NULL,
+  seed               INTEGER NOT NULL,
+  temperature        REAL NOT NULL,
+  extracted_strict   TEXT,
+  extracted_flexible TEXT,
+  correct_strict     INTEGER NOT NULL CHECK(correct_strict IN (0, 1)),
+  correct_flexible   INTEGER NOT NULL CHECK(correct_flexible IN (0, 1)),
+  created_at         TEXT NOT NULL,
+  text               TEXT NOT NULL,
+  UNIQUE(round_id, problem_id, sample_index)
+);
+CREATE INDEX eval_samples_by_problem ON eval_samples(problem_id, round_id);
+
+CREATE TABLE train_steps(
+  round_id          INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+  step              INTEGER NOT NULL CHECK(step >= 1),
+  loss              REAL,
+  learning_rate     REAL NOT NULL,
+  grad_norm         REAL,
+  tokens            INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  seconds           REAL NOT NULL,
+  PRIMARY KEY(round_id, step)
+) WITHOUT ROWID;
+)sql"},
   };
   return list;
 }

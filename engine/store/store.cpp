@@ -255,10 +255,11 @@ std::int64_t Store::create_experiment(const ExperimentRecord& experiment) {
 }
 
 namespace {
-const char* experiment_columns = "SELECT id, name, config_json, created_at FROM experiments";
+const char* experiment_columns =
+    "SELECT id, name, config_json, created_at, state, state_detail FROM experiments";
 
 ExperimentRecord read_experiment(Query& q) {
-  return {q.int64(0), q.text(1), q.text(2), q.text(3)};
+  return {q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)};
 }
 }  // namespace
 
@@ -275,6 +276,28 @@ std::vector<ExperimentRecord> Store::list_experiments() {
   std::vector<ExperimentRecord> result;
   while (q.step()) result.push_back(read_experiment(q));
   return result;
+}
+
+void Store::set_experiment_config(std::int64_t experiment_id, const std::string& config_json) {
+  impl_->require_writable("store an experiment's settings");
+  const std::string what = "store the settings of experiment " + std::to_string(experiment_id);
+  impl_->db.query("UPDATE experiments SET config_json = ?2 WHERE id = ?1", what)
+      .bind(1, experiment_id)
+      .bind(2, config_json)
+      .run();
+  if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such experiment");
+}
+
+void Store::set_experiment_state(std::int64_t experiment_id, const std::string& state,
+                                 const std::string& detail) {
+  impl_->require_writable("set an experiment's state");
+  const std::string what = "set the state of experiment " + std::to_string(experiment_id);
+  impl_->db.query("UPDATE experiments SET state = ?2, state_detail = ?3 WHERE id = ?1", what)
+      .bind(1, experiment_id)
+      .bind(2, state)
+      .bind(3, detail)
+      .run();
+  if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such experiment");
 }
 
 std::int64_t Store::ensure_round(std::int64_t experiment_id, int round_index) {
@@ -299,7 +322,8 @@ std::int64_t Store::ensure_round(std::int64_t experiment_id, int round_index) {
 
 namespace {
 const char* round_columns =
-    "SELECT id, experiment_id, round_index, state, model_path, created_at, updated_at FROM rounds";
+    "SELECT id, experiment_id, round_index, state, model_path, created_at, updated_at, config_json"
+    " FROM rounds";
 
 RoundRecord read_round(Query& q) {
   RoundRecord r;
@@ -310,6 +334,7 @@ RoundRecord read_round(Query& q) {
   r.model_path = q.text(4);
   r.created_at = q.text(5);
   r.updated_at = q.text(6);
+  r.config_json = q.text(7);
   return r;
 }
 }  // namespace
@@ -349,6 +374,17 @@ void Store::set_round_model_path(std::int64_t round_id, const std::string& model
   impl_->db.query("UPDATE rounds SET model_path = ?2, updated_at = ?3 WHERE id = ?1", what)
       .bind(1, round_id)
       .bind(2, model_path)
+      .bind(3, now_utc())
+      .run();
+  if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such round");
+}
+
+void Store::set_round_config(std::int64_t round_id, const std::string& config_json) {
+  impl_->require_writable("store a round's settings");
+  const std::string what = "store the settings of round " + std::to_string(round_id);
+  impl_->db.query("UPDATE rounds SET config_json = ?2, updated_at = ?3 WHERE id = ?1", what)
+      .bind(1, round_id)
+      .bind(2, config_json)
       .bind(3, now_utc())
       .run();
   if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such round");
@@ -398,6 +434,18 @@ std::optional<ProblemRecord> Store::get_problem(std::int64_t problem_id) {
   q.bind(1, problem_id);
   if (!q.step()) return std::nullopt;
   return ProblemRecord{q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6)};
+}
+
+std::vector<ProblemRecord> Store::list_problems(std::int64_t experiment_id, const std::string& split) {
+  auto q = impl_->db.query(
+      "SELECT id, experiment_id, split, problem_key, question, solution, gold FROM problems"
+      " WHERE experiment_id = ?1 AND split = ?2 ORDER BY id",
+      "list the " + split + " problems");
+  q.bind(1, experiment_id).bind(2, split);
+  std::vector<ProblemRecord> result;
+  while (q.step())
+    result.push_back({q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6)});
+  return result;
 }
 
 // ---- samples -------------------------------------------------------------------------
@@ -673,6 +721,220 @@ std::string Store::explain_list_samples(const SampleFilter& filter) {
   std::string plan;
   while (q.step()) plan += q.text(3) + "\n";
   return plan;
+}
+
+std::vector<SampleKey> Store::sample_keys(std::int64_t round_id) {
+  auto q = impl_->db.query("SELECT problem_id, sample_index FROM samples WHERE round_id = ?1",
+                           "list the samples of round " + std::to_string(round_id));
+  q.bind(1, round_id);
+  std::vector<SampleKey> keys;
+  while (q.step()) keys.push_back({q.int64(0), static_cast<int>(q.int64(1))});
+  return keys;
+}
+
+std::vector<prune::PruneSample> Store::prune_inputs(std::int64_t round_id) {
+  // The latest annotation wins, as in the trace browser; its annotator names the override.
+  auto q = impl_->db.query(
+      "SELECT s.id, p.problem_key, s.text, p.gold, s.token_count, s.annotation_label,"
+      " (SELECT annotator FROM annotations a WHERE a.sample_id = s.id ORDER BY a.id DESC LIMIT 1)"
+      " FROM samples s JOIN problems p ON p.id = s.problem_id WHERE s.round_id = ?1 ORDER BY s.id",
+      "read the samples of round " + std::to_string(round_id) + " for pruning");
+  q.bind(1, round_id);
+  std::vector<prune::PruneSample> result;
+  while (q.step()) {
+    prune::PruneSample s;
+    s.id = q.int64(0);
+    s.problem_key = q.text(1);
+    s.completion = q.text(2);
+    s.gold = q.text(3);
+    s.token_count = q.int64(4);
+    if (!q.is_null(5)) s.annotation = parse_label(q.text(5));
+    s.annotator = q.optional_text(6).value_or("");
+    result.push_back(std::move(s));
+  }
+  return result;
+}
+
+std::vector<KeptTrace> Store::kept_traces(const std::vector<std::int64_t>& round_ids) {
+  auto q = impl_->db.query(
+      "SELECT s.id, r.round_index, p.id, p.problem_key, p.question, s.text"
+      " FROM decisions d CROSS JOIN samples s ON s.id = d.sample_id"
+      " JOIN rounds r ON r.id = s.round_id JOIN problems p ON p.id = s.problem_id"
+      " WHERE d.round_id = ?1 AND d.kept = 1 ORDER BY s.id",
+      "read the kept traces");
+  std::vector<KeptTrace> result;
+  for (std::int64_t round_id : round_ids) {
+    q.bind(1, round_id);
+    while (q.step())
+      result.push_back({q.int64(0), static_cast<int>(q.int64(1)), q.int64(2), q.text(3), q.text(4), q.text(5)});
+    q.reset();
+  }
+  return result;
+}
+
+// ---- evaluation ----------------------------------------------------------------------
+
+InsertResult Store::insert_eval_samples(const std::vector<EvalSampleRecord>& samples,
+                                        OnConflict on_conflict) {
+  impl_->require_writable("insert evaluation samples");
+  InsertResult result;
+  result.ids.reserve(samples.size());
+  Transaction transaction(impl_->db);
+  const bool ignore = on_conflict == OnConflict::ignore;
+  auto insert = impl_->db.query(
+      std::string("INSERT INTO eval_samples(round_id, problem_id, sample_index, token_count,"
+                  " finish_reason, seed, temperature, extracted_strict, extracted_flexible,"
+                  " correct_strict, correct_flexible, created_at, text)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") +
+          (ignore ? " ON CONFLICT(round_id, problem_id, sample_index) DO NOTHING" : ""),
+      "insert evaluation samples");
+  std::optional<Query> find;
+  const std::string now = now_utc();
+  for (const auto& s : samples) {
+    insert.bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
+    insert.bind(4, s.token_count).bind(5, s.finish_reason);
+    insert.bind(6, static_cast<std::int64_t>(s.seed)).bind(7, s.temperature);
+    insert.bind(8, s.extracted_strict).bind(9, s.extracted_flexible);
+    insert.bind(10, s.correct_strict ? 1 : 0).bind(11, s.correct_flexible ? 1 : 0);
+    insert.bind(12, s.created_at.empty() ? now : s.created_at).bind(13, s.text);
+    try {
+      insert.run();
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (evaluation sample: round id " + std::to_string(s.round_id) +
+                  ", problem id " + std::to_string(s.problem_id) + ", sample index " +
+                  std::to_string(s.sample_index) + ")");
+    }
+    insert.reset();
+    if (impl_->db.changes() > 0) {
+      result.ids.push_back(impl_->db.last_insert_id());
+      ++result.inserted;
+      continue;
+    }
+    if (!find) {
+      find.emplace(impl_->db.query(
+          "SELECT id FROM eval_samples WHERE round_id = ?1 AND problem_id = ?2 AND sample_index = ?3",
+          "find a stored evaluation sample"));
+    }
+    find->bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
+    if (!find->step()) impl_->db.fail("find a stored evaluation sample");
+    result.ids.push_back(find->int64(0));
+    find->reset();
+  }
+  transaction.commit();
+  return result;
+}
+
+std::vector<SampleKey> Store::eval_sample_keys(std::int64_t round_id) {
+  auto q = impl_->db.query("SELECT problem_id, sample_index FROM eval_samples WHERE round_id = ?1",
+                           "list the evaluation samples of round " + std::to_string(round_id));
+  q.bind(1, round_id);
+  std::vector<SampleKey> keys;
+  while (q.step()) keys.push_back({q.int64(0), static_cast<int>(q.int64(1))});
+  return keys;
+}
+
+std::vector<ProblemResult> Store::problem_results(std::int64_t round_id) {
+  auto q = impl_->db.query(
+      "SELECT e.problem_id, p.problem_key, e.sample_index, e.correct_strict, e.correct_flexible"
+      " FROM eval_samples e JOIN problems p ON p.id = e.problem_id WHERE e.round_id = ?1"
+      " ORDER BY e.problem_id, e.sample_index",
+      "read the evaluation results of round " + std::to_string(round_id));
+  q.bind(1, round_id);
+  std::vector<ProblemResult> result;
+  while (q.step()) {
+    const std::int64_t problem_id = q.int64(0);
+    if (result.empty() || result.back().problem_id != problem_id) {
+      result.emplace_back();
+      result.back().problem_id = problem_id;
+      result.back().problem_key = q.text(1);
+    }
+    ProblemResult& r = result.back();
+    const std::int64_t index = q.int64(2);
+    const bool strict = q.int64(3) != 0, flexible = q.int64(4) != 0;
+    ++r.samples;
+    r.correct_strict += strict;
+    r.correct_flexible += flexible;
+    if (index < 64) {
+      if (strict) r.strict_mask |= std::uint64_t{1} << index;
+      if (flexible) r.flexible_mask |= std::uint64_t{1} << index;
+    }
+  }
+  return result;
+}
+
+std::vector<EvalSampleRecord> Store::list_eval_samples(std::int64_t round_id, std::int64_t problem_id) {
+  auto q = impl_->db.query(
+      "SELECT id, round_id, problem_id, sample_index, text, token_count, finish_reason, seed,"
+      " temperature, extracted_strict, extracted_flexible, correct_strict, correct_flexible, created_at"
+      " FROM eval_samples WHERE round_id = ?1 AND (?2 = 0 OR problem_id = ?2)"
+      " ORDER BY problem_id, sample_index",
+      "read the evaluation samples of round " + std::to_string(round_id));
+  q.bind(1, round_id).bind(2, problem_id);
+  std::vector<EvalSampleRecord> result;
+  while (q.step()) {
+    EvalSampleRecord e;
+    e.id = q.int64(0);
+    e.round_id = q.int64(1);
+    e.problem_id = q.int64(2);
+    e.sample_index = static_cast<int>(q.int64(3));
+    e.text = q.text(4);
+    e.token_count = static_cast<int>(q.int64(5));
+    e.finish_reason = q.text(6);
+    e.seed = static_cast<std::uint64_t>(q.int64(7));
+    e.temperature = q.real(8);
+    e.extracted_strict = q.optional_text(9);
+    e.extracted_flexible = q.optional_text(10);
+    e.correct_strict = q.int64(11) != 0;
+    e.correct_flexible = q.int64(12) != 0;
+    e.created_at = q.text(13);
+    result.push_back(std::move(e));
+  }
+  return result;
+}
+
+// ---- training ------------------------------------------------------------------------
+
+void Store::put_train_steps(const std::vector<TrainStepRecord>& steps) {
+  impl_->require_writable("store training steps");
+  Transaction transaction(impl_->db);
+  auto q = impl_->db.query(
+      "INSERT OR REPLACE INTO train_steps(round_id, step, loss, learning_rate, grad_norm, tokens,"
+      " completion_tokens, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "store training steps");
+  for (const auto& s : steps) {
+    q.bind(1, s.round_id).bind(2, s.step);
+    if (std::isfinite(s.loss)) q.bind(3, s.loss); else q.bind_null(3);
+    q.bind(4, s.learning_rate);
+    if (std::isfinite(s.grad_norm)) q.bind(5, s.grad_norm); else q.bind_null(5);
+    q.bind(6, s.tokens).bind(7, s.completion_tokens).bind(8, s.seconds);
+    q.run();
+    q.reset();
+  }
+  transaction.commit();
+}
+
+std::vector<TrainStepRecord> Store::list_train_steps(std::int64_t round_id) {
+  auto q = impl_->db.query(
+      "SELECT round_id, step, loss, learning_rate, grad_norm, tokens, completion_tokens, seconds"
+      " FROM train_steps WHERE round_id = ?1 ORDER BY step",
+      "read the training steps of round " + std::to_string(round_id));
+  q.bind(1, round_id);
+  std::vector<TrainStepRecord> result;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  while (q.step()) {
+    result.push_back({q.int64(0), q.int64(1), q.is_null(2) ? nan : q.real(2), q.real(3),
+                      q.is_null(4) ? nan : q.real(4), q.int64(5), q.int64(6), q.real(7)});
+  }
+  return result;
+}
+
+void Store::delete_train_steps_after(std::int64_t round_id, std::int64_t step) {
+  impl_->require_writable("forget training steps");
+  impl_->db.query("DELETE FROM train_steps WHERE round_id = ?1 AND step > ?2",
+                  "forget the training steps of round " + std::to_string(round_id))
+      .bind(1, round_id)
+      .bind(2, step)
+      .run();
 }
 
 // ---- decisions -----------------------------------------------------------------------

@@ -59,6 +59,8 @@ class Store {
   std::int64_t create_experiment(const ExperimentRecord& experiment);
   std::optional<ExperimentRecord> find_experiment(const std::string& name);
   std::vector<ExperimentRecord> list_experiments();
+  void set_experiment_config(std::int64_t experiment_id, const std::string& config_json);
+  void set_experiment_state(std::int64_t experiment_id, const std::string& state, const std::string& detail = "");
 
   // The id of round `round_index`, created in state "pending" if missing: a resumed run calls
   // it again and gets the same round.
@@ -67,12 +69,15 @@ class Store {
   std::vector<RoundRecord> list_rounds(std::int64_t experiment_id);  // by round index
   void set_round_state(std::int64_t round_id, const std::string& state);
   void set_round_model_path(std::int64_t round_id, const std::string& model_path);
+  void set_round_config(std::int64_t round_id, const std::string& config_json);
 
   // ---- problems -------------------------------------------------------------------------
   // Inserts or updates (question, solution, gold) by (experiment, split, problem_key); one
   // transaction; returns the ids in input order.
   std::vector<std::int64_t> upsert_problems(const std::vector<ProblemRecord>& problems);
   std::optional<ProblemRecord> get_problem(std::int64_t problem_id);
+  // A split's problems (questions and solutions included), by id.
+  std::vector<ProblemRecord> list_problems(std::int64_t experiment_id, const std::string& split);
 
   // ---- samples --------------------------------------------------------------------------
   // One transaction per call: a failure stores none of the batch. Batches of thousands are
@@ -90,6 +95,31 @@ class Store {
   std::int64_t count_samples(const SampleFilter& filter);
   // SQLite's plan for list_samples(filter), one step a line: for benchmarks and tests.
   std::string explain_list_samples(const SampleFilter& filter);
+
+  // Where the round's stored samples were drawn (for resume: what is left to draw).
+  std::vector<SampleKey> sample_keys(std::int64_t round_id);
+  // Every sample of the round as Prune sees it, in id order: text, gold, token count, and the
+  // latest annotation with its annotator.
+  std::vector<prune::PruneSample> prune_inputs(std::int64_t round_id);
+  // The kept traces of these rounds, by sample id.
+  std::vector<KeptTrace> kept_traces(const std::vector<std::int64_t>& round_ids);
+
+  // ---- evaluation -----------------------------------------------------------------------
+  // As insert_samples, for Improve's answers.
+  InsertResult insert_eval_samples(const std::vector<EvalSampleRecord>& samples,
+                                   OnConflict on_conflict = OnConflict::fail);
+  std::vector<SampleKey> eval_sample_keys(std::int64_t round_id);
+  // One result per evaluated problem of the round, by problem id.
+  std::vector<ProblemResult> problem_results(std::int64_t round_id);
+  // A round's answers, by problem and sample index; all problems when problem_id is 0.
+  std::vector<EvalSampleRecord> list_eval_samples(std::int64_t round_id, std::int64_t problem_id = 0);
+
+  // ---- training -------------------------------------------------------------------------
+  // Replaces a step already stored (a resumed run retrains the steps after its checkpoint).
+  void put_train_steps(const std::vector<TrainStepRecord>& steps);
+  std::vector<TrainStepRecord> list_train_steps(std::int64_t round_id);
+  // Forgets the steps after `step` (a resume from an earlier checkpoint redoes them).
+  void delete_train_steps_after(std::int64_t round_id, std::int64_t step);
 
   // ---- decisions ------------------------------------------------------------------------
   // Writes each sample's decision, replacing one it had: re-pruning a round rewrites them.

@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   try {
     std::mt19937_64 rng(20240501);
     Store store(path);
-    const auto experiment = store.create_experiment({0, "bench", "{}", ""});
+    const auto experiment = store.create_experiment({0, "bench", "{}", "", "new", ""});
     std::vector<std::int64_t> rounds;
     for (int r = 0; r < rounds_count; ++r) rounds.push_back(store.ensure_round(experiment, r));
     std::vector<ProblemRecord> problem_records;

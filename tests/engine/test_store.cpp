@@ -61,7 +61,7 @@ struct Fixture {
   std::vector<Known> known;
 
   Fixture() {
-    experiment = store.create_experiment({0, "gsm8k-demo", R"({"rounds":2})", ""});
+    experiment = store.create_experiment({0, "gsm8k-demo", R"({"rounds":2})", "", "new", ""});
     rounds = {store.ensure_round(experiment, 0), store.ensure_round(experiment, 1)};
     std::vector<ProblemRecord> ps;
     for (int p = 0; p < 4; ++p) {
@@ -299,7 +299,7 @@ TPT_TEST(store, a_fresh_store_passes_the_integrity_check) {
 
 TPT_TEST(store, experiments_rounds_and_problems_round_trip) {
   Store store(fresh_path());
-  auto experiment = store.create_experiment({0, "exp", R"({"k":4})", "2024-05-01T00:00:00.000Z"});
+  auto experiment = store.create_experiment({0, "exp", R"({"k":4})", "2024-05-01T00:00:00.000Z", "new", ""});
   auto found = store.find_experiment("exp");
   VERIFY(found.has_value());
   COMPARE(found->id, experiment);
@@ -307,7 +307,7 @@ TPT_TEST(store, experiments_rounds_and_problems_round_trip) {
   COMPARE(found->created_at, std::string("2024-05-01T00:00:00.000Z"));
   VERIFY(!store.find_experiment("nope").has_value());
   COMPARE(store.list_experiments().size(), size_t{1});
-  VERIFY_THROWS_WITH(store.create_experiment({0, "exp", "{}", ""}), "UNIQUE");
+  VERIFY_THROWS_WITH(store.create_experiment({0, "exp", "{}", "", "new", ""}), "UNIQUE");
 
   auto r1 = store.ensure_round(experiment, 1);
   auto r0 = store.ensure_round(experiment, 0);
@@ -344,7 +344,7 @@ TPT_TEST(store, an_annotation_without_a_label_is_refused) {
 
 TPT_TEST(store, a_sample_with_its_decision_and_annotations_round_trips) {
   Store store(fresh_path());
-  auto experiment = store.create_experiment({0, "exp", "{}", ""});
+  auto experiment = store.create_experiment({0, "exp", "{}", "", "new", ""});
   auto round = store.ensure_round(experiment, 2);
   auto problem = store.upsert_problems({{0, experiment, "train", "p7", "Q?", "S", "42"}}).front();
   SampleRecord s = make_sample(round, problem, 3, std::string("Let's think.\n\xc3\xa9t\xc3\xa9 ") +
@@ -422,7 +422,7 @@ TPT_TEST(store, a_sample_with_its_decision_and_annotations_round_trips) {
 
 TPT_TEST(store, a_sample_not_yet_pruned_has_no_decision) {
   Store store(fresh_path());
-  auto experiment = store.create_experiment({0, "exp", "{}", ""});
+  auto experiment = store.create_experiment({0, "exp", "{}", "", "new", ""});
   auto round = store.ensure_round(experiment, 0);
   auto problem = store.upsert_problems({{0, experiment, "train", "p", "Q?", "", "1"}}).front();
   auto id = store.insert_samples({make_sample(round, problem, 0)}).ids.front();
@@ -436,7 +436,7 @@ TPT_TEST(store, a_sample_not_yet_pruned_has_no_decision) {
 
 TPT_TEST(store, metrics_round_trip_per_round_and_a_put_replaces_the_value) {
   Store store(fresh_path());
-  auto experiment = store.create_experiment({0, "exp", "{}", ""});
+  auto experiment = store.create_experiment({0, "exp", "{}", "", "new", ""});
   auto r0 = store.ensure_round(experiment, 0);
   auto r1 = store.ensure_round(experiment, 1);
   store.put_metrics(r0, {{"pass@1", 0.25}, {"pass@4", 0.5}});
@@ -453,7 +453,7 @@ TPT_TEST(store, metrics_round_trip_per_round_and_a_put_replaces_the_value) {
 
 TPT_TEST(store, events_are_logged_and_listed_after_a_given_id) {
   Store store(fresh_path());
-  auto experiment = store.create_experiment({0, "exp", "{}", ""});
+  auto experiment = store.create_experiment({0, "exp", "{}", "", "new", ""});
   auto round = store.ensure_round(experiment, 1);
   auto e1 = store.log_event({0, experiment, "", "info", "think", "started", round});
   auto e2 = store.log_event({0, experiment, "2024-01-01T00:00:00.000Z", "error", "train", "OOM", std::nullopt});
@@ -780,7 +780,7 @@ TPT_TEST(store, filtered_pages_are_index_range_scans_without_a_sort) {
 
 TPT_TEST(store, a_round_index_is_ambiguous_across_experiments_until_one_is_chosen) {
   Fixture f;
-  auto other = f.store.create_experiment({0, "other", "{}", ""});
+  auto other = f.store.create_experiment({0, "other", "{}", "", "new", ""});
   f.store.ensure_round(other, 0);
   SampleFilter filter;
   filter.round_index = 0;

@@ -1,0 +1,180 @@
+// tpt eval: Improve's scoring for any model folder and problem file, outside an experiment.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <fstream>
+#include <sstream>
+
+#include "cli/arguments.h"
+#include "cli/commands.h"
+#include "cli/progress_printer.h"
+#include "data/gsm8k.h"
+#include "eval/metrics.h"
+#include "model/checkpoint.h"
+#include "run/plan.h"
+#include "text/model_tokenizer.h"
+#include "text/prompt_format.h"
+#include "think/generator.h"
+
+namespace tpt::cli {
+
+namespace {
+
+std::vector<int64_t> parse_ks(const std::string& text) {
+  std::vector<int64_t> ks;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      const long long k = std::stoll(item, &used);
+      if (used != item.size() || k < 1) throw std::invalid_argument("k");
+      ks.push_back(k);
+    } catch (const std::exception&) {
+      throw UsageError("--k must be a comma-separated list of integers >= 1, got \"" + text + "\"");
+    }
+  }
+  return ks;
+}
+
+}  // namespace
+
+int run_eval(const Args& raw) {
+  Arguments args(raw,
+                 {"model", "dataset", "samples", "temperature", "top-p", "k", "subset", "seed", "max-new-tokens",
+                  "batch-size", "prompt-format", "examples", "few-shot-examples", "device", "out"},
+                 {"json", "help"});
+  if (args.flag("help")) {
+    std::printf(
+        "usage: tpt eval --model DIR --dataset FILE [--samples N] [--temperature T] [--top-p P]\n"
+        "                [--k 1,4,...] [--subset N] [--seed S] [--max-new-tokens M] [--batch-size B]\n"
+        "                [--prompt-format zero-shot|few-shot|plain] [--examples FILE]\n"
+        "                [--few-shot-examples N] [--device auto|cpu|cuda] [--out FILE] [--json]\n\n"
+        "Scores a model folder on a GSM8K-format JSONL file as Improve does: Pass@1 (greedy with the\n"
+        "default --samples 1 --temperature 0; the mean over N samples otherwise), unbiased pass@k and\n"
+        "correct@k for each --k <= N, under the strict (paper) and flexible checkers. --subset takes a\n"
+        "seeded random subset. few-shot takes its worked examples from --examples FILE. --out writes\n"
+        "every answer as JSONL.\n");
+    return 0;
+  }
+  const std::string folder = args.required("model");
+  const std::string dataset = args.required("dataset");
+  const int samples = static_cast<int>(args.integer("samples", 1));
+  const double temperature = args.number("temperature", samples > 1 ? 0.7 : 0.0);
+  if (samples < 1) throw UsageError("--samples must be >= 1");
+  if (samples > 1 && temperature == 0.0)
+    throw UsageError("--temperature must be > 0 with --samples > 1 (greedy answers are all the same)");
+  std::vector<int64_t> ks = parse_ks(args.value_or("k", "1"));
+  for (int64_t k : ks)
+    if (k > samples) throw UsageError("--k " + std::to_string(k) + " needs --samples >= " + std::to_string(k));
+  const int64_t seed = args.integer("seed", 0);
+
+  Gsm8kOptions options;
+  ProblemSet set = load_gsm8k(dataset, options);
+  std::vector<Problem> problems = run::seeded_subset(set.problems, run::derive_seed(seed, "eval-subset"),
+                                                     args.integer("subset", 0), [](const Problem& p) { return p.id; });
+  if (problems.empty()) throw Error(dataset + ": no problems");
+
+  const std::string style_name = args.choice("prompt-format", {"zero-shot", "few-shot", "plain"}, "zero-shot");
+  std::vector<text::WorkedExample> examples;
+  if (style_name == "few-shot") {
+    const std::string file = args.required("examples");
+    const ProblemSet shots = load_gsm8k(file, options);
+    const long long n = args.integer("few-shot-examples", 5);
+    for (long long i = 0; i < n && i < static_cast<long long>(shots.problems.size()); ++i)
+      examples.push_back({shots.problems[i].question, shots.problems[i].solution});
+  }
+
+  LoadOptions load;
+  const std::string device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
+  load.device = device == "cuda" ? torch::Device(torch::kCUDA) : device == "cpu" ? torch::Device(torch::kCPU) : best_device();
+  CausalLm model = load_model(folder, load);
+  model->eval();
+  const text::ModelTokenizer tokenizer = text::load_model_tokenizer(folder);
+  const text::PromptFormat format(tokenizer, *text::parse_prompt_style(style_name), examples);
+  std::fprintf(stderr, "%s\n", summarize(*model).to_string().c_str());
+
+  think::GenerationOptions generation;
+  generation.sampling.temperature = temperature;
+  generation.sampling.top_p = args.number("top-p", 1.0);
+  generation.max_new_tokens = static_cast<int>(args.integer("max-new-tokens", 512));
+  generation.batch_size = static_cast<int>(args.integer("batch-size", 32));
+  generation.stop_ids = tokenizer.stop_ids;
+  generation.stop_strings = format.stop_strings();
+  if (generation.max_new_tokens < 1 || generation.batch_size < 1)
+    throw UsageError("--max-new-tokens and --batch-size must be >= 1");
+
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<think::GenerationRequest> requests;
+  for (const auto& p : problems) prompts.push_back(format.prompt_ids(p.question));
+  for (size_t i = 0; i < problems.size(); ++i)
+    for (int s = 0; s < samples; ++s)
+      requests.push_back({prompts[i], run::derive_seed(seed, "eval/" + problems[i].id + "/" + std::to_string(s))});
+
+  ProgressPrinter printer;
+  think::Generator generator(model, *tokenizer.tokenizer);
+  const auto start = std::chrono::steady_clock::now();
+  const auto results = generator.generate(requests, generation, [&](const think::GenerationProgress& g) {
+    run::Progress p;
+    p.phase = run::Phase::Eval;
+    p.unit = "answers";
+    p.done = g.sequences_done;
+    p.total = g.sequences_total;
+    p.elapsed_seconds = g.seconds;
+    p.tokens_per_second = g.seconds > 0 ? g.tokens_generated / g.seconds : 0;
+    p.eta_seconds = g.sequences_done > 0 ? g.seconds / g.sequences_done * (g.sequences_total - g.sequences_done) : -1;
+    printer.on_progress(p);
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::vector<store::ProblemResult> per_problem(problems.size());
+  std::ostringstream answers;
+  for (size_t i = 0; i < problems.size(); ++i) {
+    store::ProblemResult& r = per_problem[i];
+    r.problem_key = problems[i].id;
+    for (int s = 0; s < samples; ++s) {
+      const auto& g = results[i * samples + s];
+      const eval::Judged j = eval::judge(g.text, problems[i].gold);
+      ++r.samples;
+      r.correct_strict += j.correct_strict;
+      r.correct_flexible += j.correct_flexible;
+      if (s < 64) {
+        if (j.correct_strict) r.strict_mask |= uint64_t{1} << s;
+        if (j.correct_flexible) r.flexible_mask |= uint64_t{1} << s;
+      }
+      answers << nlohmann::json{{"problem", problems[i].id}, {"sample", s}, {"gold", problems[i].gold},
+                                {"text", g.text}, {"extracted_strict", j.extracted_strict.value_or("")},
+                                {"correct_strict", j.correct_strict}, {"correct_flexible", j.correct_flexible},
+                                {"finish_reason", think::to_string(g.finish_reason)}}
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+    }
+  }
+  printer.on_round_done(0, {});
+  if (auto out = args.value("out")) {
+    std::ofstream file(*out, std::ios::trunc);
+    file << answers.str();
+    if (!file) throw Error(*out + ": cannot write the answers");
+  }
+  const eval::Scores scores = eval::score(per_problem, ks);
+  const auto metrics = eval::to_metrics(scores);
+  if (args.flag("json")) {
+    nlohmann::json out = metrics;
+    out["seconds"] = seconds;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::printf("%lld problems x %d sample(s) in %s\n", static_cast<long long>(scores.problems), samples,
+                format_duration(seconds).c_str());
+    std::printf("Pass@1   strict %6.2f%%   flexible %6.2f%%\n", 100 * scores.pass1_strict, 100 * scores.pass1_flexible);
+    for (const auto& [k, v] : scores.pass_at_k_strict) {
+      if (k == 1) continue;
+      std::printf("pass@%-3lld strict %6.2f%%   flexible %6.2f%%   (correct@%lld %6.2f%% / %6.2f%%)\n",
+                  static_cast<long long>(k), 100 * v, 100 * scores.pass_at_k_flexible.at(k), static_cast<long long>(k),
+                  100 * scores.correct_at_k_strict.at(k), 100 * scores.correct_at_k_flexible.at(k));
+    }
+  }
+  return 0;
+}
+
+}  // namespace tpt::cli

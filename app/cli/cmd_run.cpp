@@ -1,0 +1,141 @@
+// tpt run / status / export: the round runner from the command line.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "cli/arguments.h"
+#include "cli/commands.h"
+#include "cli/progress_printer.h"
+#include "run/export.h"
+#include "run/runner.h"
+#include "run/status.h"
+
+namespace tpt::cli {
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+extern "C" void on_interrupt(int) {
+  interrupted = 1;
+  // A second Ctrl-C kills at once: the run is journaled, nothing committed is lost.
+  std::signal(SIGINT, SIG_DFL);
+}
+
+std::string experiment_argument(const Arguments& args, const char* command) {
+  if (args.positionals().size() != 1)
+    throw UsageError(std::string("expected one experiment folder or experiment.json (see 'tpt ") + command +
+                     " --help')");
+  return args.positionals().front();
+}
+
+}  // namespace
+
+int run_run(const Args& raw) {
+  Arguments args(raw, {"fork"}, {"help"});
+  if (args.flag("help")) {
+    std::printf(
+        "usage: tpt run DIR|experiment.json [--fork NEW_DIR]\n\n"
+        "Runs the experiment's rounds (Think, Prune, Train, Improve), creating its database on the\n"
+        "first run and resuming where it stopped after a crash, a kill or Ctrl-C. Progress goes to\n"
+        "stderr; the per-round table to stdout at the end.\n\n"
+        "If experiment.json changed since rounds were run, the run is refused (it would mix\n"
+        "settings); --fork NEW_DIR runs the changed settings as a new experiment in NEW_DIR.\n"
+        "Ctrl-C stops after the current batch or step (resumable); twice kills at once.\n");
+    return 0;
+  }
+  std::string experiment = experiment_argument(args, "run");
+  if (auto fork = args.value("fork")) {
+    const ExperimentConfig config = ExperimentConfig::load(run::ExperimentPaths::locate(experiment).config_file);
+    experiment = run::fork_experiment(config, *fork);
+    std::fprintf(stderr, "forked into %s\n", experiment.c_str());
+  }
+
+  run::RunControl control;
+  std::signal(SIGINT, on_interrupt);
+  std::atomic<bool> finished{false};
+  std::thread watcher([&] {
+    while (!finished) {
+      if (interrupted) {
+        std::fprintf(stderr, "\ninterrupted: stopping after the current batch (Ctrl-C again to kill)\n");
+        control.cancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  struct JoinAtExit {
+    std::atomic<bool>& finished;
+    std::thread& watcher;
+    ~JoinAtExit() {
+      finished = true;
+      watcher.join();
+    }
+  } join{finished, watcher};
+
+  run::RunResult result;
+  {
+    ProgressPrinter printer;
+    run::Runner runner(experiment, &printer, &control);
+    result = runner.run();
+  }
+  std::cout << run::format_table(run::read_status(experiment));
+  if (result.outcome == run::RunOutcome::Cancelled) {
+    std::fprintf(stderr, "cancelled; 'tpt run %s' resumes\n", experiment.c_str());
+    return 130;
+  }
+  return 0;
+}
+
+int run_status(const Args& raw) {
+  Arguments args(raw, {}, {"json", "help"});
+  if (args.flag("help")) {
+    std::printf(
+        "usage: tpt status DIR|experiment.json [--json]\n\n"
+        "The experiment's state and one line per round: Pass@1 strict and flexible, pass@k,\n"
+        "samples, kept traces, training loss and the time of each phase. --json prints one object\n"
+        "{\"state\": ..., \"rounds\": [{\"round\": 0, \"pass1_strict\": 0.42, ...}]} with fractions in [0, 1].\n"
+        "Safe to use while the experiment runs.\n");
+    return 0;
+  }
+  const run::ExperimentStatus status = run::read_status(experiment_argument(args, "status"));
+  if (args.flag("json"))
+    std::cout << run::to_json(status).dump(2) << "\n";
+  else
+    std::cout << run::format_table(status);
+  return 0;
+}
+
+int run_export(const Args& raw) {
+  Arguments args(raw, {"round", "format", "out"}, {"help"});
+  if (args.flag("help")) {
+    std::printf(
+        "usage: tpt export DIR|experiment.json --format chat-jsonl|prompt-completion-jsonl|csv\n"
+        "                  [--round N] [--out FILE]\n\n"
+        "chat-jsonl: round N's kept traces as {\"messages\": [user, assistant]} lines, the format SFT\n"
+        "trainers read. prompt-completion-jsonl: {\"prompt\", \"completion\"} lines, the prompt as the\n"
+        "model read it. csv: every round's metrics. Default output: DIR/exports/.\n");
+    return 0;
+  }
+  const run::ExportFormat format = [&] {
+    try {
+      return run::parse_export_format(args.required("format"));
+    } catch (const UsageError&) {
+      throw;
+    } catch (const Error& e) {
+      throw UsageError(e.what());
+    }
+  }();
+  int round = 0;
+  if (format != run::ExportFormat::Csv) {
+    if (!args.value("round")) throw UsageError("--round N is required for " + std::string(run::to_string(format)));
+    round = static_cast<int>(args.integer("round", 0));
+  }
+  const auto result = run::export_experiment(experiment_argument(args, "export"), format, round, args.value_or("out", ""));
+  std::printf("%s: %lld %s\n", result.path.c_str(), static_cast<long long>(result.records),
+              format == run::ExportFormat::Csv ? "rounds" : "traces");
+  return 0;
+}
+
+}  // namespace tpt::cli

@@ -1,0 +1,48 @@
+// What a running experiment tells the outside world: plain structs through a callback
+// interface. The CLI prints them; the GUI's bridge turns them into queued Qt signals. Every
+// callback comes from the engine thread; implementations must not call back into the runner.
+// Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tpt::run {
+
+enum class Phase { Think, Prune, Train, Eval };
+
+// "think", "prune", "train", "eval": also the round states stored while a phase runs.
+const char* to_string(Phase phase);
+
+struct Progress {
+  int round = 0;
+  Phase phase = Phase::Think;
+  int64_t done = 0;   // work finished, resumed work included
+  int64_t total = 0;  // 0 while unknown
+  std::string unit;   // "samples", "steps", "answers"
+  double elapsed_seconds = 0.0;    // this phase, this session
+  double tokens_per_second = 0.0;  // generated (Think, Improve) or trained (Train) tokens
+  double eta_seconds = -1.0;       // < 0: not known yet
+  std::optional<double> loss;      // Train: the last step's loss
+};
+
+struct LogLine {
+  std::string level = "info";  // "info", "warning", "error"
+  int round = -1;              // -1: not about one round
+  std::string phase;           // "run", "think", ...
+  std::string message;
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_phase(int /*round*/, Phase /*phase*/) {}
+  virtual void on_progress(const Progress& /*progress*/) {}
+  virtual void on_log(const LogLine& /*line*/) {}
+  // A round is finished (its model scored); `metrics` is everything stored for it.
+  virtual void on_round_done(int /*round*/, const std::map<std::string, double>& /*metrics*/) {}
+};
+
+}  // namespace tpt::run

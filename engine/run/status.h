@@ -1,0 +1,51 @@
+// What an experiment folder holds, read without disturbing a run: the rounds with their
+// scores, counts and times. `tpt status` prints it; the workbench's chart reads the same.
+// Opens the database read-only. Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tpt::run {
+
+struct RoundStatus {
+  int round = 0;
+  std::string state;  // "pending", "think", "prune", "train", "eval", "done"
+  std::string model_path;
+  int64_t samples = 0;  // Think's samples stored
+  int64_t kept = 0;     // kept by Prune
+  std::map<std::string, double> metrics;  // everything stored (see eval/metrics.h, runner.h)
+
+  std::optional<double> metric(const std::string& name) const;
+};
+
+struct ExperimentStatus {
+  std::string dir;
+  std::string name;
+  // "new" (never run), "running" (a process holds the run lock), "completed", "stopped",
+  // "cancelled", "failed", or "interrupted" (a run ended without saying so: a crash or a kill).
+  std::string state;
+  std::string detail;
+  int rounds_planned = 0;  // from experiment.json
+  std::vector<RoundStatus> rounds;
+};
+
+// Throws Error naming the folder when it holds no experiment database.
+ExperimentStatus read_status(const std::string& dir_or_file);
+
+// {"state": ..., "detail": ..., "name": ..., "rounds": [{"round": 0, "state": "done",
+//  "pass1_strict": 0.42, "pass1_flexible": 0.57, "pass_at_k": {"4": 0.7},
+//  "pass_at_k_flexible": {...}, "correct_at_k": {...}, "samples": ..., "kept": ...,
+//  "train_loss": ..., "seconds": {"think": ..., "prune": ..., "train": ..., "eval": ...}}]}
+// Fractions are in [0, 1]; a value not measured (yet) is null.
+nlohmann::json to_json(const ExperimentStatus& status);
+
+// The table `tpt status` prints: one line per round.
+std::string format_table(const ExperimentStatus& status);
+
+}  // namespace tpt::run

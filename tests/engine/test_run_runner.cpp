@@ -1,0 +1,502 @@
+// The round runner end to end on a tiny model: real processes (`tpt run`), a real SQLite
+// file, real safetensors folders. The kill-and-resume tests SIGKILL `tpt run` inside each
+// phase (TPT_CRASH_AT, see engine/run/crash_point.h), run it again, and require the result to
+// be identical to a run that was never interrupted: no sample lost, duplicated or changed, the
+// same decisions, scores and trained weights, and a sound database.
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "check.h"
+#include "model/checkpoint.h"
+#include "model/config.h"
+#include "model/decoder.h"
+#include "run/export.h"
+#include "run/runner.h"
+#include "run/status.h"
+#include "store/store.h"
+#include "text/byte_tokenizer.h"
+#include "text/model_tokenizer.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// `tpt <args>` through the shell, so that a process killed by a signal reports 128 + signal.
+Result tpt_run(const std::string& args, const std::string& prefix = "") {
+  const std::string dir = tpt::testing::temp_dir();
+  const std::string command =
+      prefix + " '" TPT_CLI_PATH "' " + args + " </dev/null >" + dir + "/out 2>" + dir + "/err";
+  Result r;
+  const int raw = std::system(("/bin/bash -c \"" + command + "\"").c_str());
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = slurp(dir + "/out");
+  r.err = slurp(dir + "/err");
+  return r;
+}
+
+// A tiny Llama with a byte-level tokenizer, as an HF folder. Random weights: its answers are
+// noise, so the test experiment keeps traces by length, not correctness (what matters here is
+// that every phase runs and resumes, not that the model learns).
+const std::string& tiny_model() {
+  static const std::string folder = [] {
+    const std::string dir = tpt::testing::temp_dir() + "/tiny-model";
+    const json config = {{"model_type", "llama"},
+                         {"architectures", {"LlamaForCausalLM"}},
+                         {"vocab_size", 257},
+                         {"hidden_size", 32},
+                         {"intermediate_size", 64},
+                         {"num_hidden_layers", 2},
+                         {"num_attention_heads", 4},
+                         {"num_key_value_heads", 2},
+                         {"max_position_embeddings", 512},
+                         {"rms_norm_eps", 1e-6},
+                         {"rope_theta", 10000.0},
+                         {"hidden_act", "silu"},
+                         {"tie_word_embeddings", false},
+                         {"bos_token_id", nullptr},
+                         {"eos_token_id", 256},
+                         {"dtype", "float32"}};
+    tpt::CausalLm model(tpt::parse_model_config(config));
+    tpt::randomize_weights(*model, 11, 0.2);
+    tpt::SaveOptions options;
+    options.copy_tokenizer_files = false;
+    tpt::save_model(*model, dir, options);
+    std::ofstream(dir + "/tokenizer.json") << tpt::text::byte_tokenizer_json({"<|endoftext|>"}).dump();
+    std::ofstream(dir + "/tokenizer_config.json") << json{{"eos_token", "<|endoftext|>"}, {"add_bos_token", false}}.dump();
+    return dir;
+  }();
+  return folder;
+}
+
+void write_problems(const std::string& path, int count, int offset) {
+  std::ofstream out(path);
+  for (int i = 0; i < count; ++i) {
+    const int a = offset + i, b = 2 * i + 1;
+    out << json{{"question", "Tom has " + std::to_string(a) + " apples and gets " + std::to_string(b) +
+                                 " more. How many now?"},
+                {"answer", std::to_string(a) + "+" + std::to_string(b) + "=<<" + std::to_string(a) + "+" +
+                               std::to_string(b) + "=" + std::to_string(a + b) + ">>" + std::to_string(a + b) +
+                               "\n#### " + std::to_string(a + b)}}
+               .dump()
+        << "\n";
+  }
+}
+
+json tiny_config() {
+  return {{"schema_version", 1},
+          {"name", "tiny"},
+          {"rounds", 2},
+          {"seed", 7},
+          {"threads", 1},
+          {"dataset", {{"train", "train.jsonl"}, {"test", "test.jsonl"}}},
+          {"model", {{"path", tiny_model()}, {"device", "cpu"}}},
+          {"think",
+           {{"prompt_format", "plain"},
+            {"samples_per_problem", 3},
+            {"pool_size", 6},
+            {"temperature", 1.0},
+            {"max_new_tokens", 12},
+            {"batch_size", 4}}},
+          {"prune",
+           {{"rules", {{{"type", "length"}, {"min_chars", 1}}, {{"type", "max_per_problem"}, {"k", 1}}}}}},
+          {"train",
+           {{"learning_rate", 0.003},
+            {"epochs", 2},
+            {"micro_batch_size", 2},
+            {"gradient_accumulation", 1},
+            {"warmup_ratio", 0.0},
+            {"checkpoint_steps", 2}}},
+          {"eval",
+           {{"samples", 2}, {"temperature", 0.8}, {"max_new_tokens", 12}, {"batch_size", 4}, {"pass_at_k", {1, 2}}}}};
+}
+
+std::string make_experiment(const json& config = tiny_config()) {
+  const std::string dir = tpt::testing::temp_dir() + "/experiment";
+  fs::create_directories(dir);
+  write_problems(dir + "/train.jsonl", 10, 3);
+  write_problems(dir + "/test.jsonl", 4, 40);
+  std::ofstream(dir + "/experiment.json") << config.dump(2);
+  return dir;
+}
+
+// Everything a run produces that must not depend on whether it was interrupted, one line per
+// row, in a fixed order. Times are left out.
+struct Snapshot {
+  std::vector<std::string> samples, decisions, answers, metrics, steps, integrity;
+  std::map<std::string, std::string> weights;  // round -> model.safetensors bytes
+};
+
+std::vector<std::string> rows(tpt::store::Database& db, const std::string& sql) {
+  auto q = db.query(sql, "snapshot");
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+Snapshot snapshot(const std::string& dir) {
+  tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);
+  auto& db = store.database();
+  Snapshot s;
+  const std::string from = " JOIN rounds r ON r.id = s.round_id JOIN problems p ON p.id = s.problem_id";
+  s.samples = rows(db, "SELECT r.round_index || '|' || p.problem_key || '|' || s.sample_index || '|' || s.seed || '|' ||"
+                       " s.token_count || '|' || s.finish_reason || '|' || s.text FROM samples s" + from +
+                           " ORDER BY r.round_index, p.problem_key, s.sample_index");
+  s.decisions = rows(db, "SELECT r.round_index || '|' || p.problem_key || '|' || s.sample_index || '|' || d.kept || '|' ||"
+                         " coalesce(d.dropped_by, '') || '|' || d.verdict FROM decisions d JOIN samples s ON"
+                         " s.id = d.sample_id" + from + " ORDER BY r.round_index, p.problem_key, s.sample_index");
+  s.answers = rows(db, "SELECT r.round_index || '|' || p.problem_key || '|' || s.sample_index || '|' || s.correct_strict ||"
+                       " '|' || s.correct_flexible || '|' || s.text FROM eval_samples s" + from +
+                           " ORDER BY r.round_index, p.problem_key, s.sample_index");
+  s.metrics = rows(db, "SELECT r.round_index || '|' || m.name || '|' || quote(m.value) FROM metrics m JOIN rounds r ON"
+                       " r.id = m.round_id WHERE m.name NOT LIKE 'seconds.%' AND m.name NOT LIKE '%per_second'"
+                       " ORDER BY r.round_index, m.name");
+  s.steps = rows(db, "SELECT r.round_index || '|' || t.step || '|' || quote(t.loss) || '|' || t.tokens FROM train_steps t"
+                     " JOIN rounds r ON r.id = t.round_id ORDER BY r.round_index, t.step");
+  s.integrity = store.integrity_check();
+  for (const char* round : {"1", "2"}) s.weights[round] = slurp(dir + "/models/round-" + round + "/model.safetensors");
+  return s;
+}
+
+void compare_lines(const std::vector<std::string>& got, const std::vector<std::string>& expected, const std::string& what) {
+  for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i)
+    if (got[i] != expected[i])
+      TPT_FAIL(what + " differ at row " + std::to_string(i) + ":\n  got      " + got[i] + "\n  expected " + expected[i]);
+  if (got.size() != expected.size())
+    TPT_FAIL(what + ": " + std::to_string(got.size()) + " rows, expected " + std::to_string(expected.size()));
+}
+
+void compare_snapshots(const Snapshot& got, const Snapshot& expected) {
+  COMPARE(got.integrity, std::vector<std::string>{"ok"});
+  compare_lines(got.samples, expected.samples, "samples");
+  compare_lines(got.decisions, expected.decisions, "decisions");
+  compare_lines(got.answers, expected.answers, "evaluation answers");
+  compare_lines(got.metrics, expected.metrics, "metrics");
+  compare_lines(got.steps, expected.steps, "training steps");
+  for (const auto& [round, bytes] : expected.weights) {
+    VERIFY(!bytes.empty());
+    if (got.weights.at(round) != bytes) TPT_FAIL("the model of round " + round + " differs from the uninterrupted run's");
+  }
+}
+
+// The uninterrupted run every other run is compared with.
+const Snapshot& reference() {
+  static const Snapshot s = [] {
+    const std::string dir = make_experiment();
+    const Result r = tpt_run("-q run " + dir);
+    if (r.status != 0) TPT_FAIL("reference run failed: " + r.err);
+    return snapshot(dir);
+  }();
+  return s;
+}
+
+std::string reference_dir() {
+  static const std::string dir = [] {
+    const std::string d = make_experiment();
+    const Result r = tpt_run("-q run " + d);
+    if (r.status != 0) TPT_FAIL("run failed: " + r.err);
+    return d;
+  }();
+  return dir;
+}
+
+void kill_and_resume(const std::string& point) {
+  const Snapshot& expected = reference();
+  const std::string dir = make_experiment();
+  const Result killed = tpt_run("-q run " + dir, "TPT_CRASH_AT=" + point);
+  if (killed.status != 128 + 9)
+    TPT_FAIL("expected `tpt run` to be killed at " + point + " (status 137), got " + std::to_string(killed.status) +
+             ": " + killed.err);
+  const Result status = tpt_run("status " + dir + " --json");
+  COMPARE(status.status, 0);
+  COMPARE(json::parse(status.out).at("state").get<std::string>(), std::string("interrupted"));
+  const Result resumed = tpt_run("-q run " + dir);
+  if (resumed.status != 0) TPT_FAIL("the resumed run failed: " + resumed.err);
+  compare_snapshots(snapshot(dir), expected);
+}
+
+}  // namespace
+
+TPT_TEST(runner, two_rounds_fill_every_table_consistently) {
+  const std::string dir = reference_dir();
+  tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);
+  const auto experiment = store.list_experiments().at(0);
+  COMPARE(experiment.state, std::string("completed"));
+  const auto rounds = store.list_rounds(experiment.id);
+  COMPARE(rounds.size(), size_t{3});
+  for (const auto& round : rounds) {
+    COMPARE(round.state, std::string("done"));
+    tpt::store::SampleFilter filter;
+    filter.round_id = round.id;
+    const int64_t samples = store.count_samples(filter);
+    filter.kept = true;
+    const int64_t kept = store.count_samples(filter);
+    const auto metrics = store.get_metrics(round.id);
+    // Round 0 scores the base model; rounds 1 and 2 sample pool (6) x k (3).
+    COMPARE(samples, round.round_index == 0 ? int64_t{0} : int64_t{18});
+    VERIFY(kept <= samples);
+    VERIFY(kept <= 6);  // max_per_problem k = 1 over a pool of 6
+    // Improve: 4 test problems x 2 answers, every round.
+    COMPARE(store.list_eval_samples(round.id).size(), size_t{8});
+    for (const char* name : {"pass@1.strict", "pass@1.flexible", "pass@2.strict", "correct@2.flexible"}) {
+      VERIFY(metrics.count(name));
+      VERIFY(metrics.at(name) >= 0.0 && metrics.at(name) <= 1.0);
+    }
+    VERIFY(metrics.count("seconds.eval"));
+    if (round.round_index == 0) {
+      COMPARE(round.model_path, tiny_model());
+      continue;
+    }
+    COMPARE(metrics.at("prune.kept"), static_cast<double>(kept));
+    VERIFY(kept > 0);
+    COMPARE(metrics.at("train.examples"), static_cast<double>(kept));
+    // 2 epochs of ceil(kept / 2) steps, every step recorded for the loss chart.
+    COMPARE(metrics.at("train.steps"), static_cast<double>(2 * ((kept + 1) / 2)));
+    COMPARE(store.list_train_steps(round.id).size(), static_cast<size_t>(metrics.at("train.steps")));
+    VERIFY(std::isfinite(metrics.at("train.loss")));
+    // Each round's model is a complete HF folder that loads, tokenizer included.
+    COMPARE(round.model_path, dir + "/models/round-" + std::to_string(round.round_index));
+    auto model = tpt::load_model(round.model_path);
+    VERIFY(model->config().vocab_size == 257);
+    VERIFY(tpt::text::load_model_tokenizer(round.model_path).eos_id == 256);
+    VERIFY(!fs::exists(dir + "/models/round-" + std::to_string(round.round_index) + ".partial"));
+  }
+  // The trained models differ from the base and from each other.
+  VERIFY(slurp(dir + "/models/round-1/model.safetensors") != slurp(tiny_model() + "/model.safetensors"));
+  VERIFY(slurp(dir + "/models/round-1/model.safetensors") != slurp(dir + "/models/round-2/model.safetensors"));
+}
+
+TPT_TEST(runner, the_same_seed_gives_the_same_experiment) {
+  compare_snapshots(snapshot(reference_dir()), reference());
+}
+
+TPT_TEST(runner, status_reports_every_round_as_json_with_fractions) {
+  const Result r = tpt_run("-q status " + reference_dir() + " --json");
+  COMPARE(r.status, 0);
+  const json status = json::parse(r.out);
+  COMPARE(status.at("state").get<std::string>(), std::string("completed"));
+  COMPARE(status.at("rounds").size(), size_t{3});
+  for (const auto& round : status.at("rounds")) {
+    for (const char* key : {"pass1_strict", "pass1_flexible"}) {
+      const double v = round.at(key).get<double>();
+      VERIFY(v >= 0.0 && v <= 1.0);
+    }
+    VERIFY(round.at("pass_at_k").contains("2"));
+    VERIFY(round.at("seconds").at("eval").get<double>() >= 0.0);
+  }
+  COMPARE(status.at("rounds")[1].at("samples").get<int>(), 18);
+  VERIFY(status.at("rounds")[1].at("train_loss").is_number());
+  VERIFY(status.at("rounds")[0].at("train_loss").is_null());
+  const Result table = tpt_run("-q status " + reference_dir());
+  VERIFY_CONTAINS(table.out, "P@1 str%");
+  VERIFY_CONTAINS(table.out, "completed");
+}
+
+TPT_TEST(runner, a_run_killed_during_think_before_a_batch_is_stored_resumes_identically) {
+  kill_and_resume("think.generated@2");
+}
+TPT_TEST(runner, a_run_killed_during_think_after_a_batch_is_stored_resumes_identically) {
+  kill_and_resume("think.stored@1");
+}
+TPT_TEST(runner, a_run_killed_during_prune_resumes_identically) { kill_and_resume("prune.written"); }
+TPT_TEST(runner, a_run_killed_during_train_resumes_from_its_checkpoint_identically) {
+  kill_and_resume("train.step@3");
+}
+TPT_TEST(runner, a_run_killed_while_writing_a_checkpoint_resumes_identically) {
+  kill_and_resume("train.checkpoint_written@2");
+}
+TPT_TEST(runner, a_run_killed_while_saving_the_model_resumes_identically) { kill_and_resume("train.saved"); }
+TPT_TEST(runner, a_run_killed_during_improve_resumes_identically) { kill_and_resume("eval.stored@2"); }
+
+TPT_TEST(runner, a_changed_setting_is_refused_and_can_be_forked) {
+  const std::string dir = make_experiment();
+  json config = tiny_config();
+  config["rounds"] = 0;
+  std::ofstream(dir + "/experiment.json") << config.dump(2);
+  COMPARE(tpt_run("-q run " + dir).status, 0);
+  config["think"]["temperature"] = 0.5;
+  std::ofstream(dir + "/experiment.json") << config.dump(2);
+  const Result refused = tpt_run("-q run " + dir);
+  COMPARE(refused.status, 1);
+  VERIFY_CONTAINS(refused.err, "think.temperature: 1.0 -> 0.5");
+  VERIFY_CONTAINS(refused.err, "--fork");
+  // A setting that does not change finished rounds (the plan's length) is taken as it is.
+  config["think"]["temperature"] = 1.0;
+  config["rounds"] = 1;
+  std::ofstream(dir + "/experiment.json") << config.dump(2);
+  COMPARE(tpt_run("-q run " + dir).status, 0);
+  COMPARE(tpt::run::read_status(dir).rounds.size(), size_t{2});
+  // The fork is a new experiment whose relative paths still reach the same files.
+  config["eval"]["samples"] = 1;
+  config["eval"]["pass_at_k"] = {1};
+  config["rounds"] = 0;
+  std::ofstream(dir + "/experiment.json") << config.dump(2);
+  const std::string fork = tpt::testing::temp_dir() + "/fork";
+  const Result forked = tpt_run("-q run " + dir + " --fork " + fork);
+  COMPARE(forked.status, 0);
+  const json written = json::parse(slurp(fork + "/experiment.json"));
+  COMPARE(written.at("dataset").at("train").get<std::string>(), dir + "/train.jsonl");
+  COMPARE(tpt::run::read_status(fork).state, std::string("completed"));
+}
+
+TPT_TEST(runner, a_missing_model_folder_is_named) {
+  json config = tiny_config();
+  config["model"]["path"] = "/nonexistent/model-folder";
+  const std::string dir = make_experiment(config);
+  const Result r = tpt_run("-q run " + dir);
+  COMPARE(r.status, 1);
+  VERIFY_CONTAINS(r.err, "/nonexistent/model-folder");
+  VERIFY_CONTAINS(r.err, "model.path");
+  COMPARE(tpt::run::read_status(dir).state, std::string("failed"));
+}
+
+TPT_TEST(runner, a_full_disk_stops_the_run_with_the_file_named_and_loses_nothing) {
+  const std::string dir = make_experiment();
+  // A 256 KiB limit on any file the run writes: the database's write-ahead log outgrows it
+  // within the first rounds (SIGXFSZ ignored, so writes fail with EFBIG as they would with
+  // ENOSPC).
+  const Result full = tpt_run("-q run " + dir, "trap '' XFSZ; ulimit -f 256;");
+  if (full.status != 1) TPT_FAIL("expected the run to fail (status 1), got " + std::to_string(full.status) + ": " + full.err);
+  VERIFY_CONTAINS(full.err, dir);
+  tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);
+  COMPARE(store.integrity_check(), std::vector<std::string>{"ok"});
+  const Result resumed = tpt_run("-q run " + dir);
+  if (resumed.status != 0) TPT_FAIL("the run after the disk was freed failed: " + resumed.err);
+  compare_snapshots(snapshot(dir), reference());
+}
+
+TPT_TEST(runner, exports_re_read_as_chat_prompt_completion_and_csv) {
+  const std::string dir = reference_dir();
+  tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);
+  const auto rounds = store.list_rounds(store.list_experiments().at(0).id);
+  const auto kept = store.kept_traces({rounds.at(1).id});
+
+  Result r = tpt_run("-q export " + dir + " --round 1 --format chat-jsonl");
+  COMPARE(r.status, 0);
+  std::ifstream chat(dir + "/exports/round-1.chat.jsonl");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(chat, line)) {
+    const json j = json::parse(line);
+    const auto& messages = j.at("messages");
+    COMPARE(messages.size(), size_t{2});
+    COMPARE(messages[0].at("role").get<std::string>(), std::string("user"));
+    COMPARE(messages[0].at("content").get<std::string>(), "Question: " + kept.at(n).question + "\nSolution:");
+    COMPARE(messages[1].at("role").get<std::string>(), std::string("assistant"));
+    COMPARE(messages[1].at("content").get<std::string>(), kept.at(n).text);
+    ++n;
+  }
+  COMPARE(n, kept.size());
+
+  const std::string out = tpt::testing::temp_dir() + "/pc.jsonl";
+  r = tpt_run("-q export " + dir + " --round 1 --format prompt-completion-jsonl --out " + out);
+  COMPARE(r.status, 0);
+  std::ifstream pc(out);
+  n = 0;
+  while (std::getline(pc, line)) {
+    const json j = json::parse(line);
+    COMPARE(j.at("completion").get<std::string>(), kept.at(n).text);
+    VERIFY(j.at("prompt").get<std::string>().rfind("Question: ", 0) == 0);
+    ++n;
+  }
+  COMPARE(n, kept.size());
+
+  r = tpt_run("-q export " + dir + " --format csv");
+  COMPARE(r.status, 0);
+  std::ifstream csv(dir + "/exports/metrics.csv");
+  std::vector<std::string> lines;
+  while (std::getline(csv, line)) lines.push_back(line);
+  COMPARE(lines.size(), size_t{4});  // header + rounds 0..2
+  VERIFY_CONTAINS(lines[0], "pass@1.strict");
+  VERIFY(lines[1].rfind("0,done,", 0) == 0);
+  // The pass@1 column holds the stored value.
+  std::vector<std::string> header, row;
+  std::stringstream h(lines[0]), v(lines[2]);
+  std::string cell;
+  while (std::getline(h, cell, ',')) header.push_back(cell);
+  while (std::getline(v, cell, ',')) row.push_back(cell);
+  const size_t column = std::find(header.begin(), header.end(), "pass@1.strict") - header.begin();
+  COMPARE_NEAR(std::stod(row.at(column)), store.get_metrics(rounds.at(1).id).at("pass@1.strict"), 1e-9);
+
+  r = tpt_run("-q export " + dir + " --round 0 --format chat-jsonl");
+  COMPARE(r.status, 1);
+  VERIFY_CONTAINS(r.err, "round 0");
+}
+
+namespace {
+// Cancels once Think has stored something; counts what it saw.
+struct CancelInThink : tpt::run::Observer {
+  tpt::run::RunControl* control = nullptr;
+  void on_progress(const tpt::run::Progress& p) override {
+    if (p.phase == tpt::run::Phase::Think && p.done >= 8) control->cancel();
+  }
+};
+
+// Pauses at the first training step and records when progress arrives.
+struct PauseInTrain : tpt::run::Observer {
+  tpt::run::RunControl* control = nullptr;
+  bool paused_once = false;
+  std::chrono::steady_clock::time_point paused_at, next_progress;
+  void on_progress(const tpt::run::Progress& p) override {
+    if (p.phase != tpt::run::Phase::Train || p.done == 0) return;
+    if (!paused_once) {
+      paused_once = true;
+      paused_at = std::chrono::steady_clock::now();
+      control->pause();
+      std::thread([c = control] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        c->resume();
+      }).detach();
+    } else if (next_progress == std::chrono::steady_clock::time_point{}) {
+      next_progress = std::chrono::steady_clock::now();
+    }
+  }
+};
+}  // namespace
+
+TPT_TEST(runner, cancel_stops_between_batches_and_a_later_run_completes_identically) {
+  const std::string dir = make_experiment();
+  tpt::run::RunControl control;
+  CancelInThink observer;
+  observer.control = &control;
+  const auto result = tpt::run::Runner(dir, &observer, &control).run();
+  COMPARE(std::string(tpt::run::to_string(result.outcome)), std::string("cancelled"));
+  COMPARE(tpt::run::read_status(dir).state, std::string("cancelled"));
+  const auto resumed = tpt::run::Runner(dir).run();
+  COMPARE(std::string(tpt::run::to_string(resumed.outcome)), std::string("completed"));
+  compare_snapshots(snapshot(dir), reference());
+}
+
+TPT_TEST(runner, pause_holds_the_run_until_resume) {
+  const std::string dir = make_experiment();
+  tpt::run::RunControl control;
+  PauseInTrain observer;
+  observer.control = &control;
+  const auto result = tpt::run::Runner(dir, &observer, &control).run();
+  COMPARE(std::string(tpt::run::to_string(result.outcome)), std::string("completed"));
+  VERIFY(observer.paused_once);
+  const double held = std::chrono::duration<double>(observer.next_progress - observer.paused_at).count();
+  VERIFY(held >= 0.35);
+  compare_snapshots(snapshot(dir), reference());
+}
