@@ -213,3 +213,32 @@ TPT_TEST(cli, generate_names_a_missing_model_folder) {
   COMPARE(r.status, 1);
   VERIFY_CONTAINS(r.err, "/nonexistent/model");
 }
+
+TPT_TEST(cli, data_generate_writes_train_and_test_files_that_load_as_gsm8k) {
+  const std::string dir = tpt::testing::temp_dir() + "/task";
+  Result r = tpt_run("-q data generate --out " + dir + " --train 60 --test 25 --level 2 --seed 7");
+  COMPARE(r.status, 0);
+  VERIFY_CONTAINS(r.out, dir + "/train.jsonl: 60 problems");
+  VERIFY_CONTAINS(r.out, dir + "/test.jsonl: 25 problems");
+  VERIFY_CONTAINS(r.out, "level 2 (medium)");
+  for (const auto& [split, count] : {std::pair<std::string, long>{"train", 60}, {"test", 25}}) {
+    Result check = tpt_run("-q data check " + dir + "/" + split + ".jsonl --json");
+    COMPARE(check.status, 0);
+    COMPARE(nlohmann::json::parse(check.out).at("problems").get<long>(), count);
+    // Every gold solution grades correct with the paper's strict checker.
+    auto summary = last_json_line(tpt_run("-q grade --samples " + dir + "/" + split +
+                                          ".jsonl --completion-field answer --verifier strict --normalize exact "
+                                          "--json --summary-only")
+                                      .out)
+                       .at("summary");
+    COMPARE(summary.at("correct").get<long>(), count);
+  }
+  // The same seed writes the same files.
+  const std::string again = tpt::testing::temp_dir() + "/again";
+  COMPARE(tpt_run("-q data generate --out " + again + " --train 60 --test 25 --level medium --seed 7").status, 0);
+  COMPARE(slurp(again + "/train.jsonl"), slurp(dir + "/train.jsonl"));
+  Result bad = tpt_run("-q data generate --out " + dir + " --level 9");
+  COMPARE(bad.status, 2);
+  VERIFY_CONTAINS(bad.err, "unknown word-problem level \"9\"");
+  COMPARE(tpt_run("-q data generate --train 5").status, 2);  // --out is required
+}
