@@ -5,6 +5,7 @@
 #include "cli/arguments.h"
 #include "cli/commands.h"
 #include "config/experiment_config.h"
+#include "config/presets.h"
 #include "config/schema.h"
 
 namespace tpt::cli {
@@ -12,11 +13,14 @@ namespace tpt::cli {
 static int usage() {
   std::printf(
       "usage: tpt config check FILE [--json]\n"
-      "       tpt config init [--out FILE] [--train FILE] [--test FILE] [--model DIR] [--name NAME]\n\n"
+      "       tpt config init [--preset default|paper-gsm8k] [--out FILE] [--train FILE] [--test FILE]\n"
+      "                       [--model DIR] [--name NAME]\n\n"
       "check  validates every field and lists all problems with their JSON paths\n"
       "       (exit status 1 when there are any). --json prints {\"ok\": bool, \"errors\": [...]}.\n"
       "init   writes an experiment.json with every default spelled out (stdout without --out).\n"
-      "       The defaults are documented in docs/experiment-config.md.\n");
+      "       The defaults are documented in docs/experiment-config.md. --preset paper-gsm8k\n"
+      "       writes the TPT paper's GSM8K recipe (bring a Gemma2-2B-it folder: --model DIR);\n"
+      "       its dataset defaults to the bundled GSM8K files.\n");
   return 0;
 }
 
@@ -44,11 +48,17 @@ static int check(const Arguments& args) {
 }
 
 static int init(const Arguments& args) {
-  ExperimentConfig config;
+  ExperimentConfig config = [&] {
+    try {
+      return preset(args.value_or("preset", "default"));
+    } catch (const Error& e) {
+      throw UsageError(e.what());
+    }
+  }();
   config.name = args.value_or("name", config.name);
-  config.dataset.train = args.value_or("train", "");
-  config.dataset.test = args.value_or("test", "");
-  config.model.path = args.value_or("model", "");
+  config.dataset.train = args.value_or("train", config.dataset.train);
+  config.dataset.test = args.value_or("test", config.dataset.test);
+  config.model.path = args.value_or("model", config.model.path);
   if (auto out = args.value("out")) {
     config.save(*out);
     std::fprintf(stderr, "wrote %s\n", out->c_str());
@@ -59,7 +69,7 @@ static int init(const Arguments& args) {
 }
 
 int run_config(const Args& raw) {
-  Arguments args(raw, {"out", "train", "test", "model", "name"}, {"json", "help"});
+  Arguments args(raw, {"out", "train", "test", "model", "name", "preset"}, {"json", "help"});
   if (args.flag("help") || args.positionals().empty()) return usage();
   const std::string& action = args.positionals()[0];
   if (action == "check") return check(args);

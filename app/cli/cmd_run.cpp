@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
 #include "run/export.h"
+#include "run/problems.h"
 #include "run/runner.h"
 #include "run/status.h"
 
@@ -89,17 +90,44 @@ int run_run(const Args& raw) {
 }
 
 int run_status(const Args& raw) {
-  Arguments args(raw, {}, {"json", "help"});
+  Arguments args(raw, {}, {"json", "problems", "help"});
   if (args.flag("help")) {
     std::printf(
-        "usage: tpt status DIR|experiment.json [--json]\n\n"
+        "usage: tpt status DIR|experiment.json [--json] [--problems]\n\n"
         "The experiment's state and one line per round: Pass@1 strict and flexible, pass@k,\n"
         "samples, kept traces, training loss and the time of each phase. --json prints one object\n"
         "{\"state\": ..., \"rounds\": [{\"round\": 0, \"pass1_strict\": 0.42, ...}]} with fractions in [0, 1].\n"
-        "Safe to use while the experiment runs.\n");
+        "--problems lists each evaluated problem's fate from the first scored round to the last:\n"
+        "learned, forgotten, always solved or never solved (solved = at least half its answers right,\n"
+        "strict checker). Safe to use while the experiment runs.\n");
     return 0;
   }
-  const run::ExperimentStatus status = run::read_status(experiment_argument(args, "status"));
+  const std::string experiment = experiment_argument(args, "status");
+  if (args.flag("problems")) {
+    const run::ProblemSummary summary = run::summarize_problems(experiment);
+    if (args.flag("json")) {
+      nlohmann::json problems = nlohmann::json::array();
+      for (const auto& p : summary.problems)
+        problems.push_back({{"problem", p.problem_key}, {"fate", run::to_string(p.fate)}, {"rounds", p.rounds},
+                            {"accuracy", p.accuracy}});
+      std::cout << nlohmann::json{{"learned", summary.learned}, {"forgotten", summary.forgotten},
+                                  {"always_solved", summary.always_solved}, {"never_solved", summary.never_solved},
+                                  {"problems", problems}}
+                       .dump(2)
+                << "\n";
+      return 0;
+    }
+    std::printf("learned %lld · forgotten %lld · always solved %lld · never solved %lld\n",
+                static_cast<long long>(summary.learned), static_cast<long long>(summary.forgotten),
+                static_cast<long long>(summary.always_solved), static_cast<long long>(summary.never_solved));
+    for (const auto& p : summary.problems) {
+      std::string trail;
+      for (double a : p.accuracy) trail += a >= 0.5 ? '#' : '.';
+      std::printf("  %-20s %-13s %s\n", p.problem_key.c_str(), run::to_string(p.fate), trail.c_str());
+    }
+    return 0;
+  }
+  const run::ExperimentStatus status = run::read_status(experiment);
   if (args.flag("json"))
     std::cout << run::to_json(status).dump(2) << "\n";
   else

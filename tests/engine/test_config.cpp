@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "config/experiment_config.h"
+#include "config/presets.h"
 #include "config/schema.h"
 
 using nlohmann::json;
@@ -173,4 +174,32 @@ TPT_TEST(config, every_key_is_documented) {
   };
   walk(ExperimentConfig().to_json(), "");
   COMPARE(joined(missing), std::string());
+}
+
+TPT_TEST(config, the_paper_preset_holds_the_papers_gsm8k_settings) {
+  // Values from the TPT paper (Costello et al. 2025), as summarised in the design reference.
+  tpt::ExperimentConfig c = tpt::preset("paper-gsm8k");
+  COMPARE(c.think.prompt_format, std::string("zero-shot"));
+  COMPARE(c.think.samples_per_problem, 10);
+  COMPARE_NEAR(c.think.temperature, 0.8, 0.0);
+  COMPARE(c.think.max_new_tokens, 1500);
+  COMPARE(c.train.max_examples, int64_t{2000});
+  COMPARE_NEAR(c.train.learning_rate, 1e-6, 0.0);
+  COMPARE(c.train.micro_batch_size * c.train.gradient_accumulation, 8);
+  COMPARE(c.train.init, std::string("previous"));
+  COMPARE(c.train.data, std::string("replace"));
+  COMPARE(c.eval.subset_size, int64_t{500});
+  COMPARE(c.eval.samples, 20);
+  COMPARE_NEAR(c.eval.temperature, 0.7, 0.0);
+  COMPARE(c.rounds, 4);
+  // First correct sample per problem, by the paper's exact "####" checker.
+  const auto prune = c.prune.to_json();
+  COMPARE(prune.at("verifier").at("extractor").get<std::string>(), std::string("strict"));
+  COMPARE(prune.at("rules").back().at("type").get<std::string>(), std::string("max_per_problem"));
+  // The bundled GSM8K files are found from a build folder, and the preset validates once a
+  // model is named.
+  VERIFY_CONTAINS(c.dataset.train, "gsm8k/train.jsonl");
+  c.model.path = "/models/gemma-2-2b-it";
+  COMPARE(tpt::ExperimentConfig::validate(c.to_json()).size(), size_t{0});
+  VERIFY_THROWS_WITH(tpt::preset("papr"), "paper-gsm8k");
 }

@@ -17,14 +17,13 @@
 
 #include "check.h"
 #include "model/checkpoint.h"
-#include "model/config.h"
-#include "model/decoder.h"
 #include "run/export.h"
+#include "run/problems.h"
 #include "run/runner.h"
 #include "run/status.h"
 #include "store/store.h"
-#include "text/byte_tokenizer.h"
 #include "text/model_tokenizer.h"
+#include "tiny_experiment.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -56,89 +55,15 @@ Result tpt_run(const std::string& args, const std::string& prefix = "") {
   return r;
 }
 
-// A tiny Llama with a byte-level tokenizer, as an HF folder. Random weights: its answers are
-// noise, so the test experiment keeps traces by length, not correctness (what matters here is
-// that every phase runs and resumes, not that the model learns).
 const std::string& tiny_model() {
-  static const std::string folder = [] {
-    const std::string dir = tpt::testing::temp_dir() + "/tiny-model";
-    const json config = {{"model_type", "llama"},
-                         {"architectures", {"LlamaForCausalLM"}},
-                         {"vocab_size", 257},
-                         {"hidden_size", 32},
-                         {"intermediate_size", 64},
-                         {"num_hidden_layers", 2},
-                         {"num_attention_heads", 4},
-                         {"num_key_value_heads", 2},
-                         {"max_position_embeddings", 512},
-                         {"rms_norm_eps", 1e-6},
-                         {"rope_theta", 10000.0},
-                         {"hidden_act", "silu"},
-                         {"tie_word_embeddings", false},
-                         {"bos_token_id", nullptr},
-                         {"eos_token_id", 256},
-                         {"dtype", "float32"}};
-    tpt::CausalLm model(tpt::parse_model_config(config));
-    tpt::randomize_weights(*model, 11, 0.2);
-    tpt::SaveOptions options;
-    options.copy_tokenizer_files = false;
-    tpt::save_model(*model, dir, options);
-    std::ofstream(dir + "/tokenizer.json") << tpt::text::byte_tokenizer_json({"<|endoftext|>"}).dump();
-    std::ofstream(dir + "/tokenizer_config.json") << json{{"eos_token", "<|endoftext|>"}, {"add_bos_token", false}}.dump();
-    return dir;
-  }();
+  static const std::string folder = tpt::testing::write_tiny_model(tpt::testing::temp_dir() + "/tiny-model");
   return folder;
 }
 
-void write_problems(const std::string& path, int count, int offset) {
-  std::ofstream out(path);
-  for (int i = 0; i < count; ++i) {
-    const int a = offset + i, b = 2 * i + 1;
-    out << json{{"question", "Tom has " + std::to_string(a) + " apples and gets " + std::to_string(b) +
-                                 " more. How many now?"},
-                {"answer", std::to_string(a) + "+" + std::to_string(b) + "=<<" + std::to_string(a) + "+" +
-                               std::to_string(b) + "=" + std::to_string(a + b) + ">>" + std::to_string(a + b) +
-                               "\n#### " + std::to_string(a + b)}}
-               .dump()
-        << "\n";
-  }
-}
-
-json tiny_config() {
-  return {{"schema_version", 1},
-          {"name", "tiny"},
-          {"rounds", 2},
-          {"seed", 7},
-          {"threads", 1},
-          {"dataset", {{"train", "train.jsonl"}, {"test", "test.jsonl"}}},
-          {"model", {{"path", tiny_model()}, {"device", "cpu"}}},
-          {"think",
-           {{"prompt_format", "plain"},
-            {"samples_per_problem", 3},
-            {"pool_size", 6},
-            {"temperature", 1.0},
-            {"max_new_tokens", 12},
-            {"batch_size", 4}}},
-          {"prune",
-           {{"rules", {{{"type", "length"}, {"min_chars", 1}}, {{"type", "max_per_problem"}, {"k", 1}}}}}},
-          {"train",
-           {{"learning_rate", 0.003},
-            {"epochs", 2},
-            {"micro_batch_size", 2},
-            {"gradient_accumulation", 1},
-            {"warmup_ratio", 0.0},
-            {"checkpoint_steps", 2}}},
-          {"eval",
-           {{"samples", 2}, {"temperature", 0.8}, {"max_new_tokens", 12}, {"batch_size", 4}, {"pass_at_k", {1, 2}}}}};
-}
+json tiny_config() { return tpt::testing::tiny_experiment_config(tiny_model()); }
 
 std::string make_experiment(const json& config = tiny_config()) {
-  const std::string dir = tpt::testing::temp_dir() + "/experiment";
-  fs::create_directories(dir);
-  write_problems(dir + "/train.jsonl", 10, 3);
-  write_problems(dir + "/test.jsonl", 4, 40);
-  std::ofstream(dir + "/experiment.json") << config.dump(2);
-  return dir;
+  return tpt::testing::write_tiny_experiment(tpt::testing::temp_dir() + "/experiment", config);
 }
 
 // Everything a run produces that must not depend on whether it was interrupted, one line per
@@ -499,4 +424,35 @@ TPT_TEST(runner, pause_holds_the_run_until_resume) {
   const double held = std::chrono::duration<double>(observer.next_progress - observer.paused_at).count();
   VERIFY(held >= 0.35);
   compare_snapshots(snapshot(dir), reference());
+}
+
+TPT_TEST(runner, problem_fates_match_the_stored_answers) {
+  const std::string dir = reference_dir();
+  const auto summary = tpt::run::summarize_problems(dir);
+  COMPARE(summary.problems.size(), size_t{4});
+  // Recount from the stored answers: solved = at least half of a round's answers correct.
+  tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);
+  const auto solved = [&](int round, const std::string& key) {
+    auto q = store.database().query(
+        "SELECT avg(e.correct_strict) FROM eval_samples e JOIN rounds r ON r.id = e.round_id JOIN problems p ON"
+        " p.id = e.problem_id WHERE r.round_index = ?1 AND p.problem_key = ?2",
+        "recount");
+    q.bind(1, round).bind(2, key);
+    VERIFY(q.step());
+    return q.real(0) >= 0.5;
+  };
+  int64_t learned = 0, forgotten = 0;
+  for (const auto& p : summary.problems) {
+    COMPARE(p.rounds, (std::vector<int>{0, 1, 2}));
+    const bool first = solved(0, p.problem_key), last = solved(2, p.problem_key);
+    learned += !first && last;
+    forgotten += first && !last;
+    VERIFY(!p.question.empty());
+  }
+  COMPARE(summary.learned, learned);
+  COMPARE(summary.forgotten, forgotten);
+  COMPARE(summary.learned + summary.forgotten + summary.always_solved + summary.never_solved, int64_t{4});
+  const Result r = tpt_run("-q status " + dir + " --problems --json");
+  COMPARE(r.status, 0);
+  COMPARE(json::parse(r.out).at("problems").size(), size_t{4});
 }
