@@ -1,0 +1,222 @@
+// The workbench driven as a user drives it: a real window (offscreen), a real experiment folder,
+// the engine on its own thread. Covers the Setup form's validation (the engine's messages at
+// the fields), a run from the Start button to the chart, pause / resume / cancel, presentation
+// mode, and that the event loop keeps turning while the engine works.
+#include <QComboBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include "chart_panel.h"
+#include "config/experiment_config.h"
+#include "main_window.h"
+#include "presentation_window.h"
+#include "run/status.h"
+#include "run_bridge.h"
+#include "run_panel.h"
+#include "runtime/torch_runtime.h"
+#include "setup_panel.h"
+#include "tiny_experiment.h"
+
+namespace {
+
+// Measures the longest interval between two turns of the event loop while alive.
+class LoopWatch : public QObject {
+ public:
+  LoopWatch() {
+    m_timer.setInterval(5);
+    connect(&m_timer, &QTimer::timeout, this, [this] {
+      const qint64 now = m_clock.nsecsElapsed();
+      m_worst = std::max(m_worst, now - m_last);
+      m_last = now;
+    });
+    m_clock.start();
+    m_last = 0;
+    m_timer.start();
+  }
+  double worstMs() const { return m_worst / 1e6; }
+
+ private:
+  QTimer m_timer;
+  QElapsedTimer m_clock;
+  qint64 m_last = 0, m_worst = 0;
+};
+
+}  // namespace
+
+class TestWorkbench : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir m_tmp;
+  QString m_model;
+  int m_experiments = 0;
+
+  QString newExperiment(nlohmann::json config = {}) {
+    if (config.is_null()) config = tpt::testing::tiny_experiment_config(m_model.toStdString());
+    const QString dir = m_tmp.filePath(QStringLiteral("experiment-%1").arg(m_experiments++));
+    tpt::testing::write_tiny_experiment(dir.toStdString(), config);
+    return dir;
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_workbench"));
+    QSettings().clear();
+    tpt::init_runtime(1);
+    QVERIFY(m_tmp.isValid());
+    m_model = QString::fromStdString(tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString()));
+  }
+
+  void setupFormShowsTheEnginesMessageAtTheField() {
+    tpt::ui::MainWindow window;
+    QVERIFY(window.openExperiment(newExperiment()));
+    tpt::ui::SetupPanel* setup = window.setupPanel();
+    QVERIFY(setup->isValid());
+    auto* temperature = setup->findChild<QDoubleSpinBox*>(QStringLiteral("think.temperature"));
+    QVERIFY(temperature);
+    temperature->setValue(-1);
+    QVERIFY(!setup->isValid());
+    QVERIFY(temperature->property("invalid").toBool());
+    // The message is the engine's own, for the same document.
+    std::string expected;
+    for (const auto& issue : tpt::ExperimentConfig::validate(setup->document()))
+      if (issue.path == "think.temperature") expected = issue.message;
+    QVERIFY(!expected.empty());
+    QCOMPARE(temperature->toolTip(), QString::fromStdString(expected));
+    QVERIFY2(temperature->toolTip().contains(QStringLiteral("got -1")), qPrintable(temperature->toolTip()));
+    auto* issues = setup->findChild<QLabel*>(QStringLiteral("issueList"));
+    QVERIFY(issues->text().contains(QStringLiteral("think.temperature")));
+    QVERIFY(!setup->findChild<QPushButton*>(QStringLiteral("saveSettings"))->isEnabled());
+    // Text where a number belongs is named too.
+    auto* rate = setup->findChild<QLineEdit*>(QStringLiteral("train.learning_rate"));
+    rate->setText(QStringLiteral("fast"));
+    QVERIFY(rate->property("invalid").toBool());
+    QVERIFY(!rate->toolTip().isEmpty());
+    // Fixed values clear the marks and allow saving.
+    temperature->setValue(0.7);
+    rate->setText(QStringLiteral("0.001"));
+    QVERIFY(setup->isValid());
+    QVERIFY(!temperature->property("invalid").toBool());
+    QVERIFY(setup->save());
+    QCOMPARE(tpt::ExperimentConfig::load((window.experimentDir() + QStringLiteral("/experiment.json")).toStdString())
+                 .think.temperature,
+             0.7);
+    // The model folder is summarised without loading it; the estimate counts the files.
+    const QString summary = setup->findChild<QLabel*>(QStringLiteral("modelSummary"))->text();
+    QVERIFY2(summary.contains(QStringLiteral("llama")) && summary.contains(QStringLiteral("2 layers")),
+             qPrintable(summary));
+    const QString estimate = setup->findChild<QLabel*>(QStringLiteral("estimate"))->text();
+    QVERIFY2(estimate.contains(QStringLiteral("18 samples on 6 problems")), qPrintable(estimate));
+    QVERIFY2(estimate.contains(QStringLiteral("8 answers on 4 test problems")), qPrintable(estimate));
+  }
+
+  void aRunStartedFromTheWindowCompletesAndChartsEveryRound() {
+    tpt::ui::MainWindow window;
+    window.show();
+    QVERIFY(window.openExperiment(newExperiment()));
+    QSignalSpy finished(window.bridge(), &tpt::ui::RunBridge::finished);
+    QSignalSpy rounds(window.bridge(), &tpt::ui::RunBridge::roundFinished);
+    LoopWatch watch;
+    QTest::mouseClick(window.runPanel()->startButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 300000);
+    QCOMPARE(finished.at(0).at(0).toString(), QStringLiteral("completed"));
+    QCOMPARE(rounds.count(), 3);
+    // The chart shows the base round and both trained rounds, as stored.
+    const auto status = tpt::run::read_status(window.experimentDir().toStdString());
+    QCOMPARE(window.chartPanel()->strictPass1().size(), 3);
+    for (int r = 0; r < 3; ++r)
+      QCOMPARE(window.chartPanel()->strictPass1()[r], 100 * *status.rounds[r].metric("pass@1.strict"));
+    QVERIFY(!window.chartPanel()->lossCurve().isEmpty());
+    QVERIFY(window.runPanel()->logText().contains(QStringLiteral("round 2 done")));
+    // The window kept answering: report the longest the event loop waited.
+    qInfo("longest event-loop gap during the run: %.1f ms", watch.worstMs());
+    QVERIFY2(watch.worstMs() < 1000, qPrintable(QStringLiteral("event loop blocked for %1 ms").arg(watch.worstMs())));
+    // Exports of the chart are real files.
+    const QString png = m_tmp.filePath(QStringLiteral("chart.png")), pdf = m_tmp.filePath(QStringLiteral("chart.pdf"));
+    QVERIFY(window.chartPanel()->exportTo(png));
+    QVERIFY(window.chartPanel()->exportTo(pdf));
+    QVERIFY(QImage(png).width() == 1200);
+    QFile pdfFile(pdf);
+    QVERIFY(pdfFile.open(QIODevice::ReadOnly));
+    QVERIFY(pdfFile.read(5) == "%PDF-");
+
+    // Presentation mode: the chart and one problem's answer in each round.
+    window.showPresentation();
+    QVERIFY(window.presentationWindow());
+    QCOMPARE(window.presentationWindow()->problemCount(), 4);
+    QCOMPARE(window.presentationWindow()->cardSummaries().size(), 3);
+    window.presentationWindow()->close();
+  }
+
+  void pauseResumeAndCancelFromTheWindow() {
+    tpt::ui::MainWindow window;
+    window.show();
+    nlohmann::json config = tpt::testing::tiny_experiment_config(m_model.toStdString());
+    config["think"]["pool_size"] = 10;
+    config["think"]["samples_per_problem"] = 8;
+    QVERIFY(window.openExperiment(newExperiment(config)));
+    QSignalSpy progress(window.bridge(), &tpt::ui::RunBridge::progressed);
+    QSignalSpy paused(window.bridge(), &tpt::ui::RunBridge::pausedChanged);
+    QSignalSpy finished(window.bridge(), &tpt::ui::RunBridge::finished);
+    tpt::ui::RunPanel* panel = window.runPanel();
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(!panel->startButton()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 0, 60000);
+    QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
+    QCOMPARE(paused.count(), 1);
+    QCOMPARE(panel->pauseButton()->text(), QStringLiteral("Resume"));
+    // The batch in flight finishes; then nothing moves.
+    QTest::qWait(500);
+    const int held = progress.count();
+    QTest::qWait(700);
+    QCOMPARE(progress.count(), held);
+    QCOMPARE(finished.count(), 0);
+    QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > held || finished.count() > 0, 60000);
+    QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QCOMPARE(finished.at(0).at(0).toString(), QStringLiteral("cancelled"));
+    QCOMPARE(tpt::run::read_status(window.experimentDir().toStdString()).state, std::string("cancelled"));
+    // Start again resumes and finishes.
+    QTRY_VERIFY(panel->startButton()->isEnabled());
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 300000);
+    QCOMPARE(finished.at(1).at(0).toString(), QStringLiteral("completed"));
+  }
+
+  void docksThemeAndLastExperimentComeBackAfterRestart() {
+    QString dir = newExperiment();
+    {
+      tpt::ui::MainWindow window;
+      window.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&window));
+      QVERIFY(window.openExperiment(dir));
+      auto* setupDock = window.findChild<QDockWidget*>(QStringLiteral("setupDock"));
+      window.addDockWidget(Qt::RightDockWidgetArea, setupDock);
+      window.setDarkTheme(true);
+      window.close();
+    }
+    tpt::ui::MainWindow reopened;
+    reopened.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&reopened));
+    QCOMPARE(reopened.experimentDir(), dir);
+    QCOMPARE(reopened.dockWidgetArea(reopened.findChild<QDockWidget*>(QStringLiteral("setupDock"))),
+             Qt::RightDockWidgetArea);
+    QVERIFY(reopened.isDarkTheme());
+    reopened.setDarkTheme(false);
+  }
+};
+
+QTEST_MAIN(TestWorkbench)
+#include "test_workbench.moc"

@@ -1,0 +1,66 @@
+// The Pass@1 chart: Pass@1 per round (strict and flexible, with the base model at round 0) and
+// pass@k, updated as rounds finish, with other experiments overlaid for comparison; below it,
+// the training loss of the latest round that trained. Hover a point for its exact value;
+// export as PNG or PDF. Reads experiments through their databases, read-only (WAL lets it
+// read while a run writes).
+#pragma once
+
+#include <QColor>
+#include <QStringList>
+#include <QVector>
+#include <QWidget>
+
+class QCustomPlot;
+class QMouseEvent;
+
+namespace tpt::ui {
+
+class ChartPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ChartPanel(QWidget* parent = nullptr);
+
+  // The experiment the chart follows (and whose loss it plots).
+  void setExperiment(const QString& dir);
+  QString experiment() const { return m_primary; }
+  // Overlays another experiment's Pass@1 curves.
+  void addComparison(const QString& dir);
+  void clearComparisons();
+  QStringList comparisons() const { return m_comparisons; }
+
+  // Writes the Pass@1 chart to `path`: PDF for .pdf, PNG otherwise. False when writing failed.
+  bool exportTo(const QString& path, int width = 1200, int height = 700);
+
+  // For tests and presentation: the followed experiment's strict Pass@1 (%) by round.
+  QVector<double> strictPass1() const { return m_strict; }
+  QVector<double> lossCurve() const { return m_loss; }
+  QCustomPlot* passPlot() const { return m_passPlot; }
+  QCustomPlot* lossPlot() const { return m_lossPlot; }
+
+  // Large type for presentation mode.
+  void setPresentationStyle(bool large);
+  // Shows or hides the training-loss plot under the Pass@1 chart.
+  void setLossVisible(bool visible);
+
+ public Q_SLOTS:
+  // Re-reads every experiment shown (after a round finished).
+  void reload();
+  // Re-reads the training loss only (during Train).
+  void reloadLoss();
+
+ private:
+  void showPointTip(QMouseEvent* event);
+  void plotExperiment(const QString& dir, const QColor& color, bool primary);
+
+  QString m_primary;
+  QStringList m_comparisons;
+  QCustomPlot* m_passPlot = nullptr;
+  QCustomPlot* m_lossPlot = nullptr;
+  QVector<double> m_strict;
+  QVector<double> m_loss;
+  int m_lossRound = -1;
+  bool m_large = false;
+};
+
+}  // namespace tpt::ui

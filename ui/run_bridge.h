@@ -1,0 +1,75 @@
+// Runs an experiment on its own engine thread and reports to the GUI through queued signals.
+// The GUI thread never calls into the runner: it only starts the thread and flips the
+// RunControl's flags (pause, resume, cancel), which the engine checks between batches and
+// steps.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QVariantMap>
+
+#include <functional>
+#include <memory>
+
+#include "run/control.h"
+#include "run/observer.h"
+
+class QThread;
+
+namespace tpt::ui {
+
+// One progress report, as the GUI shows it.
+struct RunProgress {
+  int round = 0;
+  QString phase;  // "think", "prune", "train", "eval", "prepare"
+  qint64 done = 0;
+  qint64 total = 0;
+  QString unit;
+  double elapsedSeconds = 0.0;
+  double tokensPerSecond = 0.0;
+  double etaSeconds = -1.0;  // < 0: unknown
+  bool hasLoss = false;
+  double loss = 0.0;
+};
+
+class RunBridge : public QObject {
+  Q_OBJECT
+
+ public:
+  // Work to do on the engine thread before the run (e.g. build the built-in demo model).
+  using Prepare = std::function<void(run::Observer& observer, run::RunControl& control)>;
+
+  explicit RunBridge(QObject* parent = nullptr);
+  // Cancels a run in progress and waits for its thread.
+  ~RunBridge() override;
+
+  bool isRunning() const;
+  bool isPaused() const;
+  QString experimentDir() const { return m_dir; }
+
+ public Q_SLOTS:
+  // Starts `experimentDir` (its experiment.json) on the engine thread; ignored while running.
+  void start(const QString& experimentDir, const tpt::ui::RunBridge::Prepare& prepare = {});
+  void pause();
+  void resume();
+  void cancel();
+
+ Q_SIGNALS:
+  void started(const QString& experimentDir);
+  void phaseChanged(int round, const QString& phase);
+  void progressed(const tpt::ui::RunProgress& progress);
+  void logged(const QString& level, int round, const QString& phase, const QString& message);
+  void roundFinished(int round, const QVariantMap& metrics);
+  void pausedChanged(bool paused);
+  // outcome: "completed", "stopped", "cancelled" or "failed" (detail holds the error).
+  void finished(const QString& outcome, const QString& detail);
+
+ private:
+  QThread* m_thread = nullptr;
+  std::unique_ptr<run::RunControl> m_control;
+  QString m_dir;
+};
+
+}  // namespace tpt::ui
+
+Q_DECLARE_METATYPE(tpt::ui::RunProgress)

@@ -1,0 +1,473 @@
+#include "setup_panel.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QStyle>
+#include <QTextStream>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "config/experiment_config.h"
+#include "config/presets.h"
+#include "config/schema.h"
+#include "model/config.h"
+
+namespace tpt::ui {
+
+namespace {
+
+const char* const kInvalidStyle = "border: 2px solid #d9534f; border-radius: 3px;";
+
+QString fromStd(const std::string& s) { return QString::fromStdString(s); }
+
+void setCombo(QComboBox* box, const std::string& value) {
+  const int index = box->findData(fromStd(value));
+  box->setCurrentIndex(index >= 0 ? index : 0);
+}
+
+QComboBox* choiceBox(const QStringList& values, QWidget* parent) {
+  auto* box = new QComboBox(parent);
+  for (const auto& v : values) box->addItem(v, v);
+  return box;
+}
+
+// Lines of a JSONL file (its problems), counted once per path.
+qint64 countLines(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) return -1;
+  qint64 lines = 0;
+  while (!file.atEnd()) {
+    const QByteArray line = file.readLine();
+    if (!line.trimmed().isEmpty()) ++lines;
+  }
+  return lines;
+}
+
+}  // namespace
+
+SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
+  setObjectName(QStringLiteral("setupPanel"));
+  m_doc = ExperimentConfig().to_json();
+  buildForm();
+  readFromDocument();
+  revalidate();
+}
+
+void SetupPanel::buildForm() {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(4, 4, 4, 4);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* content = new QWidget(scroll);
+  auto* layout = new QVBoxLayout(content);
+  scroll->setWidget(content);
+  outer->addWidget(scroll, 1);
+
+  auto addField = [&](QFormLayout* form, const QString& label, QWidget* field, const QString& path) {
+    field->setObjectName(path);
+    form->addRow(label, field);
+    m_fields.insert(path, field);
+  };
+  auto pathRow = [&](QLineEdit* edit, bool folder) {
+    auto* row = new QWidget(content);
+    auto* h = new QHBoxLayout(row);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(edit, 1);
+    auto* browse = new QPushButton(tr("Browse…"), row);
+    connect(browse, &QPushButton::clicked, this, [this, edit, folder] { browseFile(edit, folder); });
+    h->addWidget(browse);
+    return row;
+  };
+
+  // Presets
+  auto* presetRow = new QHBoxLayout;
+  m_preset = new QComboBox(content);
+  m_preset->setObjectName(QStringLiteral("preset"));
+  for (const auto& name : preset_names()) m_preset->addItem(fromStd(name), fromStd(name));
+  auto* apply = new QPushButton(tr("Apply preset"), content);
+  apply->setObjectName(QStringLiteral("applyPreset"));
+  connect(apply, &QPushButton::clicked, this, &SetupPanel::applyPreset);
+  presetRow->addWidget(new QLabel(tr("Preset:"), content));
+  presetRow->addWidget(m_preset, 1);
+  presetRow->addWidget(apply);
+  layout->addLayout(presetRow);
+
+  auto* general = new QGroupBox(tr("Experiment"), content);
+  auto* gForm = new QFormLayout(general);
+  m_name = new QLineEdit(general);
+  addField(gForm, tr("Name"), m_name, QStringLiteral("name"));
+  m_rounds = new QSpinBox(general);
+  m_rounds->setRange(-1, 100000);
+  addField(gForm, tr("Rounds"), m_rounds, QStringLiteral("rounds"));
+  m_seed = new QSpinBox(general);
+  m_seed->setRange(0, 2147483647);
+  addField(gForm, tr("Seed"), m_seed, QStringLiteral("seed"));
+  layout->addWidget(general);
+
+  auto* data = new QGroupBox(tr("Data and model"), content);
+  auto* dForm = new QFormLayout(data);
+  m_train = new QLineEdit(data);
+  m_train->setPlaceholderText(tr("JSONL with question / answer (GSM8K format)"));
+  m_fields.insert(QStringLiteral("dataset.train"), m_train);
+  m_train->setObjectName(QStringLiteral("dataset.train"));
+  dForm->addRow(tr("Training pool"), pathRow(m_train, false));
+  m_test = new QLineEdit(data);
+  m_fields.insert(QStringLiteral("dataset.test"), m_test);
+  m_test->setObjectName(QStringLiteral("dataset.test"));
+  dForm->addRow(tr("Test split"), pathRow(m_test, false));
+  m_model = new QLineEdit(data);
+  m_model->setPlaceholderText(tr("HF-format model folder"));
+  m_fields.insert(QStringLiteral("model.path"), m_model);
+  m_model->setObjectName(QStringLiteral("model.path"));
+  dForm->addRow(tr("Model"), pathRow(m_model, true));
+  m_modelSummary = new QLabel(data);
+  m_modelSummary->setObjectName(QStringLiteral("modelSummary"));
+  m_modelSummary->setWordWrap(true);
+  dForm->addRow(QString(), m_modelSummary);
+  m_device = choiceBox({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")}, data);
+  addField(dForm, tr("Device"), m_device, QStringLiteral("model.device"));
+  layout->addWidget(data);
+
+  auto* think = new QGroupBox(tr("Think — sampling"), content);
+  auto* tForm = new QFormLayout(think);
+  m_promptFormat = choiceBox({QStringLiteral("zero-shot"), QStringLiteral("few-shot"), QStringLiteral("plain")}, think);
+  addField(tForm, tr("Prompt"), m_promptFormat, QStringLiteral("think.prompt_format"));
+  m_samples = new QSpinBox(think);
+  m_samples->setRange(-1000, 1000000);
+  addField(tForm, tr("Samples per problem"), m_samples, QStringLiteral("think.samples_per_problem"));
+  m_poolSize = new QSpinBox(think);
+  m_poolSize->setRange(-1, 2147483647);
+  m_poolSize->setSpecialValueText(tr("whole file"));
+  m_poolSize->setMinimum(0);
+  addField(tForm, tr("Problems per round"), m_poolSize, QStringLiteral("think.pool_size"));
+  // Ranges are wider than the valid ones on purpose: the engine's validation judges, and says
+  // why, instead of the spin box silently clamping.
+  m_temperature = new QDoubleSpinBox(think);
+  m_temperature->setRange(-100.0, 100.0);
+  m_temperature->setDecimals(2);
+  m_temperature->setSingleStep(0.1);
+  addField(tForm, tr("Temperature"), m_temperature, QStringLiteral("think.temperature"));
+  m_maxNewTokens = new QSpinBox(think);
+  m_maxNewTokens->setRange(-1, 2147483647);
+  addField(tForm, tr("Max new tokens"), m_maxNewTokens, QStringLiteral("think.max_new_tokens"));
+  layout->addWidget(think);
+
+  auto* train = new QGroupBox(tr("Train — fine-tuning"), content);
+  auto* trForm = new QFormLayout(train);
+  m_method = choiceBox({QStringLiteral("full"), QStringLiteral("lora")}, train);
+  addField(trForm, tr("Method"), m_method, QStringLiteral("train.method"));
+  m_init = choiceBox({QStringLiteral("previous"), QStringLiteral("base")}, train);
+  addField(trForm, tr("Start each round from"), m_init, QStringLiteral("train.init"));
+  m_learningRate = new QLineEdit(train);
+  addField(trForm, tr("Learning rate"), m_learningRate, QStringLiteral("train.learning_rate"));
+  m_epochs = new QSpinBox(train);
+  m_epochs->setRange(-1, 100000);
+  addField(trForm, tr("Epochs"), m_epochs, QStringLiteral("train.epochs"));
+  layout->addWidget(train);
+
+  auto* evalBox = new QGroupBox(tr("Improve — evaluation"), content);
+  auto* eForm = new QFormLayout(evalBox);
+  m_evalSubset = new QSpinBox(evalBox);
+  m_evalSubset->setRange(0, 2147483647);
+  m_evalSubset->setSpecialValueText(tr("whole split"));
+  addField(eForm, tr("Test problems"), m_evalSubset, QStringLiteral("eval.subset_size"));
+  m_evalSamples = new QSpinBox(evalBox);
+  m_evalSamples->setRange(-1000, 1000000);
+  addField(eForm, tr("Answers per problem"), m_evalSamples, QStringLiteral("eval.samples"));
+  m_evalTemperature = new QDoubleSpinBox(evalBox);
+  m_evalTemperature->setRange(-100.0, 100.0);
+  m_evalTemperature->setDecimals(2);
+  m_evalTemperature->setSingleStep(0.1);
+  addField(eForm, tr("Temperature (0 = greedy)"), m_evalTemperature, QStringLiteral("eval.temperature"));
+  m_passAtK = new QLineEdit(evalBox);
+  m_passAtK->setPlaceholderText(QStringLiteral("1, 4"));
+  addField(eForm, tr("pass@k for k ="), m_passAtK, QStringLiteral("eval.pass_at_k"));
+  layout->addWidget(evalBox);
+
+  m_estimate = new QLabel(content);
+  m_estimate->setObjectName(QStringLiteral("estimate"));
+  m_estimate->setWordWrap(true);
+  layout->addWidget(m_estimate);
+  layout->addStretch(1);
+
+  m_issueList = new QLabel(this);
+  m_issueList->setObjectName(QStringLiteral("issueList"));
+  m_issueList->setWordWrap(true);
+  m_issueList->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_issueList->setStyleSheet(QStringLiteral("QLabel { color: #b02a37; }"));
+  outer->addWidget(m_issueList);
+  m_saveButton = new QPushButton(tr("Save settings"), this);
+  m_saveButton->setObjectName(QStringLiteral("saveSettings"));
+  connect(m_saveButton, &QPushButton::clicked, this, &SetupPanel::save);
+  outer->addWidget(m_saveButton);
+
+  const auto changed = [this] {
+    if (m_loading) return;
+    m_modified = true;
+    writeToDocument();
+    revalidate();
+  };
+  for (QLineEdit* e : {m_name, m_train, m_test, m_model, m_learningRate, m_passAtK})
+    connect(e, &QLineEdit::textChanged, this, changed);
+  for (QSpinBox* s : {m_rounds, m_seed, m_samples, m_poolSize, m_maxNewTokens, m_epochs, m_evalSubset, m_evalSamples})
+    connect(s, qOverload<int>(&QSpinBox::valueChanged), this, changed);
+  for (QDoubleSpinBox* s : {m_temperature, m_evalTemperature})
+    connect(s, qOverload<double>(&QDoubleSpinBox::valueChanged), this, changed);
+  for (QComboBox* c : {m_device, m_promptFormat, m_method, m_init})
+    connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+  connect(m_model, &QLineEdit::textChanged, this, &SetupPanel::updateModelSummary);
+}
+
+bool SetupPanel::loadExperiment(const QString& dir) {
+  m_dir = dir;
+  const QString file = QDir(dir).filePath(QStringLiteral("experiment.json"));
+  try {
+    m_doc = read_json_file(file.toStdString());
+  } catch (const std::exception& e) {
+    m_doc = ExperimentConfig().to_json();
+    readFromDocument();
+    revalidate();
+    m_issueList->setText(QString::fromStdString(e.what()).toHtmlEscaped());
+    return false;
+  }
+  m_modified = false;
+  readFromDocument();
+  revalidate();
+  return true;
+}
+
+void SetupPanel::setDocument(const nlohmann::json& doc) {
+  m_doc = doc;
+  m_modified = true;
+  readFromDocument();
+  revalidate();
+}
+
+void SetupPanel::readFromDocument() {
+  m_loading = true;
+  const nlohmann::json defaults = ExperimentConfig().to_json();
+  // A value of the wrong type in the file must not throw here: validation reports it.
+  auto get = [&](const char* a, const char* b = nullptr) -> nlohmann::json {
+    const nlohmann::json* node = &m_doc;
+    const nlohmann::json* fallback = &defaults;
+    for (const char* key : {a, b}) {
+      if (!key) break;
+      fallback = fallback && fallback->is_object() && fallback->contains(key) ? &(*fallback)[key] : nullptr;
+      node = node && node->is_object() && node->contains(key) ? &(*node)[key] : nullptr;
+    }
+    if (node) return *node;
+    return fallback ? *fallback : nlohmann::json();
+  };
+  auto text = [](const nlohmann::json& j) { return j.is_string() ? fromStd(j.get<std::string>()) : QString(); };
+  auto integer = [](const nlohmann::json& j) { return j.is_number() ? static_cast<int>(j.get<double>()) : 0; };
+  auto number = [](const nlohmann::json& j) { return j.is_number() ? j.get<double>() : 0.0; };
+  m_name->setText(text(get("name")));
+  m_rounds->setValue(integer(get("rounds")));
+  m_seed->setValue(integer(get("seed")));
+  m_train->setText(text(get("dataset", "train")));
+  m_test->setText(text(get("dataset", "test")));
+  m_model->setText(text(get("model", "path")));
+  setCombo(m_device, get("model", "device").is_string() ? get("model", "device").get<std::string>() : "auto");
+  setCombo(m_promptFormat, get("think", "prompt_format").is_string() ? get("think", "prompt_format").get<std::string>()
+                                                                     : "zero-shot");
+  m_samples->setValue(integer(get("think", "samples_per_problem")));
+  m_poolSize->setValue(integer(get("think", "pool_size")));
+  m_temperature->setValue(number(get("think", "temperature")));
+  m_maxNewTokens->setValue(integer(get("think", "max_new_tokens")));
+  setCombo(m_method, get("train", "method").is_string() ? get("train", "method").get<std::string>() : "full");
+  setCombo(m_init, get("train", "init").is_string() ? get("train", "init").get<std::string>() : "previous");
+  m_learningRate->setText(QString::number(number(get("train", "learning_rate")), 'g', 6));
+  m_epochs->setValue(integer(get("train", "epochs")));
+  m_evalSubset->setValue(integer(get("eval", "subset_size")));
+  m_evalSamples->setValue(integer(get("eval", "samples")));
+  m_evalTemperature->setValue(number(get("eval", "temperature")));
+  QStringList ks;
+  for (const auto& k : get("eval", "pass_at_k")) ks << QString::number(k.is_number() ? k.get<double>() : 0);
+  m_passAtK->setText(ks.join(QStringLiteral(", ")));
+  m_loading = false;
+  updateModelSummary();
+}
+
+void SetupPanel::writeToDocument() {
+  if (!m_doc.is_object()) m_doc = nlohmann::json::object();
+  auto& d = m_doc;
+  d["name"] = m_name->text().toStdString();
+  d["rounds"] = m_rounds->value();
+  d["seed"] = m_seed->value();
+  d["dataset"]["train"] = m_train->text().toStdString();
+  d["dataset"]["test"] = m_test->text().toStdString();
+  d["model"]["path"] = m_model->text().toStdString();
+  d["model"]["device"] = m_device->currentData().toString().toStdString();
+  d["think"]["prompt_format"] = m_promptFormat->currentData().toString().toStdString();
+  d["think"]["samples_per_problem"] = m_samples->value();
+  d["think"]["pool_size"] = m_poolSize->value();
+  d["think"]["temperature"] = std::round(m_temperature->value() * 100) / 100;
+  d["think"]["max_new_tokens"] = m_maxNewTokens->value();
+  d["train"]["method"] = m_method->currentData().toString().toStdString();
+  d["train"]["init"] = m_init->currentData().toString().toStdString();
+  bool ok = false;
+  const double lr = m_learningRate->text().trimmed().toDouble(&ok);
+  // Text that is not a number goes to the engine as text, which names the field and the type.
+  if (ok) d["train"]["learning_rate"] = lr;
+  else d["train"]["learning_rate"] = m_learningRate->text().toStdString();
+  d["train"]["epochs"] = m_epochs->value();
+  d["eval"]["subset_size"] = m_evalSubset->value();
+  d["eval"]["samples"] = m_evalSamples->value();
+  d["eval"]["temperature"] = std::round(m_evalTemperature->value() * 100) / 100;
+  nlohmann::json ks = nlohmann::json::array();
+  for (const QString& part : m_passAtK->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    bool isInt = false;
+    const int k = part.trimmed().toInt(&isInt);
+    if (isInt) ks.push_back(k);
+    else ks.push_back(part.trimmed().toStdString());
+  }
+  d["eval"]["pass_at_k"] = ks;
+}
+
+void SetupPanel::revalidate() {
+  const bool wasValid = m_issues.empty();
+  m_issues.clear();
+  for (const auto& issue : ExperimentConfig::validate(m_doc)) {
+    // "eval.pass_at_k[1]" belongs to the pass_at_k field.
+    QString path = fromStd(issue.path);
+    const int bracket = path.indexOf(QLatin1Char('['));
+    if (bracket >= 0) path.truncate(bracket);
+    const QString message = fromStd(issue.message);
+    m_issues.insert(path, m_issues.contains(path) ? m_issues[path] + QStringLiteral("\n") + message : message);
+  }
+  for (auto it = m_fields.constBegin(); it != m_fields.constEnd(); ++it) {
+    QWidget* field = it.value();
+    const bool invalid = m_issues.contains(it.key());
+    field->setProperty("invalid", invalid);
+    field->setStyleSheet(invalid ? QString::fromLatin1(kInvalidStyle) : QString());
+    field->setToolTip(invalid ? m_issues.value(it.key()) : QString());
+  }
+  QStringList lines;
+  for (auto it = m_issues.constBegin(); it != m_issues.constEnd(); ++it)
+    lines << (it.key().isEmpty() ? it.value() : it.key() + QStringLiteral(": ") + it.value());
+  lines.sort();
+  m_issueList->setText(lines.join(QStringLiteral("\n")));
+  m_issueList->setVisible(!lines.isEmpty());
+  m_saveButton->setEnabled(lines.isEmpty() && !m_dir.isEmpty());
+  updateEstimate();
+  if (wasValid != m_issues.empty()) Q_EMIT validityChanged(m_issues.empty());
+}
+
+void SetupPanel::updateModelSummary() {
+  QString folder = m_model->text().trimmed();
+  if (folder.isEmpty()) {
+    m_modelSummary->setText(tr("No model folder chosen."));
+    return;
+  }
+  if (QDir::isRelativePath(folder) && !m_dir.isEmpty()) folder = QDir(m_dir).filePath(folder);
+  const QString config = QDir(folder).filePath(QStringLiteral("config.json"));
+  if (!QFileInfo::exists(config)) {
+    m_modelSummary->setText(tr("%1: no config.json — not an HF-format model folder").arg(folder));
+    return;
+  }
+  try {
+    const ModelConfig c = read_model_config(config.toStdString());
+    // The matmul weights count the output head; an untied model has the embedding table on
+    // top. Norms and biases are negligible.
+    const double parameters =
+        matmul_weights(c) + (c.tie_word_embeddings ? 0.0 : static_cast<double>(c.vocab_size * c.hidden_size));
+    const QString size = parameters >= 1e9   ? QString::number(parameters / 1e9, 'f', 2) + QStringLiteral("B")
+                         : parameters >= 1e6 ? QString::number(parameters / 1e6, 'f', 1) + QStringLiteral("M")
+                                             : QString::number(parameters / 1e3, 'f', 0) + QStringLiteral("K");
+    const std::string dtype = c.raw.contains("dtype") && c.raw["dtype"].is_string() ? c.raw["dtype"].get<std::string>()
+                              : c.raw.contains("torch_dtype") && c.raw["torch_dtype"].is_string()
+                                  ? c.raw["torch_dtype"].get<std::string>()
+                                  : "float32";
+    m_modelSummary->setText(tr("%1 · %2 params · %3 on disk · %4 layers · hidden %5 · vocab %6 · runs on %7")
+                                .arg(fromStd(family_name(c.family)), size, fromStd(dtype))
+                                .arg(c.num_layers)
+                                .arg(c.hidden_size)
+                                .arg(c.vocab_size)
+                                .arg(m_device->currentData().toString()));
+  } catch (const std::exception& e) {
+    m_modelSummary->setText(QString::fromStdString(e.what()));
+  }
+}
+
+void SetupPanel::updateEstimate() {
+  auto problems = [&](const QString& relative) -> qint64 {
+    if (relative.isEmpty()) return -1;
+    const QString path = QDir::isRelativePath(relative) && !m_dir.isEmpty() ? QDir(m_dir).filePath(relative) : relative;
+    if (!m_lineCounts.contains(path)) m_lineCounts.insert(path, countLines(path));
+    return m_lineCounts.value(path);
+  };
+  const qint64 pool = problems(m_train->text());
+  const qint64 test = problems(m_test->text());
+  const qint64 perRound = m_poolSize->value() > 0 && (pool < 0 || m_poolSize->value() < pool) ? m_poolSize->value() : pool;
+  const qint64 evalProblems =
+      m_evalSubset->value() > 0 && (test < 0 || m_evalSubset->value() < test) ? m_evalSubset->value() : test;
+  if (perRound < 0 || evalProblems < 0) {
+    m_estimate->setText(tr("Choose the problem files to see the work per round."));
+    return;
+  }
+  const qint64 samples = perRound * std::max(0, m_samples->value());
+  const qint64 answers = evalProblems * std::max(0, m_evalSamples->value());
+  m_estimate->setText(tr("Per round: %L1 samples on %L2 problems (at most %L3 generated tokens); Improve: %L4 "
+                         "answers on %L5 test problems.")
+                          .arg(samples)
+                          .arg(perRound)
+                          .arg(samples * std::max(0, m_maxNewTokens->value()))
+                          .arg(answers)
+                          .arg(evalProblems));
+}
+
+void SetupPanel::applyPreset() {
+  try {
+    ExperimentConfig c = preset(m_preset->currentData().toString().toStdString());
+    nlohmann::json doc = c.to_json();
+    // The files the user already chose stay, unless the preset brings its own.
+    if (c.dataset.train.empty()) doc["dataset"]["train"] = m_train->text().toStdString();
+    if (c.dataset.test.empty()) doc["dataset"]["test"] = m_test->text().toStdString();
+    doc["model"]["path"] = m_model->text().toStdString();
+    setDocument(doc);
+  } catch (const std::exception& e) {
+    m_issueList->setText(QString::fromStdString(e.what()));
+  }
+}
+
+bool SetupPanel::save() {
+  writeToDocument();
+  revalidate();
+  if (!isValid() || m_dir.isEmpty()) return false;
+  try {
+    QDir().mkpath(m_dir);
+    write_json_file(QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString(), m_doc);
+  } catch (const std::exception& e) {
+    m_issueList->setText(QString::fromStdString(e.what()));
+    m_issueList->setVisible(true);
+    return false;
+  }
+  m_modified = false;
+  Q_EMIT saved(m_dir);
+  return true;
+}
+
+QString SetupPanel::browseFile(QLineEdit* edit, bool folder) {
+  const QString start = edit->text().isEmpty() ? m_dir : edit->text();
+  const QString chosen = folder ? QFileDialog::getExistingDirectory(this, tr("Choose a model folder"), start)
+                                : QFileDialog::getOpenFileName(this, tr("Choose a problem file"), start,
+                                                               tr("JSON Lines (*.jsonl *.json);;All files (*)"));
+  if (!chosen.isEmpty()) edit->setText(chosen);
+  return chosen;
+}
+
+}  // namespace tpt::ui

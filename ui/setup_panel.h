@@ -1,0 +1,95 @@
+// The Setup panel: a form over experiment.json. Every edit is validated by the engine's own
+// ExperimentConfig::validate, and each problem is shown at its field (red frame, the engine's
+// message as tooltip and under the form), so the form and `tpt config check` never disagree.
+// Keys the form does not show are kept as they are in the file.
+#pragma once
+
+#include <QHash>
+#include <QJsonObject>
+#include <QWidget>
+
+#include <nlohmann/json.hpp>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QPushButton;
+
+namespace tpt::ui {
+
+class SetupPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit SetupPanel(QWidget* parent = nullptr);
+
+  // Reads `dir`/experiment.json into the form. Returns false (and shows why) when it cannot.
+  bool loadExperiment(const QString& dir);
+  QString experimentDir() const { return m_dir; }
+
+  // The document the form describes (the file's keys with the form's values).
+  nlohmann::json document() const { return m_doc; }
+  // Replaces the form's values (e.g. from a preset), keeping the experiment folder.
+  void setDocument(const nlohmann::json& doc);
+
+  bool isValid() const { return m_issues.empty(); }
+  // The engine's messages by JSON path ("think.temperature"), for the current values.
+  QHash<QString, QString> issues() const { return m_issues; }
+  // The widget that edits `path`, or null.
+  QWidget* fieldFor(const QString& path) const { return m_fields.value(path); }
+  // Writes experiment.json when the values are valid; false otherwise (nothing written).
+  bool save();
+  bool isModified() const { return m_modified; }
+
+ Q_SIGNALS:
+  void validityChanged(bool valid);
+  void saved(const QString& dir);
+
+ private:
+  void buildForm();
+  void readFromDocument();
+  void writeToDocument();
+  void revalidate();
+  void updateModelSummary();
+  void updateEstimate();
+  void applyPreset();
+  QString browseFile(QLineEdit* edit, bool folder);
+
+  QString m_dir;
+  nlohmann::json m_doc;
+  QHash<QString, QString> m_issues;
+  QHash<QString, QWidget*> m_fields;
+  bool m_loading = false;
+  bool m_modified = false;
+  QHash<QString, qint64> m_lineCounts;  // problem files already counted, for the estimate
+
+  QComboBox* m_preset = nullptr;
+  QLineEdit* m_name = nullptr;
+  QSpinBox* m_rounds = nullptr;
+  QSpinBox* m_seed = nullptr;
+  QLineEdit* m_train = nullptr;
+  QLineEdit* m_test = nullptr;
+  QLineEdit* m_model = nullptr;
+  QLabel* m_modelSummary = nullptr;
+  QComboBox* m_device = nullptr;
+  QComboBox* m_promptFormat = nullptr;
+  QSpinBox* m_samples = nullptr;
+  QSpinBox* m_poolSize = nullptr;
+  QDoubleSpinBox* m_temperature = nullptr;
+  QSpinBox* m_maxNewTokens = nullptr;
+  QComboBox* m_method = nullptr;
+  QComboBox* m_init = nullptr;
+  QLineEdit* m_learningRate = nullptr;
+  QSpinBox* m_epochs = nullptr;
+  QSpinBox* m_evalSubset = nullptr;
+  QSpinBox* m_evalSamples = nullptr;
+  QDoubleSpinBox* m_evalTemperature = nullptr;
+  QLineEdit* m_passAtK = nullptr;
+  QLabel* m_estimate = nullptr;
+  QLabel* m_issueList = nullptr;
+  QPushButton* m_saveButton = nullptr;
+};
+
+}  // namespace tpt::ui
