@@ -135,6 +135,7 @@ void ChartPanel::reload() {
     const QCPRange range = m_passPlot->graph(i)->getKeyRange(found);
     if (found) maxRound = std::max(maxRound, range.upper);
   }
+  m_passPlot->legend->setVisible(m_passPlot->graphCount() > 0);
   m_passPlot->xAxis->setRange(-0.3, maxRound + 0.3);
   m_passPlot->yAxis->setRange(0, 100);
   m_passPlot->replot();

@@ -18,7 +18,9 @@ ExperimentPaths ExperimentPaths::locate(const std::string& dir_or_file) {
   ExperimentPaths p;
   fs::path given(dir_or_file.empty() ? "." : dir_or_file);
   std::error_code ec;
-  if (fs::is_directory(given, ec)) {
+  // A folder when it is one, or when it does not exist yet and is not named like a file.
+  const bool folder = fs::is_directory(given, ec) || (!fs::exists(given, ec) && given.extension() != ".json");
+  if (folder) {
     p.dir = fs::absolute(given).lexically_normal().string();
     p.config_file = (fs::path(p.dir) / "experiment.json").string();
   } else {

@@ -24,7 +24,8 @@ struct ExperimentPaths {
   std::string exports_dir;
   std::string lock_file;
 
-  // `dir_or_file`: the experiment folder, or its experiment.json (any file name).
+  // `dir_or_file`: the experiment folder, or its experiment.json (any file name). A path that
+  // does not exist yet is a folder unless it ends in ".json".
   static ExperimentPaths locate(const std::string& dir_or_file);
 
   std::string model_dir(int round) const;    // models/round-N

@@ -1,0 +1,88 @@
+// Writes the screenshots in docs/screenshots: the main window, each panel and presentation mode
+// on a finished experiment, and the window during a run. Not a test; run it under Xvfb:
+//
+//   xvfb-run -s "-screen 0 1600x1000x24" build/tpt_screenshots docs/screenshots DONE_DIR [RUN_DIR]
+//
+// RUN_DIR is started, photographed once it is busy, then cancelled (it resumes later).
+#include <QApplication>
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTimer>
+
+#include <cstdio>
+
+#include "chart_panel.h"
+#include "main_window.h"
+#include "presentation_window.h"
+#include "run_bridge.h"
+#include "run_panel.h"
+#include "runtime/torch_runtime.h"
+#include "setup_panel.h"
+
+namespace {
+
+void settle(int ms) {
+  QElapsedTimer clock;
+  clock.start();
+  while (clock.elapsed() < ms) QApplication::processEvents(QEventLoop::AllEvents, 20);
+}
+
+bool save(QWidget* widget, const QString& path) {
+  const bool ok = widget->grab().save(path);
+  std::fprintf(stderr, "%s %s\n", ok ? "wrote" : "could not write", qPrintable(path));
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName(QStringLiteral("TPT Workbench Screenshots"));
+  QApplication::setApplicationName(QStringLiteral("tpt_screenshots"));
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: tpt_screenshots OUT_DIR DONE_EXPERIMENT [RUN_EXPERIMENT]\n");
+    return 2;
+  }
+  const QString out = QString::fromLocal8Bit(argv[1]);
+  QDir().mkpath(out);
+  tpt::init_runtime();
+
+  tpt::ui::MainWindow window;
+  window.resize(1500, 920);
+  window.show();
+  if (!window.openExperiment(QString::fromLocal8Bit(argv[2]))) return 1;
+  settle(800);
+  bool ok = save(&window, out + QStringLiteral("/main-window.png"));
+  ok &= save(window.setupPanel(), out + QStringLiteral("/setup.png"));
+  ok &= save(window.chartPanel(), out + QStringLiteral("/chart.png"));
+  window.showPresentation();
+  settle(800);
+  if (window.presentationWindow()) {
+    ok &= save(window.presentationWindow(), out + QStringLiteral("/presentation.png"));
+    window.presentationWindow()->close();
+  }
+
+  if (argc > 3) {
+    window.openExperiment(QString::fromLocal8Bit(argv[3]));
+    QSignalSpy finished(window.bridge(), &tpt::ui::RunBridge::finished);
+    QSignalSpy progress(window.bridge(), &tpt::ui::RunBridge::progressed);
+    window.startRun();
+    // Wait until Think or Train is well under way.
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < 600000 && finished.isEmpty()) {
+      settle(200);
+      const QString status = window.runPanel()->statusText();
+      if (progress.count() > 40 && (status.contains(QStringLiteral("think")) || status.contains(QStringLiteral("train"))))
+        break;
+    }
+    settle(500);
+    ok &= save(&window, out + QStringLiteral("/run-window.png"));
+    ok &= save(window.runPanel(), out + QStringLiteral("/run.png"));
+    window.bridge()->cancel();
+    while (finished.isEmpty()) settle(100);
+  }
+  return ok ? 0 : 1;
+}
