@@ -38,6 +38,8 @@ struct LogLine {
 class Observer {
  public:
   virtual ~Observer() = default;
+  // A phase is about to start. A RunControl::cancel or pause from here takes effect before it
+  // does any work.
   virtual void on_phase(int /*round*/, Phase /*phase*/) {}
   virtual void on_progress(const Progress& /*progress*/) {}
   virtual void on_log(const LogLine& /*line*/) {}

@@ -795,14 +795,20 @@ RunResult Session::run() {
           record.state = "prune";
         }
       }
+      // Between phases too, after the phase is announced: a pause or cancel asked for during
+      // the last batch, or on the announcement itself, holds the run before the phase starts.
+      const auto enter = [&](Phase phase) {
+        if (observer_) observer_->on_phase(round, phase);
+        return go_on();
+      };
+      if (finished && record.state == "prune" && !enter(Phase::Prune)) finished = false;
       if (finished && record.state == "prune") {
-        if (observer_) observer_->on_phase(round, Phase::Prune);
         prune(round, round_id);
         store_.set_round_state(round_id, "train");
         record.state = "train";
       }
+      if (finished && record.state == "train" && !enter(Phase::Train)) finished = false;
       if (finished && record.state == "train") {
-        if (observer_) observer_->on_phase(round, Phase::Train);
         finished = train(round, round_id, previous_model, model_path);
         if (finished) {
           auto transaction = store_.transaction();
@@ -812,9 +818,9 @@ RunResult Session::run() {
           record.state = "eval";
         }
       }
+      if (finished && record.state == "eval" && !enter(Phase::Eval)) finished = false;
       if (finished && record.state == "eval") {
         if (round == 0) store_.set_round_model_path(round_id, model_path);
-        if (observer_) observer_->on_phase(round, Phase::Eval);
         finished = evaluate(round, round_id, model_path);
         if (finished) {
           store_.set_round_state(round_id, "done");

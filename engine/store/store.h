@@ -132,6 +132,19 @@ class Store {
   // Its own transaction (or the caller's); the engine never rewrites or deletes annotations.
   std::int64_t add_annotation(const AnnotationRecord& annotation);
 
+  // How annotators' labels compare with the verifier's verdicts: the review panel's agreement.
+  struct Agreement {
+    std::int64_t accept_correct = 0, accept_wrong = 0;  // accepted traces the verifier judged right / not
+    std::int64_t reject_correct = 0, reject_wrong = 0;  // rejected traces the verifier judged right / not
+    std::int64_t flagged = 0;
+    // The share of accept/reject labels that agree with the verifier; NaN with none.
+    double rate() const;
+  };
+  // Over each annotated, pruned sample's latest label (all rounds of the experiment).
+  Agreement annotation_agreement(std::int64_t experiment_id);
+  // The rules that dropped samples of this round, by name.
+  std::vector<std::string> dropping_rules(std::int64_t round_id);
+
   // ---- metrics --------------------------------------------------------------------------
   void put_metric(std::int64_t round_id, const std::string& name, double value);
   void put_metrics(std::int64_t round_id, const std::map<std::string, double>& metrics);

@@ -1,0 +1,45 @@
+// What a rule set does to a round, rule by rule: the Pruning panel's live funnel. Computed by
+// applying the rule set to the round's samples in memory (nothing is written), so a rule edit
+// shows its effect before the next Prune. Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "prune/rule_set.h"
+#include "store/store.h"
+
+namespace tpt::run {
+
+struct FunnelStep {
+  std::string rule;      // the rule's name
+  int64_t dropped = 0;   // samples this rule was the first to drop
+  int64_t failed = 0;    // samples it failed, first or not (per-sample rules judge every sample)
+  int64_t remaining = 0; // samples still kept after this rule
+};
+
+struct Funnel {
+  int64_t samples = 0;
+  std::vector<FunnelStep> steps;  // enabled rules, in order
+  int64_t kept = 0;
+  int64_t problems = 0;           // problems with samples
+  int64_t problems_kept = 0;      // problems with at least one kept sample
+  int64_t tokens_kept = 0;        // completion tokens of the kept samples
+  std::map<int64_t, int64_t> kept_per_problem;  // kept count -> problems with that many
+};
+
+Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prune::RuleSet& rules);
+
+// The samples of round `round_index` of the experiment in `dir_or_file`, as Prune sees them
+// (read-only).
+std::vector<prune::PruneSample> round_prune_inputs(const std::string& dir_or_file, int round_index);
+
+// Prunes round `round_index` again with `rules`, replacing its decisions (one transaction), and
+// stores the rule set as the round's. Refused (Error saying why) once the round's Train has
+// begun — its kept traces are then what the model is learning from — or while a run holds the
+// experiment. Returns the new funnel.
+Funnel reprune_round(const std::string& dir_or_file, int round_index, const prune::RuleSet& rules);
+
+}  // namespace tpt::run
