@@ -1,0 +1,396 @@
+#include "run/base_model.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/schema.h"
+#include "core/hash.h"
+#include "model/checkpoint.h"
+#include "model/config.h"
+#include "model/decoder.h"
+#include "runtime/torch_runtime.h"
+#include "text/byte_tokenizer.h"
+#include "text/model_tokenizer.h"
+#include "text/prompt_format.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace tpt::run {
+
+namespace {
+
+constexpr const char* kEndOfText = "<|endoftext|>";
+constexpr int64_t kVocabSize = 257;  // 256 bytes + <|endoftext|>
+constexpr int32_t kEndOfTextId = 256;
+
+json task_to_json(const WordProblemOptions& o) {
+  return {{"min_steps", o.min_steps},   {"max_steps", o.max_steps},   {"max_operand", o.max_operand},
+          {"max_factor", o.max_factor}, {"max_result", o.max_result}, {"operations", o.operations}};
+}
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out.flush()) throw Error(path.string() + ": cannot write");
+}
+
+// The tokenizer files of a byte-level model whose only special token, <|endoftext|>, ends a
+// solution: no BOS (the plain prompt starts with "Question:"), EOS = <|endoftext|>.
+void write_tokenizer_files(const fs::path& folder) {
+  write_text(folder / "tokenizer.json", text::byte_tokenizer_json({kEndOfText}).dump(2));
+  write_text(folder / "tokenizer_config.json", json{{"add_bos_token", false},
+                                                    {"bos_token", nullptr},
+                                                    {"eos_token", kEndOfText},
+                                                    {"pad_token", kEndOfText},
+                                                    {"model_max_length", 1024},
+                                                    {"tokenizer_class", "PreTrainedTokenizerFast"}}
+                                                   .dump(2));
+  write_text(folder / "generation_config.json",
+             json{{"bos_token_id", nullptr}, {"eos_token_id", kEndOfTextId}, {"pad_token_id", kEndOfTextId}}.dump(2));
+}
+
+bool empty_or_absent(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return true;
+  return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
+}
+
+// Progress with a rate and an ETA, for the observer (the runner's phases report the same way).
+class StepMeter {
+ public:
+  StepMeter(Observer* observer, int64_t total) : observer_(observer) {
+    p_.round = 0;
+    p_.phase = Phase::Train;
+    p_.unit = "steps";
+    p_.total = total;
+  }
+  void update(int64_t step, int64_t tokens, double loss) {
+    tokens_ += tokens;
+    p_.done = step;
+    p_.loss = loss;
+    p_.elapsed_seconds = seconds_since(start_);
+    p_.tokens_per_second = p_.elapsed_seconds > 0 ? tokens_ / p_.elapsed_seconds : 0.0;
+    p_.eta_seconds = step > 0 ? p_.elapsed_seconds / step * static_cast<double>(std::max<int64_t>(0, p_.total - step))
+                              : -1.0;
+    if (observer_) observer_->on_progress(p_);
+  }
+
+ private:
+  Observer* observer_;
+  Progress p_;
+  int64_t tokens_ = 0;
+  Clock::time_point start_ = Clock::now();
+};
+
+void log(Observer* observer, const std::string& message) {
+  if (observer) observer->on_log({"info", -1, "base-model", message});
+}
+
+// Holds an exclusive flock on a file for its lifetime (released by the kernel if the process
+// dies, so a crashed build never blocks the next one).
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(path + ": cannot open the lock file");
+    while (::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) {
+        ::close(fd_);
+        throw Error(path + ": cannot lock");
+      }
+  }
+  ~FileLock() { ::close(fd_); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+json BaseModelRecipe::to_json() const {
+  return {{"name", name},
+          {"seed", seed},
+          {"model",
+           {{"hidden_size", hidden_size},
+            {"intermediate_size", intermediate_size},
+            {"layers", layers},
+            {"heads", heads},
+            {"kv_heads", kv_heads},
+            {"max_positions", max_positions},
+            {"init_stddev", init_stddev}}},
+          {"task", task_to_json(task)},
+          {"problems", problems},
+          {"train",
+           {{"steps", steps},
+            {"micro_batch_size", micro_batch_size},
+            {"grad_accum_steps", grad_accum_steps},
+            {"learning_rate", learning_rate},
+            {"min_learning_rate", min_learning_rate},
+            {"warmup_ratio", warmup_ratio},
+            {"weight_decay", weight_decay},
+            {"max_grad_norm", max_grad_norm}}}};
+}
+
+BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& source) {
+  BaseModelRecipe r;
+  std::vector<FieldIssue> issues;
+  JsonObjectReader top(doc, "", issues);
+  top.string("name", r.name, false);
+  int64_t seed = static_cast<int64_t>(r.seed);
+  top.integer("seed", seed, {0, INT64_MAX});
+  r.seed = static_cast<uint64_t>(seed);
+  if (const json* model = top.child("model")) {
+    JsonObjectReader m(*model, "model", issues);
+    m.integer("hidden_size", r.hidden_size, {8, 8192});
+    m.integer("intermediate_size", r.intermediate_size, {8, 65536});
+    m.integer("layers", r.layers, {1, 128});
+    m.integer("heads", r.heads, {1, 256});
+    m.integer("kv_heads", r.kv_heads, {1, 256});
+    m.integer("max_positions", r.max_positions, {64, 1 << 20});
+    m.number("init_stddev", r.init_stddev, {0.0, 1.0, true});
+    m.finish();
+    if (r.hidden_size % r.heads != 0)
+      issues.push_back({"model.heads", "must divide hidden_size (" + std::to_string(r.hidden_size) + "), got " +
+                                           std::to_string(r.heads)});
+    if (r.heads % r.kv_heads != 0)
+      issues.push_back({"model.kv_heads", "must divide heads (" + std::to_string(r.heads) + "), got " +
+                                              std::to_string(r.kv_heads)});
+  }
+  if (const json* task = top.child("task")) {
+    JsonObjectReader t(*task, "task", issues);
+    t.integer("min_steps", r.task.min_steps, {1, 6});
+    t.integer("max_steps", r.task.max_steps, {1, 6});
+    t.integer("max_operand", r.task.max_operand, {4, 1'000'000'000'000LL});
+    t.integer("max_factor", r.task.max_factor, {2, 1'000'000'000'000LL});
+    t.integer("max_result", r.task.max_result, {4, 1'000'000'000'000LL});
+    t.string("operations", r.task.operations, false);
+    t.finish();
+    try {
+      r.task.validate();
+    } catch (const Error& e) {
+      issues.push_back({"task", e.what()});
+    }
+  }
+  top.integer("problems", r.problems, {1, 10'000'000});
+  if (const json* train = top.child("train")) {
+    JsonObjectReader t(*train, "train", issues);
+    t.integer("steps", r.steps, {1, 10'000'000});
+    t.integer("micro_batch_size", r.micro_batch_size, {1, 65536});
+    t.integer("grad_accum_steps", r.grad_accum_steps, {1, 65536});
+    t.number("learning_rate", r.learning_rate, {0.0, 1.0, true});
+    t.number("min_learning_rate", r.min_learning_rate, {0.0, 1.0});
+    t.number("warmup_ratio", r.warmup_ratio, {0.0, 1.0});
+    t.number("weight_decay", r.weight_decay, {0.0, 1.0});
+    t.number("max_grad_norm", r.max_grad_norm, {0.0});
+    t.finish();
+  }
+  top.finish();
+  throw_if_issues(source, std::move(issues));
+  return r;
+}
+
+std::string BaseModelRecipe::hash() const {
+  json keyed = to_json();
+  keyed["builder_version"] = kBaseModelBuilderVersion;
+  return hex64(fnv1a64(keyed.dump()));
+}
+
+json BaseModelRecipe::model_config() const {
+  return {{"architectures", {"LlamaForCausalLM"}},
+          {"model_type", "llama"},
+          {"vocab_size", kVocabSize},
+          {"hidden_size", hidden_size},
+          {"intermediate_size", intermediate_size},
+          {"num_hidden_layers", layers},
+          {"num_attention_heads", heads},
+          {"num_key_value_heads", kv_heads},
+          {"max_position_embeddings", max_positions},
+          {"rms_norm_eps", 1e-5},
+          {"rope_theta", 10000.0},
+          {"hidden_act", "silu"},
+          {"tie_word_embeddings", true},
+          {"attention_bias", false},
+          {"bos_token_id", nullptr},
+          {"eos_token_id", kEndOfTextId},
+          {"dtype", "float32"}};
+}
+
+BaseModelRecipe builtin_base_model_recipe(bool quick, uint64_t seed) {
+  BaseModelRecipe r;
+  r.seed = seed;
+  // The easy problems: one step, + and -, small numbers (see docs/demo.md for how the demo's
+  // harder problems relate to them).
+  r.task.min_steps = 1;
+  r.task.max_steps = 1;
+  r.task.max_operand = 20;
+  r.task.max_factor = 5;
+  r.task.max_result = 40;
+  r.task.operations = "+-";
+  if (quick) {
+    r.name = "quick";
+    r.hidden_size = 64;
+    r.intermediate_size = 192;
+    r.layers = 2;
+    r.heads = 4;
+    r.kv_heads = 2;
+    r.problems = 1000;
+    r.steps = 60;
+    r.micro_batch_size = 16;
+    r.learning_rate = 3e-3;
+  }
+  return r;
+}
+
+BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string& out_dir, Observer* observer,
+                                RunControl* control) {
+  const auto start = Clock::now();
+  const fs::path out = fs::absolute(out_dir).lexically_normal();
+  if (!empty_or_absent(out)) throw Error(out.string() + ": already exists and is not empty; choose another folder");
+  const fs::path staging = out.string() + ".partial";
+  std::error_code ec;
+  fs::remove_all(staging, ec);  // what a killed build left
+  fs::create_directories(staging, ec);
+  if (ec) throw Error(staging.string() + ": cannot create the folder: " + ec.message());
+
+  // The model folder's tokenizer first: the prompts are made by the same code the runner uses.
+  write_tokenizer_files(staging);
+  const text::ModelTokenizer tokenizer = text::load_model_tokenizer(staging.string());
+  const text::PromptFormat format(tokenizer, text::PromptStyle::Plain);
+
+  WordProblemOptions task = recipe.task;
+  task.seed = recipe.seed;
+  const auto problems = generate_word_problems(task, WordProblemSplit::Train, recipe.problems);
+  std::vector<train::SftExample> examples;
+  examples.reserve(problems.size());
+  // The completion starts with a space, as a model continuing "Solution:" writes it.
+  for (const auto& p : problems)
+    examples.push_back({format.prompt_ids(p.problem.question), format.completion_ids(" " + p.problem.solution)});
+
+  const ModelConfig config = parse_model_config(recipe.model_config(), "base model recipe");
+  CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32));
+  randomize_weights(*model, recipe.seed, recipe.init_stddev);
+  {
+    // Norms start as the identity, as in every from-scratch Llama (randomize_weights jitters
+    // them for tests that must not pass by accident).
+    torch::NoGradGuard no_grad;
+    for (auto& item : model->named_parameters())
+      if (item.key().find("norm") != std::string::npos) item.value().fill_(1.0);
+  }
+  const int64_t parameters = summarize(*model).parameters;
+  log(observer, "building the base model \"" + recipe.name + "\" (recipe " + recipe.hash() + "): " +
+                    std::to_string(parameters) + " parameters, " + std::to_string(recipe.steps) + " steps on " +
+                    std::to_string(examples.size()) + " problems (" + task.describe() + ")");
+
+  train::TrainOptions options;
+  options.max_steps = recipe.steps;
+  options.micro_batch_size = recipe.micro_batch_size;
+  options.grad_accum_steps = recipe.grad_accum_steps;
+  options.max_grad_norm = recipe.max_grad_norm;
+  options.seed = recipe.seed;
+  options.adamw.weight_decay = recipe.weight_decay;
+  options.schedule.peak_lr = recipe.learning_rate;
+  options.schedule.min_lr = recipe.min_learning_rate;
+  options.schedule.total_steps = recipe.steps;
+  options.schedule.warmup_steps = static_cast<int64_t>(std::ceil(recipe.warmup_ratio * recipe.steps));
+  options.schedule.decay = train::LrDecay::Cosine;
+  train::SftTrainer trainer(model, std::move(examples), options);
+
+  StepMeter meter(observer, trainer.total_steps());
+  std::vector<double> losses;
+  const train::TrainSummary summary = trainer.train(
+      [&](const train::StepReport& r) {
+        losses.push_back(r.loss);
+        meter.update(r.step, r.tokens, r.loss);
+        // Pausing holds the build between two steps; cancel is seen by the trainer itself.
+        if (control) control->checkpoint();
+      },
+      control ? control->cancel_flag() : nullptr);
+  BaseModelBuild build;
+  if (summary.cancelled) {
+    fs::remove_all(staging, ec);
+    build.cancelled = true;
+    return build;
+  }
+  const size_t tail = std::max<size_t>(1, losses.size() / 20);
+  double tail_sum = 0;
+  for (size_t i = losses.size() - tail; i < losses.size(); ++i) tail_sum += losses[i];
+
+  build.parameters = parameters;
+  build.steps = trainer.step();
+  build.final_loss = tail_sum / static_cast<double>(tail);
+  build.seconds = seconds_since(start);
+  SaveOptions save;
+  save.copy_tokenizer_files = false;
+  save_model(*model, staging.string(), save);
+  const RuntimeInfo runtime = runtime_info();
+  write_json_file((staging / kBaseModelRecipeFile).string(),
+                  json{{"recipe", recipe.to_json()},
+                       {"recipe_hash", recipe.hash()},
+                       {"builder_version", kBaseModelBuilderVersion},
+                       {"seed", recipe.seed},
+                       {"parameters", parameters},
+                       {"steps", build.steps},
+                       {"final_loss", build.final_loss},
+                       {"seconds", build.seconds},
+                       {"threads", runtime.intra_op_threads},
+                       {"engine", runtime_summary(runtime)}});
+  if (fs::exists(out)) fs::remove(out, ec);  // the empty folder the caller may have made
+  fs::rename(staging, out, ec);
+  if (ec) throw Error(out.string() + ": cannot move the finished model into place: " + ec.message());
+  build.folder = out.string();
+  char line[160];
+  std::snprintf(line, sizeof line, "base model ready: %s (final loss %.4f, %.0f s)", build.folder.c_str(),
+                build.final_loss, build.seconds);
+  log(observer, line);
+  return build;
+}
+
+std::string user_data_dir() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg && *xdg) return (fs::path(xdg) / "tpt-workbench").string();
+  const char* home = std::getenv("HOME");
+  if (!home || !*home)
+    throw Error("cannot find the user's data folder: neither XDG_DATA_HOME nor HOME is set");
+  return (fs::path(home) / ".local" / "share" / "tpt-workbench").string();
+}
+
+std::string cached_base_model_dir(const BaseModelRecipe& recipe) {
+  return (fs::path(user_data_dir()) / "models" / ("base-" + recipe.hash())).string();
+}
+
+BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, Observer* observer, RunControl* control) {
+  const std::string folder = cached_base_model_dir(recipe);
+  const fs::path models = fs::path(folder).parent_path();
+  std::error_code ec;
+  fs::create_directories(models, ec);
+  if (ec) throw Error(models.string() + ": cannot create the model cache folder: " + ec.message());
+  FileLock lock(folder + ".lock");
+  if (fs::exists(fs::path(folder) / kBaseModelRecipeFile)) {
+    BaseModelBuild found;
+    found.folder = folder;
+    found.reused = true;
+    return found;
+  }
+  // A folder without the recipe file is not one this code finished (it renames complete
+  // folders only); rebuild rather than trust it.
+  fs::remove_all(folder, ec);
+  return build_base_model(recipe, folder, observer, control);
+}
+
+}  // namespace tpt::run
