@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -224,6 +225,13 @@ class Session {
   void prune(int round, int64_t round_id);
   bool train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path);
   bool evaluate(int round, int64_t round_id, const std::string& model_path);
+  // The draws still to make: `per_problem` per problem, less those already stored; each
+  // problem's prompt is encoded once into `prompts` (the jobs point into it). `done` counts the
+  // stored ones. `seed_name` names a draw for derive_seed.
+  std::vector<DrawJob> missing_draws(const std::vector<store::ProblemRecord>& problems, int per_problem,
+                                     const std::vector<store::SampleKey>& stored_keys, const text::PromptFormat& format,
+                                     std::unordered_map<int64_t, std::vector<int32_t>>& prompts, int64_t& done,
+                                     const std::function<std::string(const store::ProblemRecord&, int)>& seed_name) const;
   bool draw(const std::vector<DrawJob>& jobs, think::Generator& generator, const think::GenerationOptions& options,
             Meter& meter, int64_t done, const std::function<void(const std::vector<DrawJob>&, size_t, size_t,
                                                                   const std::vector<think::Generation>&)>& commit);
@@ -373,33 +381,41 @@ bool Session::draw(const std::vector<DrawJob>& jobs, think::Generator& generator
   return true;
 }
 
-bool Session::think(int round, int64_t round_id, const std::string& model_path) {
-  const int k = config_.think.samples_per_problem;
-  const auto pool = seeded_subset(pool_, derive_seed(config_.seed, "pool/" + std::to_string(round)),
-                                  config_.think.pool_size,
-                                  [](const store::ProblemRecord& p) { return p.problem_key; });
-  std::set<store::SampleKey> stored;
-  for (const auto& key : store_.sample_keys(round_id)) stored.insert(key);
-
-  LoadedModel loaded = load(model_path);
-  loaded.model->eval();
-  const text::PromptFormat format = prompt_format(loaded.tokenizer);
-  std::unordered_map<int64_t, std::vector<int32_t>> prompts;
+std::vector<DrawJob> Session::missing_draws(
+    const std::vector<store::ProblemRecord>& problems, int per_problem, const std::vector<store::SampleKey>& stored_keys,
+    const text::PromptFormat& format, std::unordered_map<int64_t, std::vector<int32_t>>& prompts, int64_t& done,
+    const std::function<std::string(const store::ProblemRecord&, int)>& seed_name) const {
+  const std::set<store::SampleKey> stored(stored_keys.begin(), stored_keys.end());
   std::vector<DrawJob> jobs;
-  int64_t done = 0;
-  for (const auto& p : pool) {
-    for (int i = 0; i < k; ++i) {
+  for (const auto& p : problems) {
+    for (int i = 0; i < per_problem; ++i) {
       if (stored.count({p.id, i})) {
         ++done;
         continue;
       }
       auto it = prompts.find(p.id);
       if (it == prompts.end()) it = prompts.emplace(p.id, format.prompt_ids(p.question)).first;
-      jobs.push_back({&it->second, p.id, p.problem_key, p.gold, i,
-                      derive_seed(config_.seed, "think/" + std::to_string(round) + "/" + p.problem_key + "/" +
-                                                    std::to_string(i))});
+      jobs.push_back({&it->second, p.id, p.problem_key, p.gold, i, derive_seed(config_.seed, seed_name(p, i))});
     }
   }
+  return jobs;
+}
+
+bool Session::think(int round, int64_t round_id, const std::string& model_path) {
+  const int k = config_.think.samples_per_problem;
+  const auto pool = seeded_subset(pool_, derive_seed(config_.seed, "pool/" + std::to_string(round)),
+                                  config_.think.pool_size,
+                                  [](const store::ProblemRecord& p) { return p.problem_key; });
+  LoadedModel loaded = load(model_path);
+  loaded.model->eval();
+  const text::PromptFormat format = prompt_format(loaded.tokenizer);
+  std::unordered_map<int64_t, std::vector<int32_t>> prompts;
+  int64_t done = 0;
+  const std::vector<DrawJob> jobs =
+      missing_draws(pool, k, store_.sample_keys(round_id), format, prompts, done,
+                    [&](const store::ProblemRecord& p, int i) {
+                      return "think/" + std::to_string(round) + "/" + p.problem_key + "/" + std::to_string(i);
+                    });
   const int64_t total = static_cast<int64_t>(pool.size()) * k;
   if (done > 0 && !jobs.empty())
     log("info", round, "think", "resuming: " + std::to_string(done) + " of " + std::to_string(total) +
@@ -648,27 +664,15 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
 
 bool Session::evaluate(int round, int64_t round_id, const std::string& model_path) {
   const int n = config_.eval.samples;
-  std::set<store::SampleKey> stored;
-  for (const auto& key : store_.eval_sample_keys(round_id)) stored.insert(key);
   LoadedModel loaded = load(model_path);
   loaded.model->eval();
   const text::PromptFormat format = prompt_format(loaded.tokenizer);
   std::unordered_map<int64_t, std::vector<int32_t>> prompts;
-  std::vector<DrawJob> jobs;
   int64_t done = 0;
-  for (const auto& p : eval_set_) {
-    for (int i = 0; i < n; ++i) {
-      if (stored.count({p.id, i})) {
-        ++done;
-        continue;
-      }
-      auto it = prompts.find(p.id);
-      if (it == prompts.end()) it = prompts.emplace(p.id, format.prompt_ids(p.question)).first;
-      // The same seeds every round: rounds differ by their model, not by their luck.
-      jobs.push_back({&it->second, p.id, p.problem_key, p.gold, i,
-                      derive_seed(config_.seed, "eval/" + p.problem_key + "/" + std::to_string(i))});
-    }
-  }
+  // The same seeds every round: rounds differ by their model, not by their luck.
+  const std::vector<DrawJob> jobs = missing_draws(
+      eval_set_, n, store_.eval_sample_keys(round_id), format, prompts, done,
+      [](const store::ProblemRecord& p, int i) { return "eval/" + p.problem_key + "/" + std::to_string(i); });
   const int64_t total = static_cast<int64_t>(eval_set_.size()) * n;
   Meter meter(observer_, round, Phase::Eval, "answers", done, total);
   meter.report();

@@ -450,60 +450,75 @@ std::vector<ProblemRecord> Store::list_problems(std::int64_t experiment_id, cons
 
 // ---- samples -------------------------------------------------------------------------
 
-InsertResult Store::insert_samples(const std::vector<SampleRecord>& samples,
-                                   OnConflict on_conflict) {
-  impl_->require_writable("insert samples");
+namespace {
+// Inserts rows keyed by (round_id, problem_id, sample_index) — Think's samples and Improve's
+// answers — in one transaction. `bind` fills parameters ?1..?N of one record (?1..?3 being the
+// key); with OnConflict::ignore a row already stored is kept and its id reported, which is how
+// a resumed phase skips what the lost run had committed.
+template <typename Record, typename Bind>
+InsertResult insert_keyed(Database& db, const std::string& table, const std::string& columns, int parameters,
+                          const std::vector<Record>& records, OnConflict on_conflict, const std::string& what,
+                          const Bind& bind) {
   InsertResult result;
-  result.ids.reserve(samples.size());
-  Transaction transaction(impl_->db);
+  result.ids.reserve(records.size());
+  Transaction transaction(db);
   const bool ignore = on_conflict == OnConflict::ignore;
+  std::string values;
+  for (int i = 1; i <= parameters; ++i) values += (i > 1 ? ", ?" : "?") + std::to_string(i);
   // Two statements rather than one with a bound policy: each stays prepared in the cache.
-  auto insert = impl_->db.query(
-      std::string("INSERT INTO samples(round_id, problem_id, sample_index, token_count,"
-                  " finish_reason, seed, temperature, top_p, top_k, max_new_tokens, created_at,"
-                  " text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") +
-          (ignore ? " ON CONFLICT(round_id, problem_id, sample_index) DO NOTHING" : ""),
-      "insert samples");
+  auto insert = db.query("INSERT INTO " + table + "(" + columns + ") VALUES (" + values + ")" +
+                             (ignore ? " ON CONFLICT(round_id, problem_id, sample_index) DO NOTHING" : ""),
+                         what);
   std::optional<Query> find;
-  const std::string now = now_utc();
-  for (const auto& s : samples) {
-    insert.bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
-    insert.bind(4, s.token_count).bind(5, s.finish_reason);
-    // The seed is a full 64-bit pattern; SQLite integers are signed, so store the bits.
-    insert.bind(6, static_cast<std::int64_t>(s.seed));
-    insert.bind(7, s.sampling.temperature).bind(8, s.sampling.top_p);
-    insert.bind(9, s.sampling.top_k).bind(10, s.sampling.max_new_tokens);
-    insert.bind(11, s.created_at.empty() ? now : s.created_at).bind(12, s.text);
+  for (const auto& r : records) {
+    bind(insert, r);
     try {
       insert.run();
     } catch (const Error& e) {
-      std::string message = std::string(e.what()) + " (round id " + std::to_string(s.round_id) +
-                            ", problem id " + std::to_string(s.problem_id) + ", sample index " +
-                            std::to_string(s.sample_index) + ")";
-      if (impl_->db.last_error_code() == SQLITE_CONSTRAINT_UNIQUE) {
-        message += "; that sample is already stored (pass OnConflict::ignore to skip stored"
-                   " samples when resuming)";
+      std::string message = std::string(e.what()) + " (round id " + std::to_string(r.round_id) + ", problem id " +
+                            std::to_string(r.problem_id) + ", sample index " + std::to_string(r.sample_index) + ")";
+      if (db.last_error_code() == SQLITE_CONSTRAINT_UNIQUE) {
+        message += "; that row is already stored (pass OnConflict::ignore to skip stored rows when resuming)";
       }
       throw Error(message);
     }
     insert.reset();
-    if (impl_->db.changes() > 0) {
-      result.ids.push_back(impl_->db.last_insert_id());
+    if (db.changes() > 0) {
+      result.ids.push_back(db.last_insert_id());
       ++result.inserted;
       continue;
     }
     if (!find) {
-      find.emplace(impl_->db.query(
-          "SELECT id FROM samples WHERE round_id = ?1 AND problem_id = ?2 AND sample_index = ?3",
-          "find a stored sample"));
+      find.emplace(db.query("SELECT id FROM " + table +
+                                " WHERE round_id = ?1 AND problem_id = ?2 AND sample_index = ?3",
+                            "find a stored row of " + table));
     }
-    find->bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
-    if (!find->step()) impl_->db.fail("find a stored sample");
+    find->bind(1, r.round_id).bind(2, r.problem_id).bind(3, r.sample_index);
+    if (!find->step()) db.fail("find a stored row of " + table);
     result.ids.push_back(find->int64(0));
     find->reset();
   }
   transaction.commit();
   return result;
+}
+}  // namespace
+
+InsertResult Store::insert_samples(const std::vector<SampleRecord>& samples,
+                                   OnConflict on_conflict) {
+  impl_->require_writable("insert samples");
+  const std::string now = now_utc();
+  return insert_keyed(impl_->db, "samples",
+                      "round_id, problem_id, sample_index, token_count, finish_reason, seed, temperature, top_p,"
+                      " top_k, max_new_tokens, created_at, text",
+                      12, samples, on_conflict, "insert samples", [&](Query& q, const SampleRecord& s) {
+                        q.bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
+                        q.bind(4, s.token_count).bind(5, s.finish_reason);
+                        // The seed is a full 64-bit pattern; SQLite integers are signed: store the bits.
+                        q.bind(6, static_cast<std::int64_t>(s.seed));
+                        q.bind(7, s.sampling.temperature).bind(8, s.sampling.top_p);
+                        q.bind(9, s.sampling.top_k).bind(10, s.sampling.max_new_tokens);
+                        q.bind(11, s.created_at.empty() ? now : s.created_at).bind(12, s.text);
+                      });
 }
 
 SampleRecord Store::Impl::read_sample(Query& q, int c) {
@@ -777,51 +792,18 @@ std::vector<KeptTrace> Store::kept_traces(const std::vector<std::int64_t>& round
 InsertResult Store::insert_eval_samples(const std::vector<EvalSampleRecord>& samples,
                                         OnConflict on_conflict) {
   impl_->require_writable("insert evaluation samples");
-  InsertResult result;
-  result.ids.reserve(samples.size());
-  Transaction transaction(impl_->db);
-  const bool ignore = on_conflict == OnConflict::ignore;
-  auto insert = impl_->db.query(
-      std::string("INSERT INTO eval_samples(round_id, problem_id, sample_index, token_count,"
-                  " finish_reason, seed, temperature, extracted_strict, extracted_flexible,"
-                  " correct_strict, correct_flexible, created_at, text)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") +
-          (ignore ? " ON CONFLICT(round_id, problem_id, sample_index) DO NOTHING" : ""),
-      "insert evaluation samples");
-  std::optional<Query> find;
   const std::string now = now_utc();
-  for (const auto& s : samples) {
-    insert.bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
-    insert.bind(4, s.token_count).bind(5, s.finish_reason);
-    insert.bind(6, static_cast<std::int64_t>(s.seed)).bind(7, s.temperature);
-    insert.bind(8, s.extracted_strict).bind(9, s.extracted_flexible);
-    insert.bind(10, s.correct_strict ? 1 : 0).bind(11, s.correct_flexible ? 1 : 0);
-    insert.bind(12, s.created_at.empty() ? now : s.created_at).bind(13, s.text);
-    try {
-      insert.run();
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) + " (evaluation sample: round id " + std::to_string(s.round_id) +
-                  ", problem id " + std::to_string(s.problem_id) + ", sample index " +
-                  std::to_string(s.sample_index) + ")");
-    }
-    insert.reset();
-    if (impl_->db.changes() > 0) {
-      result.ids.push_back(impl_->db.last_insert_id());
-      ++result.inserted;
-      continue;
-    }
-    if (!find) {
-      find.emplace(impl_->db.query(
-          "SELECT id FROM eval_samples WHERE round_id = ?1 AND problem_id = ?2 AND sample_index = ?3",
-          "find a stored evaluation sample"));
-    }
-    find->bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
-    if (!find->step()) impl_->db.fail("find a stored evaluation sample");
-    result.ids.push_back(find->int64(0));
-    find->reset();
-  }
-  transaction.commit();
-  return result;
+  return insert_keyed(impl_->db, "eval_samples",
+                      "round_id, problem_id, sample_index, token_count, finish_reason, seed, temperature,"
+                      " extracted_strict, extracted_flexible, correct_strict, correct_flexible, created_at, text",
+                      13, samples, on_conflict, "insert evaluation samples", [&](Query& q, const EvalSampleRecord& s) {
+                        q.bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
+                        q.bind(4, s.token_count).bind(5, s.finish_reason);
+                        q.bind(6, static_cast<std::int64_t>(s.seed)).bind(7, s.temperature);
+                        q.bind(8, s.extracted_strict).bind(9, s.extracted_flexible);
+                        q.bind(10, s.correct_strict ? 1 : 0).bind(11, s.correct_flexible ? 1 : 0);
+                        q.bind(12, s.created_at.empty() ? now : s.created_at).bind(13, s.text);
+                      });
 }
 
 std::vector<SampleKey> Store::eval_sample_keys(std::int64_t round_id) {
