@@ -22,7 +22,7 @@ const QColor kPalette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28), Q
 
 QFont axisFont(bool large) {
   QFont font;
-  font.setPointSize(large ? 20 : 9);
+  font.setPointSize(large ? 16 : 9);
   return font;
 }
 
@@ -57,6 +57,7 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
   m_lossPlot->yAxis->setLabel(tr("loss"));
   m_lossPlot->addGraph();
   m_lossPlot->graph(0)->setPen(QPen(kPalette[4], 1.5));
+  m_lossPlot->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
   m_lossPlot->graph(0)->setName(tr("training loss"));
   connect(m_lossPlot, &QCustomPlot::mouseMove, this, &ChartPanel::showPointTip);
   layout->addWidget(m_lossPlot, 1);
@@ -171,7 +172,11 @@ void ChartPanel::reloadLoss() {
   m_lossPlot->graph(0)->setData(steps, m_loss, true);
   m_lossPlot->graph(0)->setName(m_lossRound >= 0 ? tr("training loss, round %1").arg(m_lossRound) : tr("training loss"));
   m_lossPlot->legend->setVisible(!steps.isEmpty());
-  m_lossPlot->rescaleAxes();
+  double top = 1.0;
+  for (double l : m_loss)
+    if (std::isfinite(l)) top = std::max(top, l);
+  m_lossPlot->xAxis->setRange(0, steps.isEmpty() ? 1.0 : steps.back() + 1.0);
+  m_lossPlot->yAxis->setRange(0, top * 1.1);
   m_lossPlot->replot();
 }
 
@@ -215,6 +220,8 @@ bool ChartPanel::exportTo(const QString& path, int width, int height) {
 
 void ChartPanel::setPresentationStyle(bool large) {
   m_large = large;
+  m_passPlot->axisRect()->insetLayout()->setInsetAlignment(
+      0, large ? Qt::AlignTop | Qt::AlignLeft : Qt::AlignBottom | Qt::AlignRight);
   for (QCustomPlot* plot : {m_passPlot, m_lossPlot}) {
     for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
       axis->setTickLabelFont(axisFont(large));

@@ -12,6 +12,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPalette>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyleFactory>
@@ -20,6 +21,11 @@
 #include "chart_panel.h"
 #include "config/experiment_config.h"
 #include "presentation_window.h"
+#include "problems_panel.h"
+#include "rules_panel.h"
+#include "trace_browser.h"
+#include "run/base_model.h"
+#include "run/demo.h"
 #include "run_bridge.h"
 #include "run_panel.h"
 #include "runtime/torch_runtime.h"
@@ -127,10 +133,31 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   QSettings settings;
   if (!restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray())) resize(1280, 800);
-  restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
+  if (!restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray())) {
+    // First start: the chart gets most of the window, the form enough width to read.
+    resizeDocks({findChild<QDockWidget*>(QStringLiteral("setupDock"))}, {430}, Qt::Horizontal);
+    resizeDocks({findChild<QDockWidget*>(QStringLiteral("runDock"))}, {300}, Qt::Vertical);
+  }
   setDarkTheme(settings.value(QStringLiteral("view/dark"), false).toBool());
   const QString last = settings.value(QString::fromLatin1(kLastKey)).toString();
-  if (!last.isEmpty() && QFileInfo::exists(QDir(last).filePath(QStringLiteral("experiment.json")))) openExperiment(last);
+  if (!last.isEmpty() && QFileInfo::exists(QDir(last).filePath(QStringLiteral("experiment.json"))))
+    openExperiment(last);
+  else
+    openDemo();
+}
+
+bool MainWindow::openDemo(bool quick) {
+  try {
+    run::DemoOptions options;
+    options.quick = quick;
+    const run::DemoSpec spec = run::demo_spec(options);
+    const std::string dir = run::user_data_dir() + "/experiments/" + run::default_demo_dir(options);
+    const std::string ready = run::prepare_demo(options, dir, run::cached_base_model_dir(spec.base_model));
+    return openExperiment(QString::fromStdString(ready));
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(tr("Could not create the demo experiment: %1").arg(QString::fromStdString(e.what())));
+    return false;
+  }
 }
 
 MainWindow::~MainWindow() = default;
@@ -151,6 +178,48 @@ void MainWindow::createDocks() {
   runDock->setObjectName(QStringLiteral("runDock"));
   runDock->setWidget(m_runPanel);
   addDockWidget(Qt::BottomDockWidgetArea, runDock);
+
+  // The review panels share the bottom area with the Run panel, as tabs.
+  m_traces = new TraceBrowser(this);
+  auto* tracesDock = new QDockWidget(tr("Traces"), this);
+  tracesDock->setObjectName(QStringLiteral("tracesDock"));
+  tracesDock->setWidget(m_traces);
+  addDockWidget(Qt::BottomDockWidgetArea, tracesDock);
+  tabifyDockWidget(runDock, tracesDock);
+
+  m_rules = new RulesPanel(this);
+  auto* rulesDock = new QDockWidget(tr("Pruning"), this);
+  rulesDock->setObjectName(QStringLiteral("rulesDock"));
+  rulesDock->setWidget(m_rules);
+  addDockWidget(Qt::BottomDockWidgetArea, rulesDock);
+  tabifyDockWidget(tracesDock, rulesDock);
+
+  m_problems = new ProblemsPanel(this);
+  auto* problemsDock = new QDockWidget(tr("Problems"), this);
+  problemsDock->setObjectName(QStringLiteral("problemsDock"));
+  problemsDock->setWidget(m_problems);
+  addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
+  tabifyDockWidget(rulesDock, problemsDock);
+  runDock->raise();
+
+  const auto reloadReview = [this] {
+    m_traces->reload();
+    m_rules->reloadRounds();
+    m_problems->reload();
+  };
+  connect(m_bridge, &RunBridge::roundFinished, this, reloadReview);
+  connect(m_bridge, &RunBridge::finished, this, reloadReview);
+  // Samples and decisions appear when Prune ends: the browser catches up as Train starts.
+  connect(m_bridge, &RunBridge::phaseChanged, this, [this](int, const QString& phase) {
+    if (phase == QStringLiteral("train")) {
+      m_traces->reload();
+      m_rules->reloadRounds();
+    }
+  });
+  connect(m_rules, &RulesPanel::ruleSetSaved, this, [this] {
+    if (!m_setup->isModified()) m_setup->loadExperiment(m_dir);
+  });
+  connect(m_rules, &RulesPanel::roundRepruned, m_traces, &TraceBrowser::reload);
 }
 
 void MainWindow::createActions() {
@@ -161,6 +230,10 @@ void MainWindow::createActions() {
   QAction* open = fileMenu->addAction(tr("&Open Experiment…"), this, &MainWindow::chooseExperiment);
   open->setShortcut(QKeySequence::Open);
   open->setObjectName(QStringLiteral("actionOpen"));
+  QAction* demo = fileMenu->addAction(tr("Open &Demo Experiment"), this, [this] { openDemo(false); });
+  demo->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+  demo->setObjectName(QStringLiteral("actionOpenDemo"));
+  fileMenu->addAction(tr("Open &Quick Demo Experiment"), this, [this] { openDemo(true); });
   m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
   QAction* save = fileMenu->addAction(tr("&Save Settings"), m_setup, &SetupPanel::save);
@@ -222,6 +295,9 @@ bool MainWindow::openExperiment(const QString& path) {
   const bool ok = m_setup->loadExperiment(dir);
   m_dir = dir;
   m_chart->setExperiment(dir);
+  m_traces->setExperiment(dir);
+  m_rules->setExperiment(dir);
+  m_problems->setExperiment(dir);
   const QString name = QString::fromStdString(m_setup->document().value("name", std::string()));
   setWindowTitle(tr("%1 — TPT Workbench").arg(name.isEmpty() ? QFileInfo(dir).fileName() : name));
   if (ok) rememberRecent(dir);
@@ -240,7 +316,19 @@ void MainWindow::startRun() {
     return;
   }
   if (m_setup->isModified() && !m_setup->save()) return;
-  m_bridge->start(m_dir);
+  // An experiment on the built-in base model builds it first (once; it is cached), on the
+  // engine thread like the run itself.
+  RunBridge::Prepare prepare;
+  const std::string model = m_setup->document().value("/model/path"_json_pointer, std::string());
+  for (const bool quick : {false, true}) {
+    const run::BaseModelRecipe recipe = run::demo_spec({quick, true, 1}).base_model;
+    if (model == run::cached_base_model_dir(recipe) && !QFileInfo::exists(QString::fromStdString(model))) {
+      prepare = [recipe](run::Observer& observer, run::RunControl& control) {
+        run::ensure_base_model(recipe, &observer, &control);
+      };
+    }
+  }
+  m_bridge->start(m_dir, prepare);
 }
 
 void MainWindow::newExperiment() {
@@ -315,6 +403,9 @@ void MainWindow::showPresentation() {
     m_presentation = new PresentationWindow(m_dir, this);
     m_presentation->setAttribute(Qt::WA_DeleteOnClose);
   }
+  // Sized to the screen before going full screen: without a window manager (a projector
+  // box, Xvfb) full screen alone may keep the window small.
+  if (QScreen* screen = this->screen()) m_presentation->setGeometry(screen->geometry());
   m_presentation->showFullScreen();
   m_presentation->raise();
 }

@@ -15,6 +15,9 @@ namespace tpt::ui {
 
 class ChartPanel;
 class PresentationWindow;
+class ProblemsPanel;
+class RulesPanel;
+class TraceBrowser;
 class RunBridge;
 class RunPanel;
 class SetupPanel;
@@ -33,12 +36,18 @@ class MainWindow : public QMainWindow {
 
   // Opens an experiment folder (its experiment.json) in every panel. False when it cannot be read.
   bool openExperiment(const QString& dir);
+  // Opens the built-in demo (the quick one on request) in the user's data folder, creating it
+  // the first time; its base model is built (once, cached) when the run starts.
+  bool openDemo(bool quick = false);
   QString experimentDir() const { return m_dir; }
 
   SetupPanel* setupPanel() const { return m_setup; }
   RunPanel* runPanel() const { return m_runPanel; }
   ChartPanel* chartPanel() const { return m_chart; }
   RunBridge* bridge() const { return m_bridge; }
+  TraceBrowser* traceBrowser() const { return m_traces; }
+  RulesPanel* rulesPanel() const { return m_rules; }
+  ProblemsPanel* problemsPanel() const { return m_problems; }
   // The presentation window while it is open, else null.
   PresentationWindow* presentationWindow() const;
   bool isDarkTheme() const { return m_dark; }
@@ -70,6 +79,9 @@ class MainWindow : public QMainWindow {
   SetupPanel* m_setup = nullptr;
   RunPanel* m_runPanel = nullptr;
   ChartPanel* m_chart = nullptr;
+  TraceBrowser* m_traces = nullptr;
+  RulesPanel* m_rules = nullptr;
+  ProblemsPanel* m_problems = nullptr;
   QMenu* m_recentMenu = nullptr;
   QMenu* m_viewMenu = nullptr;
   QAction* m_startAction = nullptr;

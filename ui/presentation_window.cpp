@@ -20,7 +20,7 @@ PresentationWindow::PresentationWindow(const QString& experimentDir, QWidget* pa
   setObjectName(QStringLiteral("presentationWindow"));
   setWindowTitle(tr("TPT Workbench — presentation"));
   QFont big = font();
-  big.setPointSize(20);
+  big.setPointSize(16);
   setFont(big);
 
   auto* layout = new QHBoxLayout(this);
@@ -28,6 +28,7 @@ PresentationWindow::PresentationWindow(const QString& experimentDir, QWidget* pa
   m_chart->setExperiment(m_dir);
   m_chart->setPresentationStyle(true);
   m_chart->setLossVisible(false);
+  m_chart->setMinimumWidth(700);
   layout->addWidget(m_chart, 3);
 
   auto* side = new QVBoxLayout;

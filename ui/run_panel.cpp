@@ -66,7 +66,7 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   connect(m_cancel, &QPushButton::clicked, m_bridge, &RunBridge::cancel);
   connect(m_bridge, &RunBridge::started, this, [this](const QString& dir) {
     setRunning(true);
-    appendLog(QStringLiteral("info"), tr("run started: %1").arg(dir));
+    appendLog(QStringLiteral("info"), tr("starting %1").arg(dir));
   });
   connect(m_bridge, &RunBridge::pausedChanged, this, [this](bool paused) {
     m_pause->setText(paused ? tr("Resume") : tr("Pause"));

@@ -24,6 +24,8 @@
 #include "config/presets.h"
 #include "config/schema.h"
 #include "model/config.h"
+#include "run/base_model.h"
+#include "run/demo.h"
 
 namespace tpt::ui {
 
@@ -97,6 +99,9 @@ void SetupPanel::buildForm() {
   auto* presetRow = new QHBoxLayout;
   m_preset = new QComboBox(content);
   m_preset->setObjectName(QStringLiteral("preset"));
+  // The built-in demos first: they run on any laptop with the built-in model.
+  m_preset->addItem(tr("demo (built-in task and model)"), QStringLiteral("demo"));
+  m_preset->addItem(tr("demo, quick"), QStringLiteral("demo-quick"));
   for (const auto& name : preset_names()) m_preset->addItem(fromStd(name), fromStd(name));
   auto* apply = new QPushButton(tr("Apply preset"), content);
   apply->setObjectName(QStringLiteral("applyPreset"));
@@ -375,6 +380,17 @@ void SetupPanel::updateModelSummary() {
   }
   if (QDir::isRelativePath(folder) && !m_dir.isEmpty()) folder = QDir(m_dir).filePath(folder);
   const QString config = QDir(folder).filePath(QStringLiteral("config.json"));
+  bool builtIn = false;
+  try {
+    builtIn = folder.startsWith(QString::fromStdString(run::user_data_dir() + "/models/base-"));
+  } catch (const std::exception&) {
+    // No data folder (no HOME): then it cannot be the built-in model either.
+  }
+  if (builtIn && !QFileInfo::exists(config)) {
+    m_modelSummary->setText(tr("The built-in base model: built once, when the run starts (a few minutes on a "
+                               "laptop CPU), then reused."));
+    return;
+  }
   if (!QFileInfo::exists(config)) {
     m_modelSummary->setText(tr("%1: no config.json — not an HF-format model folder").arg(folder));
     return;
@@ -432,7 +448,18 @@ void SetupPanel::updateEstimate() {
 
 void SetupPanel::applyPreset() {
   try {
-    ExperimentConfig c = preset(m_preset->currentData().toString().toStdString());
+    const QString name = m_preset->currentData().toString();
+    if (name.startsWith(QStringLiteral("demo"))) {
+      // The demo's problem files are written beside experiment.json; its model is the
+      // built-in one (built when the run starts, if it is not cached yet).
+      run::DemoOptions options;
+      options.quick = name == QStringLiteral("demo-quick");
+      if (!m_dir.isEmpty()) run::write_demo_data(options, m_dir.toStdString());
+      const auto recipe = run::demo_spec(options).base_model;
+      setDocument(run::demo_experiment_config(options, run::cached_base_model_dir(recipe)).to_json());
+      return;
+    }
+    ExperimentConfig c = preset(name.toStdString());
     nlohmann::json doc = c.to_json();
     // The files the user already chose stay, unless the preset brings its own.
     if (c.dataset.train.empty()) doc["dataset"]["train"] = m_train->text().toStdString();

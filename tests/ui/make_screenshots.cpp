@@ -57,6 +57,20 @@ int main(int argc, char** argv) {
   bool ok = save(&window, out + QStringLiteral("/main-window.png"));
   ok &= save(window.setupPanel(), out + QStringLiteral("/setup.png"));
   ok &= save(window.chartPanel(), out + QStringLiteral("/chart.png"));
+  // The review panels share the bottom dock area as tabs: bring each to the front first.
+  const struct {
+    const char* dock;
+    const char* file;
+  } docks[] = {{"tracesDock", "/traces.png"}, {"rulesDock", "/pruning.png"}, {"problemsDock", "/problems.png"}};
+  for (const auto& d : docks) {
+    auto* dock = window.findChild<QDockWidget*>(QString::fromLatin1(d.dock));
+    if (!dock) continue;
+    dock->raise();
+    settle(600);
+    ok &= save(&window, out + QStringLiteral("/window-") + QString::fromLatin1(d.file).mid(1));
+    ok &= save(dock->widget(), out + QString::fromLatin1(d.file));
+  }
+  if (auto* run = window.findChild<QDockWidget*>(QStringLiteral("runDock"))) run->raise();
   window.showPresentation();
   settle(800);
   if (window.presentationWindow()) {

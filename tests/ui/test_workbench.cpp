@@ -70,12 +70,27 @@ class TestWorkbench : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);
+    // The demo the window opens by default lands in a throwaway data folder.
+    static QTemporaryDir data;
+    qputenv("XDG_DATA_HOME", data.path().toLocal8Bit());
     QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
     QCoreApplication::setApplicationName(QStringLiteral("test_workbench"));
     QSettings().clear();
     tpt::init_runtime(1);
     QVERIFY(m_tmp.isValid());
     m_model = QString::fromStdString(tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString()));
+  }
+
+  void opensOnTheBuiltInDemoWhenNothingWasOpenedBefore() {
+    tpt::ui::MainWindow window;
+    QVERIFY2(window.experimentDir().endsWith(QStringLiteral("/experiments/tpt-demo")), qPrintable(window.experimentDir()));
+    // Ready to run with one click: valid settings, its problem files written.
+    QVERIFY(window.setupPanel()->isValid());
+    QVERIFY(QFileInfo::exists(window.experimentDir() + QStringLiteral("/train.jsonl")));
+    QVERIFY(QFileInfo::exists(window.experimentDir() + QStringLiteral("/test.jsonl")));
+    QVERIFY(window.runPanel()->startButton()->isEnabled());
+    QVERIFY(window.setupPanel()->findChild<QLabel*>(QStringLiteral("modelSummary"))->text().contains(
+        QStringLiteral("built-in base model")));
   }
 
   void setupFormShowsTheEnginesMessageAtTheField() {

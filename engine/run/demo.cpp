@@ -1,0 +1,109 @@
+#include "run/demo.h"
+
+#include <filesystem>
+
+#include "config/schema.h"
+#include "run/paths.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace tpt::run {
+
+DemoSpec demo_spec(const DemoOptions& options) {
+  DemoSpec spec;
+  spec.base_model = builtin_base_model_recipe(options.quick, options.seed);
+  spec.task.seed = options.seed;
+  spec.task.min_steps = 2;
+  spec.task.max_steps = 2;
+  spec.task.max_operand = 20;
+  spec.task.max_factor = 5;
+  spec.task.max_result = 40;
+  spec.task.operations = "+-";
+  spec.train_problems = options.quick ? 200 : 2000;
+  spec.test_problems = options.quick ? 32 : 200;
+  return spec;
+}
+
+ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path) {
+  ExperimentConfig c;
+  c.name = std::string(options.quick ? "demo-quick" : "demo") + (options.pruning ? "" : "-no-pruning");
+  c.description = options.pruning
+                      ? "TPT on the built-in word problems with the built-in base model (tpt demo)"
+                      : "The no-pruning ablation: the demo keeping every sample, right or wrong (tpt demo --no-pruning)";
+  c.rounds = 4;
+  c.seed = static_cast<int64_t>(options.seed);
+  c.dataset.train = "train.jsonl";
+  c.dataset.test = "test.jsonl";
+  c.model.path = model_path;
+  c.model.device = "cpu";
+  c.model.dtype = "float32";
+
+  c.think.prompt_format = "plain";
+  c.think.samples_per_problem = 4;
+  c.think.pool_size = options.quick ? 32 : 256;
+  c.think.temperature = 0.8;
+  c.think.max_new_tokens = 160;
+  c.think.batch_size = 64;
+
+  if (!options.pruning) c.prune.set_rules({});
+
+  c.train.learning_rate = 1e-3;
+  c.train.epochs = 1;
+  c.train.warmup_ratio = 0.0;
+  c.train.schedule = "constant";
+  c.train.micro_batch_size = 32;
+  c.train.gradient_accumulation = 1;
+  c.train.checkpoint_steps = 0;
+
+  c.eval.subset_size = 0;
+  c.eval.samples = 4;
+  c.eval.temperature = 0.8;
+  c.eval.max_new_tokens = 160;
+  c.eval.batch_size = 64;
+  c.eval.pass_at_k = {1, 4};
+  return c;
+}
+
+std::string default_demo_dir(const DemoOptions& options) {
+  std::string dir = "tpt-demo";
+  if (options.quick) dir += "-quick";
+  if (!options.pruning) dir += "-no-pruning";
+  if (options.seed != 1) dir += "-seed-" + std::to_string(options.seed);
+  return dir;
+}
+
+void write_demo_data(const DemoOptions& options, const std::string& dir) {
+  const DemoSpec spec = demo_spec(options);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(dir + ": cannot create the folder: " + ec.message());
+  write_gsm8k((fs::path(dir) / "train.jsonl").string(),
+              generate_word_problems(spec.task, WordProblemSplit::Train, spec.train_problems));
+  write_gsm8k((fs::path(dir) / "test.jsonl").string(),
+              generate_word_problems(spec.task, WordProblemSplit::Test, spec.test_problems));
+}
+
+std::string prepare_demo(const DemoOptions& options, const std::string& dir, const std::string& model_path) {
+  const std::string folder = fs::absolute(dir).lexically_normal().string();
+  const ExperimentPaths paths = ExperimentPaths::locate(folder);
+  ExperimentConfig config = demo_experiment_config(options, model_path);
+  config.base_dir = paths.dir;
+  std::error_code ec;
+  if (fs::exists(paths.config_file, ec)) {
+    const json existing = read_json_file(paths.config_file);
+    if (existing != config.to_json())
+      throw Error(paths.config_file + ": this folder holds another experiment (not the demo " + config.name +
+                  " with seed " + std::to_string(options.seed) +
+                  "); choose another folder with --dir, or remove this one to start over");
+    const bool data_present = fs::exists(fs::path(paths.dir) / "train.jsonl", ec) &&
+                              fs::exists(fs::path(paths.dir) / "test.jsonl", ec);
+    if (!data_present) write_demo_data(options, paths.dir);
+    return paths.dir;
+  }
+  write_demo_data(options, paths.dir);
+  config.save(paths.config_file);
+  return paths.dir;
+}
+
+}  // namespace tpt::run

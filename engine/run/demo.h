@@ -1,0 +1,59 @@
+// The demo: TPT on the built-in task with the built-in base model, the first thing a new user
+// runs (`tpt demo`). The base model was pre-trained on easy problems only (base_model.h); the
+// demo's rounds sample on harder ones and train on the model's own correct solutions, and
+// Pass@1 on held-out hard problems climbs round after round.
+//
+// A demo is an ordinary experiment folder (experiment.json, train.jsonl, test.jsonl) run by
+// the ordinary runner: nothing here is a side path. Variants:
+//   quick       a smaller model and task that run in about a minute (tests, smoke checks)
+//   no pruning  the paper's ablation: the same demo keeping every sample, right or wrong
+// Each variant has its own default folder and, for the model, its own cache entry.
+//
+// Everything is fixed by the seed: problems, base model, sampling. Same seed and thread count,
+// same per-round numbers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/experiment_config.h"
+#include "data/word_problems.h"
+#include "run/base_model.h"
+
+namespace tpt::run {
+
+struct DemoOptions {
+  bool quick = false;
+  bool pruning = true;  // false: the no-pruning ablation
+  uint64_t seed = 1;
+};
+
+// What a demo is made of.
+struct DemoSpec {
+  BaseModelRecipe base_model;
+  WordProblemOptions task;  // the harder problems of the rounds (task.seed = the demo's seed)
+  int64_t train_problems = 0;
+  int64_t test_problems = 0;
+};
+
+DemoSpec demo_spec(const DemoOptions& options);
+
+// The demo's experiment.json settings with `model_path` as the model (the GUI offers this as a
+// preset): the plain prompt, four rounds, sampling and evaluation sized for a CPU. Its dataset
+// files are "train.jsonl" and "test.jsonl" beside experiment.json (write_demo_data writes them).
+ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path);
+
+// "tpt-demo", "tpt-demo-no-pruning", "tpt-demo-quick", ...; "-seed-S" is added for a seed other
+// than 1. Relative: the caller decides where it lives (the CLI: the working folder).
+std::string default_demo_dir(const DemoOptions& options);
+
+// Writes the demo's train.jsonl and test.jsonl into `dir` (created when needed).
+void write_demo_data(const DemoOptions& options, const std::string& dir);
+
+// Makes `dir` hold the demo: writes its data and experiment.json when the folder has no
+// experiment yet; leaves it as it is when it already holds this same demo (the runner then
+// resumes it). Throws Error naming the folder when it holds another experiment. Returns the
+// folder's absolute path.
+std::string prepare_demo(const DemoOptions& options, const std::string& dir, const std::string& model_path);
+
+}  // namespace tpt::run

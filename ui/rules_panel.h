@@ -1,0 +1,77 @@
+// The Pruning panel: the experiment's ordered rule set — enable, disable, reorder, add, remove,
+// edit a rule's parameters (its JSON, checked by the engine's parser), load and save rule-set
+// files — with a live funnel for the chosen round: how many samples each rule drops, what is
+// kept, per problem, in tokens. Nothing is written until asked: "Use for next Prune" stores the
+// rule set in experiment.json; "Re-prune round" rewrites the chosen round's decisions, allowed
+// until its Train starts.
+#pragma once
+
+#include <QWidget>
+
+#include <vector>
+
+#include "prune/rule_set.h"
+#include "run/funnel.h"
+
+class QComboBox;
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QTableWidget;
+
+namespace tpt::ui {
+
+class RulesPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit RulesPanel(QWidget* parent = nullptr);
+
+  // Loads the rule set of `dir`/experiment.json and the experiment's rounds.
+  void setExperiment(const QString& dir);
+  void reloadRounds();
+
+  const prune::RuleSet& ruleSet() const { return m_rules; }
+  // Replaces the edited rule set (validated by the engine; false and a message when invalid).
+  bool setRuleSet(const prune::RuleSet& rules);
+  // Shows round `round`'s funnel; false when the round has no samples.
+  bool selectRound(int round);
+  const run::Funnel& funnel() const { return m_funnel; }
+  QString message() const;
+
+ public Q_SLOTS:
+  // Writes the rule set into experiment.json (applies from the next Prune).
+  bool useForNextPrune();
+  // Rewrites the chosen round's decisions with the rule set.
+  bool repruneRound();
+
+ Q_SIGNALS:
+  void ruleSetSaved();
+  void roundRepruned(int round);
+
+ private:
+  void rebuildList();
+  void recompute();
+  void showRuleJson();
+  void applyRuleJson();
+  void moveRule(int delta);
+  void fromListChecks();
+  bool replaceRules(const std::vector<prune::Rule>& rules);
+
+  QString m_dir;
+  prune::RuleSet m_rules;
+  std::vector<prune::PruneSample> m_inputs;
+  run::Funnel m_funnel;
+  int m_round = -1;
+  QComboBox* m_roundBox = nullptr;
+  QComboBox* m_extractor = nullptr;
+  QComboBox* m_normalize = nullptr;
+  QListWidget* m_list = nullptr;
+  QPlainTextEdit* m_ruleJson = nullptr;
+  QComboBox* m_addType = nullptr;
+  QTableWidget* m_funnelTable = nullptr;
+  QLabel* m_summary = nullptr;
+  QLabel* m_message = nullptr;
+};
+
+}  // namespace tpt::ui
