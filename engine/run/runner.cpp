@@ -113,9 +113,7 @@ struct LoadedModel {
   text::ModelTokenizer tokenizer;
 };
 
-// Asks generation for `jobs` in chunks of `chunk`, hands each finished chunk to `store` (which
-// commits it), and stops between chunks on cancel. A chunk interrupted by cancel is dropped:
-// its sequences did not finish, and a resumed run draws them again from their seeds.
+// One sample to draw (Think) or answer to give (Improve): where it goes and its seed.
 struct DrawJob {
   const std::vector<int32_t>* prompt = nullptr;
   int64_t problem_id = 0;
@@ -232,6 +230,9 @@ class Session {
                                      const std::vector<store::SampleKey>& stored_keys, const text::PromptFormat& format,
                                      std::unordered_map<int64_t, std::vector<int32_t>>& prompts, int64_t& done,
                                      const std::function<std::string(const store::ProblemRecord&, int)>& seed_name) const;
+  // Generates `jobs` in chunks of a few batches, hands each finished chunk to `commit` (which
+  // stores it), and stops between chunks on cancel. A chunk interrupted by cancel is dropped:
+  // its sequences did not finish, and a resumed run draws them again from their seeds.
   bool draw(const std::vector<DrawJob>& jobs, think::Generator& generator, const think::GenerationOptions& options,
             Meter& meter, int64_t done, const std::function<void(const std::vector<DrawJob>&, size_t, size_t,
                                                                   const std::vector<think::Generation>&)>& commit);
