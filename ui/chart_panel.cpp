@@ -34,7 +34,7 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(0, 0, 0, 0);
   m_passPlot = new QCustomPlot(this);
   m_passPlot->setObjectName(QStringLiteral("passPlot"));
-  m_passPlot->setMinimumHeight(220);
+  m_passPlot->setMinimumHeight(160);
   m_passPlot->plotLayout()->insertRow(0);
   m_passPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_passPlot, tr("Pass@1 by round"), QFont()));
   m_passPlot->xAxis->setLabel(tr("round (0 = base model)"));
@@ -52,7 +52,7 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
 
   m_lossPlot = new QCustomPlot(this);
   m_lossPlot->setObjectName(QStringLiteral("lossPlot"));
-  m_lossPlot->setMinimumHeight(120);
+  m_lossPlot->setMinimumHeight(80);
   m_lossPlot->xAxis->setLabel(tr("training step"));
   m_lossPlot->yAxis->setLabel(tr("loss"));
   m_lossPlot->addGraph();

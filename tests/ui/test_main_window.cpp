@@ -50,7 +50,7 @@ class TestMainWindow : public QObject {
     {
       tpt::ui::MainWindow window;
       window.show();
-      window.resize(900, 600);
+      window.resize(1100, 800);
       window.move(40, 50);
       QVERIFY(QTest::qWaitForWindowExposed(&window));
       window.close();
@@ -58,7 +58,7 @@ class TestMainWindow : public QObject {
     tpt::ui::MainWindow reopened;
     reopened.show();
     QVERIFY(QTest::qWaitForWindowExposed(&reopened));
-    QCOMPARE(reopened.size(), QSize(900, 600));
+    QCOMPARE(reopened.size(), QSize(1100, 800));
   }
 };
 
