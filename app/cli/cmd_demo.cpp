@@ -1,0 +1,198 @@
+// tpt base-model / tpt demo: the built-in base model and the demo experiment (run/demo.h).
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+#include <filesystem>
+
+#include "cli/arguments.h"
+#include "cli/commands.h"
+#include "cli/progress_printer.h"
+#include "config/schema.h"
+#include "run/base_model.h"
+#include "run/demo.h"
+#include "run/runner.h"
+#include "run/status.h"
+
+namespace tpt::cli {
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+extern "C" void on_demo_interrupt(int) {
+  interrupted = 1;
+  // A second Ctrl-C kills at once: the run is journaled and a base-model build is staged, so
+  // nothing half-done is left where it would be used.
+  std::signal(SIGINT, SIG_DFL);
+}
+
+// Turns Ctrl-C into RunControl::cancel for as long as it lives.
+class CancelOnInterrupt {
+ public:
+  explicit CancelOnInterrupt(run::RunControl& control) {
+    std::signal(SIGINT, on_demo_interrupt);
+    watcher_ = std::thread([this, &control] {
+      while (!finished_) {
+        if (interrupted) {
+          std::fprintf(stderr, "\ninterrupted: stopping after the current batch or step (Ctrl-C again to kill)\n");
+          control.cancel();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  ~CancelOnInterrupt() {
+    finished_ = true;
+    watcher_.join();
+  }
+
+ private:
+  std::atomic<bool> finished_{false};
+  std::thread watcher_;
+};
+
+uint64_t seed_argument(const Arguments& args) {
+  const long long seed = args.integer("seed", 1);
+  if (seed < 0) throw UsageError("--seed must be an integer >= 0, got " + std::to_string(seed));
+  return static_cast<uint64_t>(seed);
+}
+
+}  // namespace
+
+int run_base_model(const Args& raw) {
+  Arguments args(raw, {"out", "seed", "recipe"}, {"quick", "print-recipe", "help"});
+  if (args.flag("help")) {
+    std::printf(
+        "usage: tpt base-model --out DIR [--seed S] [--quick] [--recipe FILE] [--print-recipe]\n\n"
+        "Builds the built-in base model into DIR (which must not exist or be empty): a small\n"
+        "Llama-architecture model with a byte-level tokenizer, pre-trained from scratch on gold\n"
+        "solutions of easy built-in word problems, saved as an HF folder (config.json,\n"
+        "model.safetensors, tokenizer.json, ...) with base_model.json recording the recipe.\n"
+        "Same seed and thread count, same weights. `tpt demo` builds and caches the same model in\n"
+        "the user's data folder by itself; this command is for using it elsewhere.\n\n"
+        "  --seed S        seed of the weights, the problems and the batch order (default 1)\n"
+        "  --quick         the small recipe of `tpt demo --quick` (seconds, not minutes)\n"
+        "  --recipe FILE   a recipe of your own (JSON; --print-recipe shows the layout)\n"
+        "  --print-recipe  print the recipe as JSON and build nothing\n");
+    return 0;
+  }
+  if (!args.positionals().empty()) throw UsageError("base-model takes no positional arguments (use --out DIR)");
+  run::BaseModelRecipe recipe = run::builtin_base_model_recipe(args.flag("quick"), seed_argument(args));
+  if (auto file = args.value("recipe")) {
+    if (args.flag("quick")) throw UsageError("--recipe and --quick exclude each other");
+    recipe = run::BaseModelRecipe::from_json(read_json_file(*file), *file);
+    if (args.value("seed")) recipe.seed = seed_argument(args);
+  }
+  if (args.flag("print-recipe")) {
+    nlohmann::json doc = recipe.to_json();
+    std::cout << doc.dump(2) << "\n";
+    return 0;
+  }
+  const std::string out = args.required("out");
+  run::RunControl control;
+  CancelOnInterrupt cancel_on_interrupt(control);
+  run::BaseModelBuild build;
+  {
+    ProgressPrinter printer;
+    build = run::build_base_model(recipe, out, &printer, &control);
+  }
+  if (build.cancelled) {
+    std::fprintf(stderr, "cancelled; nothing was written\n");
+    return 130;
+  }
+  std::printf("%s: %lld parameters, %lld steps, final loss %.4f, %.0f s (recipe %s)\n", build.folder.c_str(),
+              static_cast<long long>(build.parameters), static_cast<long long>(build.steps), build.final_loss,
+              build.seconds, recipe.hash().c_str());
+  return 0;
+}
+
+int run_demo(const Args& raw) {
+  Arguments args(raw, {"dir", "seed"}, {"quick", "no-pruning", "help"});
+  if (args.flag("help")) {
+    std::printf(
+        "usage: tpt demo [--quick] [--no-pruning] [--dir DIR] [--seed S]\n\n"
+        "Think, Prune, Train, Improve on the built-in task with the built-in base model, on this\n"
+        "machine's CPU: the base model was pre-trained on easy word problems only; four rounds\n"
+        "sample solutions to harder ones, keep the correct ones and train on them, and Pass@1 on\n"
+        "held-out hard problems is scored after each round. Prints the per-round table.\n\n"
+        "The base model is built on first use (a few minutes) and cached in the user's data folder\n"
+        "($XDG_DATA_HOME/tpt-workbench/models, default ~/.local/share/tpt-workbench/models).\n"
+        "The demo is an ordinary experiment folder: 'tpt status DIR' shows it, the workbench opens\n"
+        "it, and running the same demo again resumes it (or just prints it when it is done).\n\n"
+        "  --quick       a small variant that runs in about a minute (smoke checks, tests)\n"
+        "  --no-pruning  the ablation: keep every sample, right or wrong, in a folder of its own\n"
+        "  --dir DIR     the experiment folder (default: ./tpt-demo in the working folder, with\n"
+        "                -quick, -no-pruning and -seed-S added for those variants)\n"
+        "  --seed S      seeds the problems, the base model and the sampling (default 1)\n");
+    return 0;
+  }
+  if (!args.positionals().empty()) throw UsageError("demo takes no positional arguments (use --dir DIR)");
+  run::DemoOptions options;
+  options.quick = args.flag("quick");
+  options.pruning = !args.flag("no-pruning");
+  options.seed = seed_argument(args);
+  const std::string dir = args.value_or("dir", run::default_demo_dir(options));
+  const run::DemoSpec spec = run::demo_spec(options);
+
+  run::RunControl control;
+  CancelOnInterrupt cancel_on_interrupt(control);
+  run::RunResult result;
+  std::string folder;
+  {
+    ProgressPrinter printer;
+    const run::BaseModelBuild model = run::ensure_base_model(spec.base_model, &printer, &control);
+    if (model.cancelled) {
+      std::fprintf(stderr, "cancelled while building the base model; nothing was cached\n");
+      return 130;
+    }
+    if (model.reused) std::fprintf(stderr, "base model: %s (cached)\n", model.folder.c_str());
+    folder = run::prepare_demo(options, dir, model.folder);
+    std::fprintf(stderr, "demo experiment: %s (%s; %lld train, %lld test problems)\n", folder.c_str(),
+                 spec.task.describe().c_str(), static_cast<long long>(spec.train_problems),
+                 static_cast<long long>(spec.test_problems));
+    run::Runner runner(folder, &printer, &control);
+    result = runner.run();
+  }
+  std::cout << run::format_table(run::read_status(folder));
+  if (result.outcome == run::RunOutcome::Cancelled) {
+    std::fprintf(stderr, "cancelled; the same 'tpt demo' command resumes it\n");
+    return 130;
+  }
+  return 0;
+}
+
+}  // namespace tpt::cli
+
+// TUNING-ONLY (remove before commit)
+namespace tpt::cli {
+int run_tune_data(const Args& raw) {
+  Arguments args(raw, {"out", "task", "train", "test", "seed"}, {});
+  auto j = nlohmann::json::parse(args.required("task"));
+  WordProblemOptions o;
+  o.seed = args.integer("seed", 1);
+  o.min_steps = j.value("min_steps", 1); o.max_steps = j.value("max_steps", 1);
+  o.max_operand = j.value("max_operand", 20); o.max_factor = j.value("max_factor", 5);
+  o.max_result = j.value("max_result", 40); o.operations = j.value("operations", std::string("+-"));
+  const std::string out = args.required("out");
+  std::filesystem::create_directories(out);
+  std::string fams = j.value("families", std::string()); std::string excl = j.value("exclude", std::string());
+  auto gen = [&](WordProblemSplit sp, long long n) {
+    auto all = generate_word_problems(o, sp, fams.empty() && excl.empty() ? n : n * 5);
+    std::vector<WordProblem> keep;
+    for (auto& w : all) {
+      bool ok = (fams.empty() || ("," + fams + ",").find("," + w.family + ",") != std::string::npos) &&
+                (excl.empty() || ("," + excl + ",").find("," + w.family + ",") == std::string::npos);
+      if (ok && (long long)keep.size() < n) keep.push_back(w);
+    }
+    return keep;
+  };
+  if (args.integer("train", 0) > 0) write_gsm8k(out + "/train.jsonl", gen(WordProblemSplit::Train, args.integer("train", 0)));
+  if (args.integer("test", 0) > 0) write_gsm8k(out + "/test.jsonl", gen(WordProblemSplit::Test, args.integer("test", 0)));
+  std::printf("%s\n", o.describe().c_str());
+  return 0;
+}
+}
