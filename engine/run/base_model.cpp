@@ -17,7 +17,7 @@
 #include "model/config.h"
 #include "model/decoder.h"
 #include "runtime/torch_runtime.h"
-#include "text/byte_tokenizer.h"
+#include "text/bpe_trainer.h"
 #include "text/model_tokenizer.h"
 #include "text/prompt_format.h"
 #include "train/trainer.h"
@@ -30,13 +30,22 @@ namespace tpt::run {
 namespace {
 
 constexpr const char* kEndOfText = "<|endoftext|>";
-constexpr int64_t kVocabSize = 257;  // 256 bytes + <|endoftext|>
-constexpr int32_t kEndOfTextId = 256;
+constexpr int32_t kEndOfTextId = 256;  // right after the 256 bytes (text/bpe_trainer.h)
 
 json task_to_json(const WordProblemOptions& o) {
   return {{"min_steps", o.min_steps},   {"max_steps", o.max_steps},   {"max_operand", o.max_operand},
           {"max_factor", o.max_factor}, {"max_result", o.max_result}, {"operations", o.operations}};
 }
+
+json data_to_json(const std::vector<BaseModelRecipe::DataPart>& data) {
+  json parts = json::array();
+  for (const auto& part : data) parts.push_back({{"task", task_to_json(part.task)}, {"problems", part.problems}});
+  return parts;
+}
+
+// The seed of data part `index`: parts draw from streams of their own, so adding a part does
+// not change the problems of the others.
+uint64_t part_seed(uint64_t seed, size_t index) { return seeded_key(seed, 0xda7a0000ULL + index); }
 
 using Clock = std::chrono::steady_clock;
 
@@ -48,10 +57,10 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!out.flush()) throw Error(path.string() + ": cannot write");
 }
 
-// The tokenizer files of a byte-level model whose only special token, <|endoftext|>, ends a
-// solution: no BOS (the plain prompt starts with "Question:"), EOS = <|endoftext|>.
-void write_tokenizer_files(const fs::path& folder) {
-  write_text(folder / "tokenizer.json", text::byte_tokenizer_json({kEndOfText}).dump(2));
+// The tokenizer files of a model whose only special token, <|endoftext|>, ends a solution: no
+// BOS (the plain prompt starts with "Question:"), EOS = <|endoftext|>.
+void write_tokenizer_files(const fs::path& folder, const json& tokenizer) {
+  write_text(folder / "tokenizer.json", tokenizer.dump(2));
   write_text(folder / "tokenizer_config.json", json{{"add_bos_token", false},
                                                     {"bos_token", nullptr},
                                                     {"eos_token", kEndOfText},
@@ -126,6 +135,7 @@ class FileLock {
 json BaseModelRecipe::to_json() const {
   return {{"name", name},
           {"seed", seed},
+          {"tokenizer", {{"vocab_size", tokenizer_vocab_size}}},
           {"model",
            {{"hidden_size", hidden_size},
             {"intermediate_size", intermediate_size},
@@ -134,8 +144,7 @@ json BaseModelRecipe::to_json() const {
             {"kv_heads", kv_heads},
             {"max_positions", max_positions},
             {"init_stddev", init_stddev}}},
-          {"task", task_to_json(task)},
-          {"problems", problems},
+          {"data", data_to_json(data)},
           {"train",
            {{"steps", steps},
             {"micro_batch_size", micro_batch_size},
@@ -155,6 +164,11 @@ BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& s
   int64_t seed = static_cast<int64_t>(r.seed);
   top.integer("seed", seed, {0, INT64_MAX});
   r.seed = static_cast<uint64_t>(seed);
+  if (const json* tokenizer = top.child("tokenizer")) {
+    JsonObjectReader t(*tokenizer, "tokenizer", issues);
+    t.integer("vocab_size", r.tokenizer_vocab_size, {257, 65536});
+    t.finish();
+  }
   if (const json* model = top.child("model")) {
     JsonObjectReader m(*model, "model", issues);
     m.integer("hidden_size", r.hidden_size, {8, 8192});
@@ -172,22 +186,41 @@ BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& s
       issues.push_back({"model.kv_heads", "must divide heads (" + std::to_string(r.heads) + "), got " +
                                               std::to_string(r.kv_heads)});
   }
-  if (const json* task = top.child("task")) {
-    JsonObjectReader t(*task, "task", issues);
-    t.integer("min_steps", r.task.min_steps, {1, 6});
-    t.integer("max_steps", r.task.max_steps, {1, 6});
-    t.integer("max_operand", r.task.max_operand, {4, 1'000'000'000'000LL});
-    t.integer("max_factor", r.task.max_factor, {2, 1'000'000'000'000LL});
-    t.integer("max_result", r.task.max_result, {4, 1'000'000'000'000LL});
-    t.string("operations", r.task.operations, false);
-    t.finish();
-    try {
-      r.task.validate();
-    } catch (const Error& e) {
-      issues.push_back({"task", e.what()});
+  if (const json* data = top.child("data")) {
+    const std::string data_path = top.child_path("data");
+    if (!data->is_array() || data->empty()) {
+      issues.push_back({data_path, "must be a non-empty array of {\"task\": {...}, \"problems\": N}, got " +
+                                       describe_json(*data)});
+    } else {
+      r.data.clear();
+      for (size_t i = 0; i < data->size(); ++i) {
+        const std::string part_path = json_path(data_path, i);
+        BaseModelRecipe::DataPart part;
+        JsonObjectReader p((*data)[i], part_path, issues);
+        p.integer("problems", part.problems, {1, 10'000'000});
+        if (!p.has("problems")) issues.push_back({json_path(part_path, "problems"), "required"});
+        if (const json* task = p.child("task")) {
+          JsonObjectReader t(*task, json_path(part_path, "task"), issues);
+          t.integer("min_steps", part.task.min_steps, {1, 6});
+          t.integer("max_steps", part.task.max_steps, {1, 6});
+          t.integer("max_operand", part.task.max_operand, {4, 1'000'000'000'000LL});
+          t.integer("max_factor", part.task.max_factor, {2, 1'000'000'000'000LL});
+          t.integer("max_result", part.task.max_result, {4, 1'000'000'000'000LL});
+          t.string("operations", part.task.operations, false);
+          t.finish();
+          try {
+            part.task.validate();
+          } catch (const Error& e) {
+            issues.push_back({json_path(part_path, "task"), e.what()});
+          }
+        } else {
+          issues.push_back({json_path(part_path, "task"), "required"});
+        }
+        p.finish();
+        r.data.push_back(part);
+      }
     }
   }
-  top.integer("problems", r.problems, {1, 10'000'000});
   if (const json* train = top.child("train")) {
     JsonObjectReader t(*train, "train", issues);
     t.integer("steps", r.steps, {1, 10'000'000});
@@ -211,10 +244,10 @@ std::string BaseModelRecipe::hash() const {
   return hex64(fnv1a64(keyed.dump()));
 }
 
-json BaseModelRecipe::model_config() const {
+json BaseModelRecipe::model_config(int64_t vocab_size) const {
   return {{"architectures", {"LlamaForCausalLM"}},
           {"model_type", "llama"},
-          {"vocab_size", kVocabSize},
+          {"vocab_size", vocab_size},
           {"hidden_size", hidden_size},
           {"intermediate_size", intermediate_size},
           {"num_hidden_layers", layers},
@@ -234,25 +267,37 @@ json BaseModelRecipe::model_config() const {
 BaseModelRecipe builtin_base_model_recipe(bool quick, uint64_t seed) {
   BaseModelRecipe r;
   r.seed = seed;
-  // The easy problems: one step, + and -, small numbers (see docs/demo.md for how the demo's
-  // harder problems relate to them).
-  r.task.min_steps = 1;
-  r.task.max_steps = 1;
-  r.task.max_operand = 20;
-  r.task.max_factor = 5;
-  r.task.max_result = 40;
-  r.task.operations = "+-";
+  // The easy problems: small numbers, + and -; mostly one step, some two (see docs/demo.md
+  // for how the demo's harder problems relate to them).
+  WordProblemOptions one_step;
+  one_step.min_steps = one_step.max_steps = 1;
+  one_step.max_operand = 10;
+  one_step.max_result = 20;
+  one_step.operations = "+-";
+  WordProblemOptions two_steps = one_step;
+  two_steps.min_steps = two_steps.max_steps = 2;
+  r.data = {{one_step, 1400}, {two_steps, 1000}};
+  r.hidden_size = 128;
+  r.intermediate_size = 256;
+  r.layers = 3;
+  r.heads = 2;
+  r.kv_heads = 1;
+  r.steps = 700;
+  r.micro_batch_size = 32;
+  r.learning_rate = 6e-3;
+  r.min_learning_rate = 6e-4;
   if (quick) {
     r.name = "quick";
     r.hidden_size = 64;
     r.intermediate_size = 192;
     r.layers = 2;
-    r.heads = 4;
-    r.kv_heads = 2;
-    r.problems = 1000;
+    r.heads = 2;
+    r.kv_heads = 1;
+    r.data = {{one_step, 400}, {two_steps, 200}};
     r.steps = 60;
     r.micro_batch_size = 16;
     r.learning_rate = 3e-3;
+    r.min_learning_rate = 3e-4;
   }
   return r;
 }
@@ -268,21 +313,37 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
   fs::create_directories(staging, ec);
   if (ec) throw Error(staging.string() + ": cannot create the folder: " + ec.message());
 
-  // The model folder's tokenizer first: the prompts are made by the same code the runner uses.
-  write_tokenizer_files(staging);
+  // The problems first, then the tokenizer learnt from them, then the prompts made by the same
+  // code the runner uses.
+  std::vector<Problem> problems;
+  std::string described;
+  for (size_t i = 0; i < recipe.data.size(); ++i) {
+    WordProblemOptions task = recipe.data[i].task;
+    task.seed = part_seed(recipe.seed, i);
+    for (auto& p : generate_word_problems(task, WordProblemSplit::Train, recipe.data[i].problems))
+      problems.push_back(std::move(p.problem));
+    described += (described.empty() ? "" : "; ") + std::to_string(recipe.data[i].problems) + " of " + task.describe();
+  }
+  // The corpus is what the model will read: the plain prompt and the solution, which starts
+  // with a space, as a model continuing "Solution:" writes it.
+  std::vector<std::string> corpus;
+  corpus.reserve(2 * problems.size());
+  for (const auto& p : problems) {
+    corpus.push_back("Question: " + p.question + "\nSolution:");
+    corpus.push_back(" " + p.solution);
+  }
+  text::BpeTrainerOptions bpe;
+  bpe.vocab_size = static_cast<int>(recipe.tokenizer_vocab_size);
+  bpe.special_tokens = {kEndOfText};
+  write_tokenizer_files(staging, text::train_byte_level_bpe(corpus, bpe));
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(staging.string());
   const text::PromptFormat format(tokenizer, text::PromptStyle::Plain);
-
-  WordProblemOptions task = recipe.task;
-  task.seed = recipe.seed;
-  const auto problems = generate_word_problems(task, WordProblemSplit::Train, recipe.problems);
   std::vector<train::SftExample> examples;
   examples.reserve(problems.size());
-  // The completion starts with a space, as a model continuing "Solution:" writes it.
   for (const auto& p : problems)
-    examples.push_back({format.prompt_ids(p.problem.question), format.completion_ids(" " + p.problem.solution)});
+    examples.push_back({format.prompt_ids(p.question), format.completion_ids(" " + p.solution)});
 
-  const ModelConfig config = parse_model_config(recipe.model_config(), "base model recipe");
+  const ModelConfig config = parse_model_config(recipe.model_config(static_cast<int64_t>(tokenizer.tokenizer->vocab_size())), "base model recipe");
   CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32));
   randomize_weights(*model, recipe.seed, recipe.init_stddev);
   {
@@ -295,7 +356,7 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
   const int64_t parameters = summarize(*model).parameters;
   log(observer, "building the base model \"" + recipe.name + "\" (recipe " + recipe.hash() + "): " +
                     std::to_string(parameters) + " parameters, " + std::to_string(recipe.steps) + " steps on " +
-                    std::to_string(examples.size()) + " problems (" + task.describe() + ")");
+                    std::to_string(examples.size()) + " problems (" + described + ")");
 
   train::TrainOptions options;
   options.max_steps = recipe.steps;

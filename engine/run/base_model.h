@@ -1,4 +1,4 @@
-// The built-in base model: a small Llama-architecture model with a byte-level tokenizer,
+// The built-in base model: a small Llama-architecture model with a small byte-level BPE tokenizer,
 // pre-trained by the project's own code on gold solutions of easy built-in word problems, so
 // that a new user can watch TPT work without downloading weights.
 //
@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,7 @@ namespace tpt::run {
 // Bump when the builder changes what a recipe produces (data rendering, initialisation,
 // training loop): the version is part of the recipe hash, so caches of older builds are not
 // mistaken for new ones.
-inline constexpr int kBaseModelBuilderVersion = 1;
+inline constexpr int kBaseModelBuilderVersion = 2;
 
 // The file beside the weights that records the recipe.
 inline constexpr const char* kBaseModelRecipeFile = "base_model.json";
@@ -41,7 +42,10 @@ struct BaseModelRecipe {
   std::string name = "standard";  // "standard" or "quick" for the built-in recipes; free text otherwise
   uint64_t seed = 1;              // weights' initialisation, the problems drawn, the batch order
 
-  // Architecture (Llama; vocabulary = 256 bytes + <|endoftext|>).
+  // Architecture (Llama). The vocabulary is a byte-level BPE tokenizer learnt from the
+  // recipe's own problems (text/bpe_trainer.h): the 256 bytes, <|endoftext|>, then merges up
+  // to tokenizer_vocab_size tokens in all (257: bytes only).
+  int64_t tokenizer_vocab_size = 512;
   int64_t hidden_size = 128;
   int64_t intermediate_size = 384;
   int64_t layers = 4;
@@ -50,11 +54,15 @@ struct BaseModelRecipe {
   int64_t max_positions = 1024;
   double init_stddev = 0.02;
 
-  // What it learns from: train-split problems of these options (options.seed is replaced by
-  // `seed`), as "Question: ...\nSolution:" prompts (the plain prompt format) with the gold
-  // solution as completion, the loss on the solution only.
-  WordProblemOptions task;
-  int64_t problems = 4000;
+  // What it learns from: for each part, `problems` train-split problems of its options (their
+  // seed is replaced by one derived from `seed` and the part's index), as "Question: ...\n
+  // Solution:" prompts (the plain prompt format) with the gold solution as completion, the loss
+  // on the solution only.
+  struct DataPart {
+    WordProblemOptions task;
+    int64_t problems = 0;
+  };
+  std::vector<DataPart> data;
 
   // Optimisation: full fine-tuning with AdamW, linear warm-up then cosine decay to min_lr.
   int64_t steps = 1000;
@@ -72,8 +80,8 @@ struct BaseModelRecipe {
 
   // 16 hex digits over the recipe and kBaseModelBuilderVersion.
   std::string hash() const;
-  // The config.json of the architecture above.
-  nlohmann::json model_config() const;
+  // The config.json of the architecture above, for a tokenizer of `vocab_size` tokens.
+  nlohmann::json model_config(int64_t vocab_size) const;
 };
 
 // The built-in recipes with `seed`: "standard" for `tpt demo`, and a smaller, shorter "quick"
