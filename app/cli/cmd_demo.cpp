@@ -69,9 +69,10 @@ int run_base_model(const Args& raw) {
     std::printf(
         "usage: tpt base-model --out DIR [--seed S] [--quick] [--recipe FILE] [--print-recipe]\n\n"
         "Builds the built-in base model into DIR (which must not exist or be empty): a small\n"
-        "Llama-architecture model with a byte-level tokenizer, pre-trained from scratch on gold\n"
-        "solutions of easy built-in word problems, saved as an HF folder (config.json,\n"
-        "model.safetensors, tokenizer.json, ...) with base_model.json recording the recipe.\n"
+        "Llama-architecture model with a small BPE tokenizer learnt from its data, pre-trained from\n"
+        "scratch on gold solutions of easy built-in word problems, saved as an HF folder\n"
+        "(config.json, model.safetensors, tokenizer.json, ...) with base_model.json recording\n"
+        "the recipe.\n"
         "Same seed and thread count, same weights. `tpt demo` builds and caches the same model in\n"
         "the user's data folder by itself; this command is for using it elsewhere.\n\n"
         "  --seed S        seed of the weights, the problems and the batch order (default 1)\n"
@@ -166,33 +167,3 @@ int run_demo(const Args& raw) {
 }
 
 }  // namespace tpt::cli
-
-// TUNING-ONLY (remove before commit)
-namespace tpt::cli {
-int run_tune_data(const Args& raw) {
-  Arguments args(raw, {"out", "task", "train", "test", "seed"}, {});
-  auto j = nlohmann::json::parse(args.required("task"));
-  WordProblemOptions o;
-  o.seed = args.integer("seed", 1);
-  o.min_steps = j.value("min_steps", 1); o.max_steps = j.value("max_steps", 1);
-  o.max_operand = j.value("max_operand", 20); o.max_factor = j.value("max_factor", 5);
-  o.max_result = j.value("max_result", 40); o.operations = j.value("operations", std::string("+-"));
-  const std::string out = args.required("out");
-  std::filesystem::create_directories(out);
-  std::string fams = j.value("families", std::string()); std::string excl = j.value("exclude", std::string());
-  auto gen = [&](WordProblemSplit sp, long long n) {
-    auto all = generate_word_problems(o, sp, fams.empty() && excl.empty() ? n : n * 5);
-    std::vector<WordProblem> keep;
-    for (auto& w : all) {
-      bool ok = (fams.empty() || ("," + fams + ",").find("," + w.family + ",") != std::string::npos) &&
-                (excl.empty() || ("," + excl + ",").find("," + w.family + ",") == std::string::npos);
-      if (ok && (long long)keep.size() < n) keep.push_back(w);
-    }
-    return keep;
-  };
-  if (args.integer("train", 0) > 0) write_gsm8k(out + "/train.jsonl", gen(WordProblemSplit::Train, args.integer("train", 0)));
-  if (args.integer("test", 0) > 0) write_gsm8k(out + "/test.jsonl", gen(WordProblemSplit::Test, args.integer("test", 0)));
-  std::printf("%s\n", o.describe().c_str());
-  return 0;
-}
-}

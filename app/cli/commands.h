@@ -23,6 +23,5 @@ int run_export(const Args& args);
 int run_eval(const Args& args);
 int run_base_model(const Args& args);
 int run_demo(const Args& args);
-int run_tune_data(const Args& args);  // TUNING
 
 }  // namespace tpt::cli

@@ -34,7 +34,6 @@ const std::map<std::string, Command>& commands() {
       {"eval", {tpt::cli::run_eval, "score a model folder on a GSM8K-format file (Pass@1, pass@k)"}},
       {"base-model", {tpt::cli::run_base_model, "build the built-in base model (small Llama, byte tokenizer) into a folder"}},
       {"demo", {tpt::cli::run_demo, "run TPT on the built-in task and base model, and print the rounds"}},
-      {"tune-data", {tpt::cli::run_tune_data, "TUNING"}},
   };
   return table;
 }
