@@ -1,7 +1,8 @@
 // The demo: TPT on the built-in task with the built-in base model, the first thing a new user
-// runs (`tpt demo`). The base model was pre-trained on easy problems only (base_model.h); the
-// demo's rounds sample on harder ones and train on the model's own correct solutions, and
-// Pass@1 on held-out hard problems climbs round after round.
+// runs (`tpt demo`). The base model was pre-trained mostly on one-step problems (base_model.h)
+// and solves about 40% of unseen two-step ones; the demo's rounds sample on two-step problems
+// and train on the model's own correct solutions, and Pass@1 on held-out two-step problems
+// climbs round after round (docs/demo.md has the figures).
 //
 // A demo is an ordinary experiment folder (experiment.json, train.jsonl, test.jsonl) run by
 // the ordinary runner: nothing here is a side path. Variants:
