@@ -9,38 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "check.h"
+#include "cli_process.h"
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using Result = tpt::testing::CliResult;
+using tpt::testing::slurp;
+using tpt::testing::tpt_run;
 
 std::string write_file(const std::string& name, const std::string& text) {
   std::string path = tpt::testing::temp_dir() + "/" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
-}
-
-// Runs `tpt <args>` through the shell; `env` is prepended (e.g. "LD_LIBRARY_PATH=/x").
-Result tpt_run(const std::string& args, const std::string& env = "") {
-  const std::string dir = tpt::testing::temp_dir();
-  const std::string command = env + " '" TPT_CLI_PATH "' " + args + " </dev/null >" + dir + "/out 2>" + dir + "/err";
-  Result r;
-  const int raw = std::system(command.c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  return r;
 }
 
 std::string gsm8k(const std::string& split) { return tpt::testing::data_dir() + "/gsm8k/" + split + ".jsonl"; }

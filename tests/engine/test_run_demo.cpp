@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check.h"
+#include "cli_process.h"
 #include "data/gsm8k.h"
 #include "model/checkpoint.h"
 #include "prune/rule_set.h"
@@ -28,29 +29,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-// `tpt <args>` with `env` assignments in front, through the shell.
-Result tpt_run(const std::string& args, const std::string& env = "") {
-  const std::string dir = tpt::testing::temp_dir();
-  const std::string command = env + " '" TPT_CLI_PATH "' " + args + " </dev/null >" + dir + "/out 2>" + dir + "/err";
-  Result r;
-  const int raw = std::system(("/bin/bash -c \"" + command + "\"").c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  return r;
-}
+using Result = tpt::testing::CliResult;
+using tpt::testing::slurp;
+using tpt::testing::tpt_run;
 
 // A recipe small enough to build in about a second: these tests check the plumbing, not
 // what the model learns.

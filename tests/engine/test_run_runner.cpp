@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check.h"
+#include "cli_process.h"
 #include "model/checkpoint.h"
 #include "run/export.h"
 #include "run/problems.h"
@@ -30,30 +31,9 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-// `tpt <args>` through the shell, so that a process killed by a signal reports 128 + signal.
-Result tpt_run(const std::string& args, const std::string& prefix = "") {
-  const std::string dir = tpt::testing::temp_dir();
-  const std::string command =
-      prefix + " '" TPT_CLI_PATH "' " + args + " </dev/null >" + dir + "/out 2>" + dir + "/err";
-  Result r;
-  const int raw = std::system(("/bin/bash -c \"" + command + "\"").c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  return r;
-}
+using Result = tpt::testing::CliResult;
+using tpt::testing::slurp;
+using tpt::testing::tpt_run;
 
 const std::string& tiny_model() {
   static const std::string folder = tpt::testing::write_tiny_model(tpt::testing::temp_dir() + "/tiny-model");
