@@ -220,6 +220,8 @@ BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& s
         r.data.push_back(part);
       }
     }
+  } else {
+    issues.push_back({"data", "required: the problems the model learns from, [{\"task\": {...}, \"problems\": N}]"});
   }
   if (const json* train = top.child("train")) {
     JsonObjectReader t(*train, "train", issues);

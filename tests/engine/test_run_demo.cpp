@@ -137,6 +137,14 @@ TPT_TEST(base_model, recipe_errors_name_the_field) {
   VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "train.stpes");
   VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "model.heads");
   VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "my-recipe.json");
+  doc = tpt::run::builtin_base_model_recipe(false).to_json();
+  doc["data"][1]["task"]["max_steps"] = 9;
+  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "data[1].task.max_steps");
+  doc.erase("data");
+  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "data: required");
+  doc = tpt::run::builtin_base_model_recipe(false).to_json();
+  doc["tokenizer"]["vocab_size"] = 100;
+  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "tokenizer.vocab_size");
 }
 
 TPT_TEST(base_model, cache_builds_once_in_the_user_data_folder_and_reuses_after) {
