@@ -164,6 +164,8 @@ int run_demo(const Args& raw) {
     std::fprintf(stderr, "cancelled; the same 'tpt demo' command resumes it\n");
     return 130;
   }
+  // Where to look next: the traces, the problems and the chart are in the workbench.
+  std::fprintf(stderr, "\nopen it in the workbench: tpt-workbench %s\n", folder.c_str());
   return 0;
 }
 
