@@ -159,7 +159,7 @@ int run_demo(const Args& raw) {
     run::Runner runner(folder, &printer, &control);
     result = runner.run();
   }
-  std::cout << run::format_table(run::read_status(folder));
+  std::cout << run::format_table(run::read_status(folder)) << std::flush;
   if (result.outcome == run::RunOutcome::Cancelled) {
     std::fprintf(stderr, "cancelled; the same 'tpt demo' command resumes it\n");
     return 130;

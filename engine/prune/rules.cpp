@@ -6,6 +6,7 @@
 #include "config/schema.h"
 #include "core/hash.h"
 #include "core/text.h"
+#include "prune/calculator.h"
 
 namespace tpt::prune {
 
@@ -57,6 +58,7 @@ constexpr TypeName kTypeNames[] = {
     {RuleType::CorrectAnswer, "correct_answer"}, {RuleType::HasFinalAnswer, "has_final_answer"},
     {RuleType::Length, "length"},                {RuleType::Dedupe, "dedupe"},
     {RuleType::MaxPerProblem, "max_per_problem"}, {RuleType::AnnotationOverride, "annotation_override"},
+    {RuleType::CalculatorCheck, "calculator_check"},
 };
 
 }  // namespace
@@ -142,6 +144,7 @@ std::optional<Rule> Rule::parse(const json& j, const std::string& path, std::vec
     case RuleType::CorrectAnswer:
     case RuleType::HasFinalAnswer:
     case RuleType::AnnotationOverride:
+    case RuleType::CalculatorCheck:
       break;
     case RuleType::Length: {
       const IntRange non_negative{0};
@@ -191,6 +194,7 @@ json Rule::to_json() const {
     case RuleType::CorrectAnswer:
     case RuleType::HasFinalAnswer:
     case RuleType::AnnotationOverride:
+    case RuleType::CalculatorCheck:
       break;
     case RuleType::Length:
       if (min_tokens) j["min_tokens"] = *min_tokens;
@@ -305,6 +309,14 @@ RuleVerdict check_sample(const Rule& rule, const PruneSample& sample, const Judg
     case RuleType::HasFinalAnswer: return check_verifier_rule(rule, sample, judgement, verifier, accepted);
     case RuleType::Length: return check_length(rule, sample);
     case RuleType::AnnotationOverride: return check_annotation(rule, sample);
+    case RuleType::CalculatorCheck: {
+      RuleVerdict v{rule.name, Outcome::Pass, {}};
+      if (auto error = find_calculator_error(sample.completion)) {
+        v.outcome = Outcome::Fail;
+        v.reason = *error;
+      }
+      return v;
+    }
     case RuleType::Dedupe:
     case RuleType::MaxPerProblem: break;
   }

@@ -2,7 +2,8 @@
 // JSON form, and how it judges samples.
 //
 // Two kinds of rule:
-//   per-sample  correct_answer, has_final_answer, length, annotation_override: judged on the
+//   per-sample  correct_answer, has_final_answer, length, annotation_override,
+//               calculator_check (prune/calculator.h): judged on the
 //               sample alone, and evaluated for EVERY sample (even one an earlier rule already
 //               dropped), so a decision record shows all the reasons a sample is bad.
 //   set         dedupe, max_per_problem: judged against other samples, so they consider only
@@ -60,7 +61,7 @@ struct RuleVerdict {
   std::string reason;  // why it failed (or passed, where that is informative)
 };
 
-enum class RuleType { CorrectAnswer, HasFinalAnswer, Length, Dedupe, MaxPerProblem, AnnotationOverride };
+enum class RuleType { CorrectAnswer, HasFinalAnswer, Length, Dedupe, MaxPerProblem, AnnotationOverride, CalculatorCheck };
 
 const char* to_string(RuleType type);  // the JSON "type": "correct_answer", ...
 std::optional<RuleType> parse_rule_type(std::string_view text);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check.h"
+#include "prune/calculator.h"
 #include "prune/rule_set.h"
 #include "prune/verifier.h"
 
@@ -95,4 +96,26 @@ TPT_TEST(gsm8k, the_paper_rule_set_keeps_one_gold_solution_per_problem) {
   COMPARE(kept, size_t(1319));
   VERIFY(decisions[0].kept);
   COMPARE(decisions[1].dropped_by, "max_per_problem");
+}
+
+// The calculator check against GSM8K's own annotations (unary plus, Python's //, fractions
+// written out): every gold solution passes, and the same solution with one result changed
+// does not.
+TPT_TEST(gsm8k, every_gold_solution_passes_the_calculator_check_and_a_corrupted_one_fails) {
+  size_t corrupted = 0;
+  for (const std::string split : {"train", "test"}) {
+    for (const auto& solution : gold_solutions(split)) {
+      if (auto error = find_calculator_error(solution)) TPT_FAIL(split + ": " + *error + " in\n" + solution);
+      // Change the first digit after the first "=" inside an annotation: 13 -> 23, 8 -> 9.
+      const size_t open = solution.find("<<");
+      if (open == std::string::npos) continue;
+      const size_t digit = solution.find_first_of("0123456789", solution.find('=', open) + 1);
+      if (digit == std::string::npos || digit > solution.find(">>", open)) continue;
+      std::string broken = solution;
+      broken[digit] = broken[digit] == '9' ? '1' : static_cast<char>(broken[digit] + 1);
+      if (!find_calculator_error(broken)) TPT_FAIL(split + ": a corrupted result passed:\n" + broken);
+      ++corrupted;
+    }
+  }
+  VERIFY(corrupted > 8000);
 }

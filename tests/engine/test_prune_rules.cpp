@@ -8,6 +8,7 @@
 #include "check.h"
 #include "prune_test_support.h"
 #include "core/hash.h"
+#include "prune/calculator.h"
 #include "prune/rule_set.h"
 
 using namespace tpt::prune;
@@ -101,6 +102,39 @@ TPT_TEST(rules, token_bound_without_token_count_is_an_error_naming_the_sample) {
   auto off = rules(R"({"rules": [{"type": "length", "max_tokens": 400, "enabled": false}]})");
   VERIFY(!off.needs_token_counts());
   COMPARE(off.apply({sample(1, "p", "a")}).size(), size_t(1));
+}
+
+TPT_TEST(rules, calculator_check_drops_wrong_or_broken_annotations_even_with_the_right_answer) {
+  // All five end on the gold 10; only the first two show their arithmetic correctly.
+  auto d = rules(R"({"rules": [{"type": "correct_answer"}, {"type": "calculator_check"}]})")
+               .apply({sample(1, "p", "He reads 10+3=<<10+3=13>>13 pages.\nHe reads 13-3=<<13-3=10>>10.\n#### 10", "10"),
+                       sample(2, "p", "No calculator here: 10.\n#### 10", "10"),
+                       sample(3, "p", "He reads 10+3=<<10+3=14>>14 pages.\n14-4=<<14-4=10>>10\n#### 10", "10"),
+                       sample(4, "p", "She rides 10+10=<<10>>10 miles.\n#### 10", "10"),
+                       sample(5, "p", "2*5=<<2*5=10>>11 apples.\n#### 10", "10")});
+  COMPARE(kept_ids(d), std::vector<int64_t>({1, 2}));
+  COMPARE(d[2].dropped_by, "calculator_check");
+  COMPARE(d[2].reason, "<<10+3=14>>: 10+3 is 13, not 14");
+  COMPARE(d[3].reason, "<<10>>: no \"=\"");
+  COMPARE(d[4].reason, "<<2*5=10>>11: 11 written after a calculator value of 10");
+  COMPARE(verdict_of(d[2], "correct_answer").outcome, Outcome::Pass);
+}
+
+TPT_TEST(rules, calculator_arithmetic_follows_precedence_and_reports_what_it_cannot_read) {
+  COMPARE_NEAR(*evaluate_arithmetic("2+3*4"), 14.0, 1e-12);
+  COMPARE_NEAR(*evaluate_arithmetic("(2+3)*4"), 20.0, 1e-12);
+  COMPARE_NEAR(*evaluate_arithmetic("1,200/ 8 - -2"), 152.0, 1e-12);
+  COMPARE_NEAR(*evaluate_arithmetic("5*0.5"), 2.5, 1e-12);
+  std::string error;
+  VERIFY(!evaluate_arithmetic("3/0", &error));
+  COMPARE(error, std::string("division by zero"));
+  VERIFY(!evaluate_arithmetic("3+", &error));
+  COMPARE(error, std::string("expected a number at the end"));
+  VERIFY(!evaluate_arithmetic("3x", &error));
+  COMPARE(error, std::string("unexpected \"x\""));
+  // GSM8K's own gold solutions pass; an unclosed annotation does not.
+  COMPARE(find_calculator_error("48/2=<<48/2=24>>24 clips in May.\n48+24=<<48+24=72>>72\n#### 72").has_value(), false);
+  COMPARE(*find_calculator_error("3+4=<<3+4=7"), std::string("\"<<\" without \">>\""));
 }
 
 TPT_TEST(rules, dedupe_exact_keeps_the_first_copy_per_problem) {
