@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "config/schema.h"
+#include "prune/rules.h"
 #include "run/paths.h"
 
 namespace fs = std::filesystem;
@@ -50,7 +51,13 @@ ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::s
   c.think.max_new_tokens = 96;
   c.think.batch_size = 64;
 
-  if (!options.pruning) c.prune.set_rules({});
+  // The paper's rule (the right final answer), then the calculator check: a small model can
+  // reach the right answer through a garbled step ("<<10>>10"), and training on such traces
+  // teaches the garbling. With seed 2 the check turned +3 points into +12 (docs/demo.md).
+  if (options.pruning)
+    c.prune.set_rules({prune::Rule(prune::RuleType::CorrectAnswer), prune::Rule(prune::RuleType::CalculatorCheck)});
+  else
+    c.prune.set_rules({});
 
   c.train.learning_rate = 1e-3;
   c.train.epochs = options.quick ? 1 : 4;

@@ -222,10 +222,12 @@ TPT_TEST(demo, no_pruning_keeps_every_sample_right_or_wrong) {
   options.pruning = false;
   const auto config = tpt::ExperimentConfig::from_json(
       tpt::run::demo_experiment_config(options, "/models/base").to_json(), "demo");
-  std::vector<tpt::prune::PruneSample> samples(3);
+  std::vector<tpt::prune::PruneSample> samples(4);
   samples[0].id = 1, samples[0].problem_key = "p", samples[0].completion = "2+3=<<2+3=5>>5\n#### 5", samples[0].gold = "5";
   samples[1].id = 2, samples[1].problem_key = "p", samples[1].completion = "2+3=<<2+3=6>>6\n#### 6", samples[1].gold = "5";
   samples[2].id = 3, samples[2].problem_key = "p", samples[2].completion = "no answer", samples[2].gold = "5";
+  // The right answer through a garbled step: kept without pruning, dropped by the demo.
+  samples[3].id = 4, samples[3].problem_key = "p", samples[3].completion = "2+3=<<5>>5\n#### 5", samples[3].gold = "5";
   for (const auto& d : config.prune.apply(samples)) VERIFY(d.kept);
 
   options.pruning = true;
@@ -234,6 +236,8 @@ TPT_TEST(demo, no_pruning_keeps_every_sample_right_or_wrong) {
   COMPARE(decisions[0].kept, true);
   COMPARE(decisions[1].kept, false);
   COMPARE(decisions[2].kept, false);
+  COMPARE(decisions[3].kept, false);
+  COMPARE(decisions[3].dropped_by, std::string("calculator_check"));
 }
 
 TPT_TEST(demo, variants_have_their_own_folders) {
