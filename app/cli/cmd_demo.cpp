@@ -118,7 +118,7 @@ int run_demo(const Args& raw) {
         "usage: tpt demo [--quick] [--no-pruning] [--dir DIR] [--seed S]\n\n"
         "Think, Prune, Train, Improve on the built-in task with the built-in base model, on this\n"
         "machine's CPU: the base model was pre-trained mostly on one-step word problems and solves\n"
-        "about 40% of unseen two-step ones; four rounds sample solutions to two-step problems,\n"
+        "about 40%% of unseen two-step ones; four rounds sample solutions to two-step problems,\n"
         "keep the correct ones and train on them, and Pass@1 on held-out two-step problems is\n"
         "scored after each round. Prints the per-round table (about 6 minutes on 2 cores).\n\n"
         "The base model is built on first use (about 3 minutes) and cached in the user's data folder\n"
