@@ -1,13 +1,10 @@
 // tpt base-model / tpt demo: the built-in base model and the demo experiment (run/demo.h).
-#include <atomic>
-#include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <thread>
 #include <filesystem>
 
 #include "cli/arguments.h"
+#include "cli/cancel_on_interrupt.h"
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
 #include "config/schema.h"
@@ -19,41 +16,6 @@
 namespace tpt::cli {
 
 namespace {
-
-volatile std::sig_atomic_t interrupted = 0;
-
-extern "C" void on_demo_interrupt(int) {
-  interrupted = 1;
-  // A second Ctrl-C kills at once: the run is journaled and a base-model build is staged, so
-  // nothing half-done is left where it would be used.
-  std::signal(SIGINT, SIG_DFL);
-}
-
-// Turns Ctrl-C into RunControl::cancel for as long as it lives.
-class CancelOnInterrupt {
- public:
-  explicit CancelOnInterrupt(run::RunControl& control) {
-    std::signal(SIGINT, on_demo_interrupt);
-    watcher_ = std::thread([this, &control] {
-      while (!finished_) {
-        if (interrupted) {
-          std::fprintf(stderr, "\ninterrupted: stopping after the current batch or step (Ctrl-C again to kill)\n");
-          control.cancel();
-          return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    });
-  }
-  ~CancelOnInterrupt() {
-    finished_ = true;
-    watcher_.join();
-  }
-
- private:
-  std::atomic<bool> finished_{false};
-  std::thread watcher_;
-};
 
 uint64_t seed_argument(const Arguments& args) {
   const long long seed = args.integer("seed", 1);

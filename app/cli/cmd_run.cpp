@@ -1,10 +1,9 @@
 // tpt run / status / export: the round runner from the command line.
-#include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <thread>
 
 #include "cli/arguments.h"
+#include "cli/cancel_on_interrupt.h"
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
 #include "run/export.h"
@@ -15,14 +14,6 @@
 namespace tpt::cli {
 
 namespace {
-
-volatile std::sig_atomic_t interrupted = 0;
-
-extern "C" void on_interrupt(int) {
-  interrupted = 1;
-  // A second Ctrl-C kills at once: the run is journaled, nothing committed is lost.
-  std::signal(SIGINT, SIG_DFL);
-}
 
 std::string experiment_argument(const Arguments& args, const char* command) {
   if (args.positionals().size() != 1)
@@ -54,26 +45,7 @@ int run_run(const Args& raw) {
   }
 
   run::RunControl control;
-  std::signal(SIGINT, on_interrupt);
-  std::atomic<bool> finished{false};
-  std::thread watcher([&] {
-    while (!finished) {
-      if (interrupted) {
-        std::fprintf(stderr, "\ninterrupted: stopping after the current batch (Ctrl-C again to kill)\n");
-        control.cancel();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  struct JoinAtExit {
-    std::atomic<bool>& finished;
-    std::thread& watcher;
-    ~JoinAtExit() {
-      finished = true;
-      watcher.join();
-    }
-  } join{finished, watcher};
+  CancelOnInterrupt cancel_on_interrupt(control);
 
   run::RunResult result;
   {
