@@ -12,10 +12,13 @@
 #include "data/gsm8k.h"
 #include "eval/metrics.h"
 #include "model/checkpoint.h"
+#include "run/improve.h"
+#include "run/meter.h"
+#include "run/options.h"
 #include "run/plan.h"
 #include "text/model_tokenizer.h"
 #include "text/prompt_format.h"
-#include "think/generator.h"
+#include "think/engine_sampler.h"
 
 namespace tpt::cli {
 
@@ -72,8 +75,8 @@ int run_eval(const Args& raw) {
 
   Gsm8kOptions options;
   ProblemSet set = load_gsm8k(dataset, options);
-  std::vector<Problem> problems = run::seeded_subset(set.problems, run::derive_seed(seed, "eval-subset"),
-                                                     args.integer("subset", 0), [](const Problem& p) { return p.id; });
+  std::vector<Problem> problems = run::seeded_subset(set.problems, run::eval_subset_seed(seed), args.integer("subset", 0),
+                                                     [](const Problem& p) { return p.id; });
   if (problems.empty()) throw Error(dataset + ": no problems");
 
   const std::string style_name = args.choice("prompt-format", {"zero-shot", "few-shot", "plain"}, "zero-shot");
@@ -86,75 +89,64 @@ int run_eval(const Args& raw) {
       examples.push_back({shots.problems[i].question, shots.problems[i].solution});
   }
 
-  LoadOptions load;
-  const std::string device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
-  load.device = device == "cuda" ? torch::Device(torch::kCUDA) : device == "cpu" ? torch::Device(torch::kCPU) : best_device();
-  CausalLm model = load_model(folder, load);
+  ModelSource source;
+  source.device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
+  CausalLm model = load_model(folder, run::load_options(source));
   model->eval();
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(folder);
   const text::PromptFormat format(tokenizer, *text::parse_prompt_style(style_name), examples);
   std::fprintf(stderr, "%s\n", summarize(*model).to_string().c_str());
 
-  think::GenerationOptions generation;
-  generation.sampling.temperature = temperature;
-  generation.sampling.top_p = args.number("top-p", 1.0);
-  generation.max_new_tokens = static_cast<int>(args.integer("max-new-tokens", 512));
-  generation.batch_size = static_cast<int>(args.integer("batch-size", 32));
-  generation.stop_ids = tokenizer.stop_ids;
-  generation.stop_strings = format.stop_strings();
-  if (generation.max_new_tokens < 1 || generation.batch_size < 1)
+  think::SamplingSettings settings;
+  settings.temperature = temperature;
+  settings.top_p = args.number("top-p", 1.0);
+  settings.max_new_tokens = static_cast<int>(args.integer("max-new-tokens", 512));
+  settings.batch_size = static_cast<int>(args.integer("batch-size", 32));
+  settings.stop_strings = format.stop_strings();
+  if (settings.max_new_tokens < 1 || settings.batch_size < 1)
     throw UsageError("--max-new-tokens and --batch-size must be >= 1");
 
-  std::vector<std::vector<int32_t>> prompts;
-  std::vector<think::GenerationRequest> requests;
-  for (const auto& p : problems) prompts.push_back(format.prompt_ids(p.question));
+  // Improve's own draw: the same seeds, prompts, sampler and checkers as a round's.
+  std::vector<store::ProblemRecord> records;
   for (size_t i = 0; i < problems.size(); ++i)
-    for (int s = 0; s < samples; ++s)
-      requests.push_back({prompts[i], run::derive_seed(seed, "eval/" + problems[i].id + "/" + std::to_string(s))});
+    records.push_back({static_cast<int64_t>(i), 0, "test", problems[i].id, problems[i].question,
+                       problems[i].solution, problems[i].gold});
+  const run::DrawPlan plan = run::plan_draws(
+      records, samples, {},
+      [&](const store::ProblemRecord& p, int s) { return run::eval_sample_seed(seed, p.problem_key, s); },
+      [&](const std::string& question) { return think::Prompt{format.prompt_text(question), format.prompt_ids(question)}; });
 
   ProgressPrinter printer;
-  think::Generator generator(model, *tokenizer.tokenizer);
-  const auto start = std::chrono::steady_clock::now();
-  const auto results = generator.generate(requests, generation, [&](const think::GenerationProgress& g) {
-    run::Progress p;
-    p.phase = run::Phase::Eval;
-    p.unit = "answers";
-    p.done = g.sequences_done;
-    p.total = g.sequences_total;
-    p.elapsed_seconds = g.seconds;
-    p.tokens_per_second = g.seconds > 0 ? g.tokens_generated / g.seconds : 0;
-    p.eta_seconds = g.sequences_done > 0 ? g.seconds / g.sequences_done * (g.sequences_total - g.sequences_done) : -1;
-    printer.on_progress(p);
-  });
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
+  run::Meter meter(&printer, 0, run::Phase::Eval, "answers", 0, plan.total);
+  think::EngineSampler sampler(model, tokenizer);
   std::vector<store::ProblemResult> per_problem(problems.size());
-  std::ostringstream answers;
-  for (size_t i = 0; i < problems.size(); ++i) {
-    store::ProblemResult& r = per_problem[i];
-    r.problem_key = problems[i].id;
-    for (int s = 0; s < samples; ++s) {
-      const auto& g = results[i * samples + s];
-      const eval::Judged j = eval::judge(g.text, problems[i].gold);
-      ++r.samples;
-      r.correct_strict += j.correct_strict;
-      r.correct_flexible += j.correct_flexible;
-      if (s < 64) {
-        if (j.correct_strict) r.strict_mask |= uint64_t{1} << s;
-        if (j.correct_flexible) r.flexible_mask |= uint64_t{1} << s;
-      }
-      answers << nlohmann::json{{"problem", problems[i].id}, {"sample", s}, {"gold", problems[i].gold},
-                                {"text", g.text}, {"extracted_strict", j.extracted_strict.value_or("")},
-                                {"correct_strict", j.correct_strict}, {"correct_flexible", j.correct_flexible},
-                                {"finish_reason", think::to_string(g.finish_reason)}}
-                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
-    }
-  }
+  std::vector<std::string> answer_lines(plan.draws.size());
+  run::answer_draws(
+      plan.draws, sampler, settings,
+      [&](const std::vector<run::Answer>& answers) {
+        for (const auto& a : answers) {
+          const auto& problem = problems[static_cast<size_t>(a.draw->problem_id)];
+          store::ProblemResult& r = per_problem[static_cast<size_t>(a.draw->problem_id)];
+          r.problem_key = problem.id;
+          eval::tally(r, a.draw->sample_index, a.judged);
+          answer_lines[static_cast<size_t>(a.draw - plan.draws.data())] =
+              nlohmann::json{{"problem", problem.id},
+                             {"sample", a.draw->sample_index},
+                             {"gold", problem.gold},
+                             {"text", a.sample.text},
+                             {"extracted_strict", a.judged.extracted_strict.value_or("")},
+                             {"correct_strict", a.judged.correct_strict},
+                             {"correct_flexible", a.judged.correct_flexible},
+                             {"finish_reason", think::to_string(a.sample.finish_reason)}}
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
+      },
+      [&](const think::SamplingProgress& p) { meter.update(p.samples_done, p.tokens); }, WorkControl{});
+  const double seconds = meter.elapsed();
   printer.on_round_done(0, {});
   if (auto out = args.value("out")) {
     std::ofstream file(*out, std::ios::trunc);
-    file << answers.str();
+    for (const auto& line : answer_lines) file << line << "\n";
     if (!file) throw Error(*out + ": cannot write the answers");
   }
   const eval::Scores scores = eval::score(per_problem, ks);

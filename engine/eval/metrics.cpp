@@ -43,6 +43,16 @@ Judged judge(const std::string& completion, const std::string& gold) {
   return j;
 }
 
+void tally(store::ProblemResult& result, int sample_index, const Judged& judged) {
+  ++result.samples;
+  result.correct_strict += judged.correct_strict;
+  result.correct_flexible += judged.correct_flexible;
+  if (sample_index < 64) {
+    if (judged.correct_strict) result.strict_mask |= uint64_t{1} << sample_index;
+    if (judged.correct_flexible) result.flexible_mask |= uint64_t{1} << sample_index;
+  }
+}
+
 Scores score(const std::vector<store::ProblemResult>& results, const std::vector<int64_t>& ks) {
   if (results.empty()) throw Error("no evaluated problems to score");
   Scores s;

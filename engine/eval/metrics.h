@@ -37,6 +37,10 @@ struct Judged {
 // `gold` is the gold answer or the whole gold solution.
 Judged judge(const std::string& completion, const std::string& gold);
 
+// Counts one judged answer into its problem's result (the store computes the same per round
+// from the answers it holds).
+void tally(store::ProblemResult& result, int sample_index, const Judged& judged);
+
 struct Scores {
   int64_t problems = 0;
   int64_t samples = 0;

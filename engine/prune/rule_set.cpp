@@ -100,6 +100,10 @@ bool RuleSet::needs_token_counts() const {
 }
 
 std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples) const {
+  return apply(samples, AnswerVerifier(verifier_));
+}
+
+std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples, const Verifier& verifier) const {
   for (const auto& rule : rules_) {
     if (!rule.needs_token_counts()) continue;
     size_t missing = 0;
@@ -120,7 +124,7 @@ std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples) co
   std::vector<Decision> decisions(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
     decisions[i].sample_id = samples[i].id;
-    decisions[i].judgement = judge(verifier_, samples[i].completion, samples[i].gold);
+    decisions[i].judgement = verifier.judge(samples[i].completion, samples[i].gold);
     decisions[i].verdicts.reserve(enabled_rules);
   }
   std::vector<char> alive(samples.size(), 1);
@@ -153,7 +157,7 @@ std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples) co
     } else {
       for (size_t i = 0; i < samples.size(); ++i) {
         const bool accepted = override_active && samples[i].annotation == AnnotationLabel::Accept;
-        record(i, check_sample(rule, samples[i], decisions[i].judgement, verifier_, accepted));
+        record(i, check_sample(rule, samples[i], decisions[i].judgement, accepted));
       }
     }
   }

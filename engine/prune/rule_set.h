@@ -77,6 +77,8 @@ class RuleSet {
   // bound is set and that sample has no token count (-1): a silent pass would keep over-long
   // samples. Call needs_token_counts() first to know whether to count.
   std::vector<Decision> apply(const std::vector<PruneSample>& samples) const;
+  // The same with another domain's verifier in place of the rule set's answer verifier.
+  std::vector<Decision> apply(const std::vector<PruneSample>& samples, const Verifier& verifier) const;
   bool needs_token_counts() const;
 
   bool operator==(const RuleSet& o) const { return to_json() == o.to_json(); }

@@ -223,33 +223,17 @@ int64_t count_chars(std::string_view text) {
   return n;
 }
 
-static std::string in_quotes(std::string_view s) { return "\"" + excerpt(s, 40) + "\""; }
-
-static std::string no_answer_reason(Extractor extractor) {
-  switch (extractor) {
-    case Extractor::Strict: return "no \"####\" answer found";
-    case Extractor::Flexible: return "no number found";
-    case Extractor::Boxed: return "no \\boxed{} answer found";
-  }
-  return "no answer found";
-}
-
 static std::string annotator_text(const PruneSample& sample) {
   return sample.annotator.empty() ? std::string("an annotator") : "annotator " + sample.annotator;
 }
 
-static RuleVerdict check_verifier_rule(const Rule& rule, const PruneSample& sample, const Judgement& j,
-                                       const VerifierConfig& verifier, bool accepted) {
+// The verifier's reason is the rule's: has_final_answer fails only without an answer,
+// correct_answer on any verdict but Correct.
+static RuleVerdict check_verifier_rule(const Rule& rule, const PruneSample& sample, const Judgement& j, bool accepted) {
   RuleVerdict v{rule.name, Outcome::Pass, {}};
-  if (!j.extracted) {
+  if (j.verdict == Verdict::NoAnswer || (rule.type == RuleType::CorrectAnswer && j.verdict != Verdict::Correct)) {
     v.outcome = Outcome::Fail;
-    v.reason = no_answer_reason(verifier.extractor);
-  } else if (rule.type == RuleType::CorrectAnswer && j.verdict != Verdict::Correct) {
-    v.outcome = Outcome::Fail;
-    v.reason = j.gold_answer.empty()
-                   ? "gold answer is empty (extracted " + in_quotes(*j.extracted) + ")"
-                   : "extracted " + in_quotes(*j.extracted) + " != gold " + in_quotes(j.gold_answer) + " (" +
-                         verifier.describe() + ")";
+    v.reason = j.reason;
   }
   if (v.outcome == Outcome::Fail && accepted) {
     v.outcome = Outcome::Overridden;
@@ -302,11 +286,10 @@ static RuleVerdict check_annotation(const Rule& rule, const PruneSample& sample)
   return v;
 }
 
-RuleVerdict check_sample(const Rule& rule, const PruneSample& sample, const Judgement& judgement,
-                         const VerifierConfig& verifier, bool accepted) {
+RuleVerdict check_sample(const Rule& rule, const PruneSample& sample, const Judgement& judgement, bool accepted) {
   switch (rule.type) {
     case RuleType::CorrectAnswer:
-    case RuleType::HasFinalAnswer: return check_verifier_rule(rule, sample, judgement, verifier, accepted);
+    case RuleType::HasFinalAnswer: return check_verifier_rule(rule, sample, judgement, accepted);
     case RuleType::Length: return check_length(rule, sample);
     case RuleType::AnnotationOverride: return check_annotation(rule, sample);
     case RuleType::CalculatorCheck: {

@@ -107,10 +107,9 @@ struct Rule {
   nlohmann::json to_json() const;
 };
 
-// Judges one sample with a per-sample rule. `accepted` says an enabled annotation_override
-// is in force and the sample is annotated "accept".
-RuleVerdict check_sample(const Rule& rule, const PruneSample& sample, const Judgement& judgement,
-                         const VerifierConfig& verifier, bool accepted);
+// Judges one sample with a per-sample rule, given the verifier's judgement of it. `accepted`
+// says an enabled annotation_override is in force and the sample is annotated "accept".
+RuleVerdict check_sample(const Rule& rule, const PruneSample& sample, const Judgement& judgement, bool accepted);
 
 // A sample a set rule drops: its index in the input and the reason.
 struct SetRuleDrop {

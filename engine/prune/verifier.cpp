@@ -41,6 +41,21 @@ json VerifierConfig::to_json() const {
 
 std::string VerifierConfig::describe() const { return std::string(to_string(extractor)) + ", " + normalize.describe(); }
 
+namespace {
+
+std::string in_quotes(std::string_view s) { return "\"" + excerpt(s, 40) + "\""; }
+
+std::string no_answer_reason(Extractor extractor) {
+  switch (extractor) {
+    case Extractor::Strict: return "no \"####\" answer found";
+    case Extractor::Flexible: return "no number found";
+    case Extractor::Boxed: return "no \\boxed{} answer found";
+  }
+  return "no answer found";
+}
+
+}  // namespace
+
 Judgement judge(const VerifierConfig& config, std::string_view completion, std::string_view gold) {
   Judgement j;
   if (auto answer = extract_gold(gold)) {
@@ -50,11 +65,16 @@ Judgement judge(const VerifierConfig& config, std::string_view completion, std::
   j.extracted = extract_answer(config.extractor, completion);
   if (!j.extracted) {
     j.verdict = Verdict::NoAnswer;
+    j.reason = no_answer_reason(config.extractor);
     return j;
   }
   j.prediction = normalize_answer(*j.extracted, config.normalize);
   const bool gold_ok = !j.gold.empty();
   j.verdict = gold_ok && j.prediction == j.gold ? Verdict::Correct : Verdict::Wrong;
+  if (j.verdict == Verdict::Wrong)
+    j.reason = j.gold_answer.empty() ? "gold answer is empty (extracted " + in_quotes(*j.extracted) + ")"
+                                     : "extracted " + in_quotes(*j.extracted) + " != gold " + in_quotes(j.gold_answer) +
+                                           " (" + config.describe() + ")";
   return j;
 }
 

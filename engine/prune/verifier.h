@@ -1,5 +1,7 @@
-// Judging one completion against its gold answer: extract (extract.h), normalise both sides
-// (normalize.h), compare the strings.
+// Judging one completion against its reference: the Verifier interface Prune asks (a verdict
+// with its reason), and the math verifier behind it today: extract (extract.h), normalise both
+// sides (normalize.h), compare the strings. Another domain (code run against unit tests) adds
+// a Verifier of its own; the rules and the decision records stay the same.
 //
 //   VerifierConfig config;                       // {"extractor": "strict", "normalize": "numeric"}
 //   Judgement j = judge(config, completion, "18");
@@ -33,6 +35,9 @@ struct Judgement {
   std::string prediction;                // normalised `extracted` ("" when there is none)
   std::string gold_answer;               // the gold answer before normalisation ("18")
   std::string gold;                      // normalised gold
+  // Why the verdict is not Correct, for decision records ("no \"####\" answer found",
+  // "extracted \"17\" != gold \"18\" (strict, numeric)"); empty when Correct.
+  std::string reason;
 };
 
 struct VerifierConfig {
@@ -54,13 +59,21 @@ struct VerifierConfig {
 // extracted answer is Wrong against it, so a broken gold never produces a kept sample.
 Judgement judge(const VerifierConfig& config, std::string_view completion, std::string_view gold);
 
-// The same, as an object for code that holds a verifier.
+// What Prune asks of a domain's checker.
 class Verifier {
  public:
-  Verifier() = default;
-  explicit Verifier(VerifierConfig config) : config_(std::move(config)) {}
+  virtual ~Verifier() = default;
+  // `gold` is the problem's reference: a gold answer or a whole gold solution.
+  virtual Judgement judge(std::string_view completion, std::string_view gold) const = 0;
+};
+
+// Math answers: the extractor and normalisation of a VerifierConfig.
+class AnswerVerifier final : public Verifier {
+ public:
+  AnswerVerifier() = default;
+  explicit AnswerVerifier(VerifierConfig config) : config_(std::move(config)) {}
   const VerifierConfig& config() const { return config_; }
-  Judgement judge(std::string_view completion, std::string_view gold) const {
+  Judgement judge(std::string_view completion, std::string_view gold) const override {
     return prune::judge(config_, completion, gold);
   }
 

@@ -20,7 +20,7 @@
 #include "text/bpe_trainer.h"
 #include "text/model_tokenizer.h"
 #include "text/prompt_format.h"
-#include "train/trainer.h"
+#include "train/sft_trainer.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

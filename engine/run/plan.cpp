@@ -10,7 +10,7 @@ TrainingPool split_training_pool(const ExperimentConfig& config, const std::vect
     out.pool = train;
     return out;
   }
-  const auto shuffled = seeded_subset(train, derive_seed(config.seed, "few-shot"), 0,
+  const auto shuffled = seeded_subset(train, few_shot_seed(config.seed), 0,
                                       [](const store::ProblemRecord& p) { return p.problem_key; });
   std::set<std::string> used;
   for (int i = 0; i < config.think.few_shot_examples && i < static_cast<int>(shuffled.size()); ++i) {
@@ -20,6 +20,34 @@ TrainingPool split_training_pool(const ExperimentConfig& config, const std::vect
   for (const auto& p : train)
     if (!used.count(p.problem_key)) out.pool.push_back(p);
   return out;
+}
+
+DrawPlan plan_draws(const std::vector<store::ProblemRecord>& problems, int per_problem,
+                    const std::vector<store::SampleKey>& stored_keys,
+                    const std::function<uint64_t(const store::ProblemRecord&, int)>& seed_of,
+                    const std::function<think::Prompt(const std::string& question)>& prompt_of) {
+  const std::set<store::SampleKey> stored(stored_keys.begin(), stored_keys.end());
+  DrawPlan plan;
+  for (const auto& p : problems) {
+    std::shared_ptr<const think::Prompt> prompt;
+    for (int i = 0; i < per_problem; ++i) {
+      ++plan.total;
+      if (stored.count({p.id, i})) {
+        ++plan.stored;
+        continue;
+      }
+      if (!prompt) prompt = std::make_shared<const think::Prompt>(prompt_of(p.question));
+      plan.draws.push_back({p.id, p.problem_key, p.gold, i, seed_of(p, i), prompt});
+    }
+  }
+  return plan;
+}
+
+std::vector<think::SampleRequest> sample_requests(const std::vector<Draw>& draws) {
+  std::vector<think::SampleRequest> requests;
+  requests.reserve(draws.size());
+  for (const auto& d : draws) requests.push_back({d.prompt, d.seed});
+  return requests;
 }
 
 }  // namespace tpt::run

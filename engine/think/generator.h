@@ -15,13 +15,10 @@
 
 #include "model/decoder.h"
 #include "text/tokenizer.h"
+#include "think/next_token.h"
 #include "think/sampler.h"
 
 namespace tpt::think {
-
-enum class FinishReason { Eos, StopString, Length, Cancelled };
-// "eos", "stop_string", "length", "cancelled"
-const char* to_string(FinishReason reason);
 
 struct GenerationOptions {
   SamplingOptions sampling;

@@ -7,7 +7,7 @@
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "think/benchmark.h"
-#include "train/trainer.h"
+#include "train/sft_trainer.h"
 
 namespace tpt::train {
 

@@ -19,19 +19,9 @@
 #include <torch/torch.h>
 
 #include "model/decoder.h"
+#include "train/lora_config.h"
 
 namespace tpt::train {
-
-struct LoraConfig {
-  int64_t rank = 8;
-  double alpha = 16.0;
-  double dropout = 0.0;
-  // Projection names: any of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.
-  std::vector<std::string> target_modules = {"q_proj", "v_proj"};
-  std::string base_model_name_or_path;  // written to adapter_config.json
-
-  double scale() const { return alpha / static_cast<double>(rank); }
-};
 
 class LoraAdapters {
  public:

@@ -32,4 +32,19 @@ double learning_rate_at(const LrSchedule& s, int64_t step) {
   return s.min_lr + (s.peak_lr - s.min_lr) * shape;
 }
 
+int64_t sft_steps(int64_t examples, int micro_batch_size, int grad_accum_steps, int64_t epochs) {
+  const int64_t micro_per_epoch = (examples + micro_batch_size - 1) / micro_batch_size;
+  return epochs * ((micro_per_epoch + grad_accum_steps - 1) / grad_accum_steps);
+}
+
+LrSchedule warmup_schedule(double peak_lr, double min_lr, LrDecay decay, double warmup_ratio, int64_t total_steps) {
+  LrSchedule s;
+  s.peak_lr = peak_lr;
+  s.min_lr = min_lr;
+  s.decay = decay;
+  s.total_steps = total_steps;
+  s.warmup_steps = static_cast<int64_t>(std::ceil(warmup_ratio * static_cast<double>(total_steps)));
+  return s;
+}
+
 }  // namespace tpt::train

@@ -28,4 +28,13 @@ struct LrSchedule {
 // (total - warmup), peak at progress 0, min_lr at progress 1 (the step after the last).
 double learning_rate_at(const LrSchedule& schedule, int64_t step);
 
+// Optimizer steps of an SFT run over `examples` examples: ceil(examples / micro_batch_size)
+// micro-batches an epoch, grad_accum_steps of them a step (the last step of an epoch may take
+// fewer), times `epochs`.
+int64_t sft_steps(int64_t examples, int micro_batch_size, int grad_accum_steps, int64_t epochs);
+
+// Warmup over `warmup_ratio` of `total_steps`, rounded up (as HF's get_warmup_steps), then
+// `decay` from peak_lr to min_lr at total_steps.
+LrSchedule warmup_schedule(double peak_lr, double min_lr, LrDecay decay, double warmup_ratio, int64_t total_steps);
+
 }  // namespace tpt::train

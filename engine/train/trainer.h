@@ -1,52 +1,54 @@
-// Supervised fine-tuning (Train in Think, Prune, Train): full fine-tuning or LoRA on
-// (prompt, completion) token-id pairs, the loss on completion tokens only.
+// What Train asks of whatever fine-tunes the model: given the round's examples, the settings and
+// the folder to start from, produce an HF-format model folder (a PEFT adapter beside it for
+// LoRA), reporting each optimizer step. The in-process SFT trainer (engine_trainer.h) is the
+// first implementation; an external trainer run as a child process is the next.
 //
-// One optimizer step = `grad_accum_steps` micro-batches. Each micro-batch's summed loss is
-// divided by the completion tokens of the whole step before backward, so k micro-batches give
-// the gradient of one batch of the same samples (not a mean of per-batch means). Then: global
-// gradient norm, clipping, AdamW with the scheduled rate.
-//
-// A non-finite loss or gradient norm stops the run with TrainingError before the update, so
-// the weights stay those of the last good step. Data order is a pure function of (seed, step),
-// so a checkpoint needs only the step, the optimizer state and the trained weights.
-//
-//   SftTrainer trainer(model, examples, options);
-//   auto summary = trainer.train([](const StepReport& r) { ... }, &cancel);
-//   trainer.lora()->save(dir);  or  save_model(*model, dir);
+// A trainer owns the round's work folder: it may leave checkpoints there and must resume from
+// them, so that Train survives a kill; the output folder appears (by rename) only once complete.
+// Torch-free.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "model/decoder.h"
-#include "train/adamw.h"
-#include "train/lora.h"
+#include "core/work_control.h"
+#include "train/lora_config.h"
 #include "train/schedule.h"
-#include "train/sft_batch.h"
 
 namespace tpt::train {
 
-struct TrainOptions {
+// One (prompt, completion) pair, as text for trainers that tokenize themselves and as the
+// engine's token ids (the completion ends with the token that ends a turn).
+struct TrainingExample {
+  std::string prompt;
+  std::string completion;
+  std::vector<int32_t> prompt_ids;
+  std::vector<int32_t> completion_ids;
+};
+
+struct TrainSettings {
   int64_t epochs = 1;
-  int64_t max_steps = 0;  // > 0: exactly this many steps (epochs repeat as needed); 0: `epochs` decide
   int micro_batch_size = 8;
   int grad_accum_steps = 1;
-  int bucket_window = 16;  // micro-batches per length-sorting window (plan_epoch)
-  LrSchedule schedule;     // total_steps 0: the run's length
-  AdamWOptions adamw;
+  double learning_rate = 1e-5;
+  double warmup_ratio = 0.0;  // of the run's optimizer steps, rounded up (warmup_schedule)
+  LrDecay decay = LrDecay::Cosine;
   double max_grad_norm = 1.0;  // 0: no clipping
-  uint64_t seed = 0;           // batch order and LoRA init/dropout
-  std::optional<LoraConfig> lora;  // set: LoRA on these targets; unset: full fine-tune
+  double weight_decay = 0.0;
+  uint64_t seed = 0;           // batch order, LoRA initialisation and dropout
+  int64_t checkpoint_steps = 0;  // a resumable checkpoint every this many steps; 0 = never
+  std::optional<LoraConfig> lora;  // set: LoRA; unset: full fine-tune
+};
 
-  // Test hook: called with (step, 1-based; micro-batch, 0-based; the micro-batch's summed loss)
-  // and returns the loss to use, e.g. a NaN to exercise the stop.
-  std::function<torch::Tensor(int64_t step, int micro_batch, const torch::Tensor& loss_sum)> loss_hook;
+struct TrainJob {
+  std::string init_dir;    // the model folder training starts from
+  std::string work_dir;    // checkpoints and work in progress; kept across a kill
+  std::string output_dir;  // the trained model; must appear only once complete
+  std::vector<TrainingExample> examples;
+  TrainSettings settings;
 };
 
 struct StepReport {
@@ -61,80 +63,25 @@ struct StepReport {
   double seconds = 0.0;     // this step's wall time
 };
 
-using StepCallback = std::function<void(const StepReport&)>;
-
-struct TrainSummary {
-  int64_t steps = 0;  // completed by the end of train(), resumed ones included
-  bool cancelled = false;
-  double last_loss = 0.0;
-  int64_t tokens = 0;  // real tokens processed by this call
-  double seconds = 0.0;
+struct TrainCallbacks {
+  // Before the first step: the step training starts from, the run's total, and whether it
+  // resumes from a checkpoint in the work folder.
+  std::function<void(int64_t step, int64_t total_steps, bool resumed)> on_start;
+  std::function<void(const StepReport&)> on_step;
+  // Points a crash test may stop at: "checkpoint_written", "saved" (the model folder is
+  // written, not yet renamed into place).
+  std::function<void(const char* milestone)> on_milestone;
 };
 
-// A run stopped by a non-finite loss or gradient: step (1-based) and what was non-finite.
-class TrainingError : public Error {
- public:
-  TrainingError(int64_t step, const std::string& message) : Error(message), step_(step) {}
-  int64_t step() const { return step_; }
-
- private:
-  int64_t step_;
+struct TrainOutcome {
+  bool cancelled = false;  // stopped by the control; resumable from the work folder
+  int64_t steps = 0;       // completed, resumed ones included
 };
 
-class SftTrainer {
+class Trainer {
  public:
-  // Validates the data (every example needs a completion token to learn) and, for LoRA,
-  // attaches adapters to `model`. Throws Error naming the example or option at fault.
-  SftTrainer(CausalLm model, std::vector<SftExample> data, TrainOptions options);
-
-  // Runs the remaining steps; `cancel` is checked between steps.
-  TrainSummary train(const StepCallback& on_step = {}, const std::atomic<bool>* cancel = nullptr);
-  // One optimizer step (the next of the plan). Throws TrainingError, leaving weights intact.
-  StepReport train_step();
-
-  // What one accumulation pass saw: the batches count their own tokens, so a step's report
-  // takes them from here rather than counting again.
-  struct Accumulated {
-    double loss = 0.0;              // mean loss per completion token
-    int64_t tokens = 0;             // real (non-padding) tokens
-    int64_t completion_tokens = 0;  // tokens the loss is taken over (the normaliser)
-  };
-  // Forward + backward over these micro-batches (indices into the data), normalised by their
-  // total completion tokens, leaving the gradients in the parameters (not applied). For tests
-  // of accumulation; train_step uses it.
-  Accumulated accumulate_gradients(const std::vector<std::vector<int64_t>>& micro_batches, int64_t step_for_hooks = 0);
-  // Parameters being trained: HF names (full) or PEFT keys (LoRA).
-  const std::vector<std::pair<std::string, torch::Tensor>>& trainable() const { return optimizer_->params(); }
-  void zero_grad() { optimizer_->zero_grad(); }
-
-  int64_t step() const { return step_; }
-  int64_t total_steps() const { return total_steps_; }
-  int64_t steps_per_epoch() const { return steps_per_epoch_; }
-  bool done() const { return step_ >= total_steps_; }
-  // The micro-batches of step `step` (0-based), as indices into the data.
-  std::vector<std::vector<int64_t>> micro_batches_of(int64_t step);
-
-  LoraAdapters* lora() { return lora_.get(); }
-  CausalLm model() const { return model_; }
-
-  // trainer_state.json (step, the options that fix the data order, a data fingerprint) and
-  // optimizer.safetensors (fp32 master weights and moments of every trained parameter).
-  void save_checkpoint(const std::string& folder) const;
-  // Restores a checkpoint of the same data and options into this trainer (weights included).
-  // Throws FileError naming the field that differs.
-  void load_checkpoint(const std::string& folder);
-
- private:
-  CausalLm model_;
-  std::vector<SftExample> data_;
-  std::vector<int64_t> lengths_;
-  TrainOptions options_;
-  std::unique_ptr<LoraAdapters> lora_;
-  std::unique_ptr<AdamW> optimizer_;
-  int64_t step_ = 0, total_steps_ = 0, steps_per_epoch_ = 0, micro_per_epoch_ = 0;
-  int64_t planned_epoch_ = -1;
-  std::vector<std::vector<int64_t>> plan_;  // micro-batches of planned_epoch_
-  uint64_t data_fingerprint_ = 0;
+  virtual ~Trainer() = default;
+  virtual TrainOutcome train(const TrainJob& job, const TrainCallbacks& callbacks, const WorkControl& control) = 0;
 };
 
 }  // namespace tpt::train

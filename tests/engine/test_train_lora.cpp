@@ -5,7 +5,7 @@
 #include "check.h"
 #include "config/schema.h"
 #include "test_model_support.h"
-#include "train/trainer.h"
+#include "train/sft_trainer.h"
 
 using namespace tpt;
 using namespace tpt::train;

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "test_model_support.h"
-#include "train/trainer.h"
+#include "train/sft_trainer.h"
 
 using namespace tpt;
 using namespace tpt::train;

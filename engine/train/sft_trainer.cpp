@@ -1,4 +1,4 @@
-#include "train/trainer.h"
+#include "train/sft_trainer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -61,7 +61,9 @@ SftTrainer::SftTrainer(CausalLm model, std::vector<SftExample> data, TrainOption
   const int64_t n = static_cast<int64_t>(data_.size());
   micro_per_epoch_ = (n + options_.micro_batch_size - 1) / options_.micro_batch_size;
   steps_per_epoch_ = (micro_per_epoch_ + options_.grad_accum_steps - 1) / options_.grad_accum_steps;
-  total_steps_ = options_.max_steps > 0 ? options_.max_steps : options_.epochs * steps_per_epoch_;
+  total_steps_ = options_.max_steps > 0
+                     ? options_.max_steps
+                     : sft_steps(n, options_.micro_batch_size, options_.grad_accum_steps, options_.epochs);
   if (total_steps_ < 1) throw Error("SFT: the run has no steps (epochs " + std::to_string(options_.epochs) + ")");
   if (options_.schedule.total_steps <= 0) options_.schedule.total_steps = total_steps_;
 

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "check.h"
-#include "think/sampler.h"
+#include "think/next_token.h"
 
 using tpt::think::SamplingOptions;
 using tpt::think::sample_next;

@@ -1,0 +1,67 @@
+// One run of one experiment (private to run/): what Runner::run sets up, and the phases. The
+// loop (runner.cpp) moves a round from state to state; each phase (phases.cpp) is a short
+// function from the experiment's settings, through a backend, into the journal.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/experiment_config.h"
+#include "core/work_control.h"
+#include "run/control.h"
+#include "run/observer.h"
+#include "run/paths.h"
+#include "run/runner.h"
+#include "store/store.h"
+#include "text/prompt_format.h"
+
+namespace tpt::run {
+
+class Session {
+ public:
+  Session(const ExperimentPaths& paths, ExperimentConfig config, Observer* observer, RunControl* control);
+
+  // The rounds, from where the store says the experiment is. A failure is recorded in the
+  // store (state "failed", an error event) before it propagates.
+  RunResult run_guarded();
+
+ private:
+  RunResult run();
+  // Runs round `round`'s remaining phases; false when cancelled.
+  bool run_round(int round, int64_t round_id, store::RoundRecord& record, const std::string& previous_model);
+
+  // The phases. Each returns false when cancelled (its work so far is journaled).
+  bool think(int round, int64_t round_id, const std::string& model_path);
+  void prune(int round, int64_t round_id);
+  // `model_path` receives the round's model folder.
+  bool train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path);
+  bool improve(int round, int64_t round_id, const std::string& model_path);
+  std::vector<store::KeptTrace> training_traces(int round, int64_t round_id);
+
+  void open_experiment();
+  void load_problems();
+  std::vector<store::ProblemRecord> load_split(const std::string& file, const std::string& split);
+  text::PromptFormat prompt_format(const text::ModelTokenizer& tokenizer) const;
+  std::optional<std::string> stop_reason(const std::vector<double>& pass1_by_round, int round) const;
+
+  void log(const std::string& level, int round, const std::string& phase, const std::string& message,
+           std::optional<int64_t> round_id = std::nullopt);
+  void add_seconds(int64_t round_id, Phase phase, double seconds);
+  bool go_on() { return !control_ || control_->checkpoint(); }
+  WorkControl work_control();
+
+  ExperimentPaths paths_;
+  ExperimentConfig config_;
+  Observer* observer_;
+  RunControl* control_;
+  store::Store store_;
+  int64_t experiment_id_ = 0;
+  std::string base_model_;
+  std::vector<store::ProblemRecord> pool_;      // the training pool, few-shot examples left out
+  std::vector<store::ProblemRecord> eval_set_;  // the (subset of the) evaluation split
+  std::vector<text::WorkedExample> examples_;
+};
+
+}  // namespace tpt::run

@@ -1,0 +1,116 @@
+#include "train/engine_trainer.h"
+
+#include <filesystem>
+
+#include "train/sft_trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace tpt::train {
+
+namespace {
+
+// The options SftTrainer runs with for `job`: the schedule's length and warmup come from the
+// run's step count, computed as the trainer will.
+TrainOptions sft_options(const TrainJob& job) {
+  const TrainSettings& s = job.settings;
+  TrainOptions options;
+  options.epochs = s.epochs;
+  options.micro_batch_size = s.micro_batch_size;
+  options.grad_accum_steps = s.grad_accum_steps;
+  options.max_grad_norm = s.max_grad_norm;
+  options.seed = s.seed;
+  options.adamw.weight_decay = s.weight_decay;
+  options.schedule =
+      warmup_schedule(s.learning_rate, 0.0, s.decay, s.warmup_ratio,
+                      sft_steps(static_cast<int64_t>(job.examples.size()), s.micro_batch_size, s.grad_accum_steps,
+                                s.epochs));
+  if (s.lora) {
+    options.lora = *s.lora;
+    options.lora->base_model_name_or_path = job.init_dir;
+  }
+  return options;
+}
+
+void milestone(const TrainCallbacks& callbacks, const char* name) {
+  if (callbacks.on_milestone) callbacks.on_milestone(name);
+}
+
+// Writes a checkpoint so that a crash at any instant leaves one complete checkpoint: the new
+// one goes to a temporary folder and replaces the old one by two renames.
+void save_checkpoint_atomically(SftTrainer& trainer, const std::string& folder, const TrainCallbacks& callbacks) {
+  const std::string tmp = folder + ".tmp", old = folder + ".old";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  trainer.save_checkpoint(tmp);
+  milestone(callbacks, "checkpoint_written");
+  fs::remove_all(old, ec);
+  if (fs::exists(folder)) fs::rename(folder, old);
+  fs::rename(tmp, folder);
+  fs::remove_all(old, ec);
+}
+
+std::optional<std::string> find_checkpoint(const std::string& folder) {
+  for (const std::string& candidate : {folder, folder + ".old"})
+    if (fs::exists(fs::path(candidate) / "trainer_state.json")) return candidate;
+  return std::nullopt;
+}
+
+}  // namespace
+
+EngineTrainer::EngineTrainer(LoadOptions load) : load_(std::move(load)) {}
+
+TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& callbacks, const WorkControl& control) {
+  std::vector<SftExample> examples;
+  examples.reserve(job.examples.size());
+  for (const auto& e : job.examples) examples.push_back({e.prompt_ids, e.completion_ids});
+
+  const std::string checkpoint = (fs::path(job.work_dir) / "checkpoint").string();
+  SftTrainer trainer(load_model(job.init_dir, load_), std::move(examples), sft_options(job));
+  const std::optional<std::string> found = find_checkpoint(checkpoint);
+  if (found) {
+    trainer.load_checkpoint(*found);
+  } else {
+    std::error_code ec;
+    fs::remove_all(job.work_dir, ec);
+  }
+  if (callbacks.on_start) callbacks.on_start(trainer.step(), trainer.total_steps(), found.has_value());
+
+  const int64_t every = job.settings.checkpoint_steps;
+  const TrainSummary summary = trainer.train(
+      [&](const StepReport& r) {
+        if (callbacks.on_step) callbacks.on_step(r);
+        if (every > 0 && r.step % every == 0 && r.step < r.total_steps)
+          save_checkpoint_atomically(trainer, checkpoint, callbacks);
+        // Pausing here holds the run between two steps; cancel is seen by the trainer itself.
+        control.go_on();
+      },
+      control.cancel);
+  TrainOutcome outcome;
+  outcome.steps = trainer.step();
+  if (summary.cancelled) {
+    save_checkpoint_atomically(trainer, checkpoint, callbacks);
+    outcome.cancelled = true;
+    return outcome;
+  }
+
+  // The model folder is written beside the checkpoint and renamed into place at the end.
+  const std::string staging = (fs::path(job.work_dir) / "model").string();
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (trainer.lora()) {
+    trainer.lora()->save((fs::path(staging) / "adapter").string());
+    trainer.lora()->merge_and_detach();
+  }
+  CausalLm model = trainer.model();
+  model->set_source_dir(job.init_dir);
+  save_model(*model, staging);
+  milestone(callbacks, "saved");
+  const fs::path output(job.output_dir);
+  if (output.has_parent_path()) fs::create_directories(output.parent_path());
+  fs::rename(staging, output);
+  fs::remove_all(job.work_dir, ec);
+  return outcome;
+}
+
+}  // namespace tpt::train
