@@ -367,11 +367,8 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
   options.max_grad_norm = recipe.max_grad_norm;
   options.seed = recipe.seed;
   options.adamw.weight_decay = recipe.weight_decay;
-  options.schedule.peak_lr = recipe.learning_rate;
-  options.schedule.min_lr = recipe.min_learning_rate;
-  options.schedule.total_steps = recipe.steps;
-  options.schedule.warmup_steps = static_cast<int64_t>(std::ceil(recipe.warmup_ratio * recipe.steps));
-  options.schedule.decay = train::LrDecay::Cosine;
+  options.schedule = train::warmup_schedule(recipe.learning_rate, recipe.min_learning_rate, train::LrDecay::Cosine,
+                                            recipe.warmup_ratio, recipe.steps);
   train::SftTrainer trainer(model, std::move(examples), options);
 
   StepMeter meter(observer, trainer.total_steps());
