@@ -8,39 +8,34 @@
 
 #include "core/error.h"
 #include "store/store_internal.h"
+#include "text/utf8.h"
 
 namespace tpt::store {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at text[i], or 0 when the bytes there are not one.
-size_t utf8_length(const std::string& text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
-  if (length == 0 || i + length > text.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-  }
-  return length;
-}
-
-// A JSON string literal. Invalid UTF-8 (a reason cut mid-character, say) becomes U+FFFD, so
-// the stored array always parses again.
+// A JSON string literal. Invalid UTF-8 (a reason cut mid-character, say) becomes U+FFFD, one
+// per bad byte, so the stored array always parses again. Validity is text/'s strict kind
+// (no overlong forms, surrogates or code points past U+10FFFF), because nlohmann::json, which
+// reads the array back, refuses those too.
 void append_json_string(std::string& out, const std::string& text) {
   static const char* hex = "0123456789abcdef";
   out += '"';
   for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const size_t length = utf8_length(text, i);
-    if (length == 0) {
-      out += "\\ufffd";
-      ++i;
+    const size_t start = i;
+    const char32_t cp = tpt::text::next_code_point(text, i);
+    if (i - start > 1) {
+      out.append(text, start, i - start);  // a valid multi-byte character, unchanged
       continue;
     }
-    if (length > 1) {
-      out.append(text, i, length);
-    } else if (c == '"' || c == '\\') {
+    // One byte: ASCII, or an invalid byte, which next_code_point reads as U+FFFD (a valid
+    // U+FFFD takes three bytes, so it never gets here).
+    if (cp == 0xFFFD) {
+      out += "\\ufffd";
+      continue;
+    }
+    const unsigned char c = static_cast<unsigned char>(cp);
+    if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c == '\n') {
@@ -52,7 +47,6 @@ void append_json_string(std::string& out, const std::string& text) {
     } else {
       out += static_cast<char>(c);
     }
-    i += length;
   }
   out += '"';
 }

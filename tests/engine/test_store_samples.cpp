@@ -3,6 +3,7 @@
 // re-pruning a round.
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "check.h"
@@ -91,6 +92,35 @@ TPT_TEST(store, a_sample_with_its_decision_and_annotations_round_trips) {
   VERIFY(rows[0].latest_label == Label::Accept);
 
   VERIFY(!store.get_sample(id + 100).has_value());
+}
+
+// Rule verdicts are stored as JSON, and the JSON reader refuses malformed UTF-8, overlong
+// forms and surrogates included: each such byte must be written as U+FFFD, or the sample's
+// decision could no longer be read.
+TPT_TEST(store, rule_reasons_with_malformed_utf8_read_back_with_one_replacement_per_bad_byte) {
+  Store store(fresh_path());
+  auto experiment = store.create_experiment({0, "exp", "{}", "", "new", ""});
+  auto round = store.ensure_round(experiment, 0);
+  auto problem = store.upsert_problems({{0, experiment, "train", "p", "Q?", "", "1"}}).front();
+  auto id = store.insert_samples({make_sample(round, problem, 0)}).ids.front();
+  const std::string fffd = "\xef\xbf\xbd";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"cut \xe2\x82", "cut " + fffd + fffd},                        // a sequence cut short
+      {"stray \x80\xbf", "stray " + fffd + fffd},                    // continuation bytes alone
+      {"bad lead \xf8\xff", "bad lead " + fffd + fffd},              // bytes that never lead
+      {"overlong \xc0\xaf", "overlong " + fffd + fffd},              // '/' in two bytes
+      {"overlong \xe0\x80\xaf", "overlong " + fffd + fffd + fffd},   // '/' in three bytes
+      {"surrogate \xed\xa0\x80", "surrogate " + fffd + fffd + fffd}, // U+D800
+      {"too high \xf4\x90\x80\x80", "too high " + fffd + fffd + fffd + fffd},  // U+110000
+      {"valid \xf0\x9f\x98\x80 \xef\xbf\xbd", "valid \xf0\x9f\x98\x80 " + fffd},  // kept as they are
+  };
+  DecisionRecord d{id, true, "", "", std::nullopt, Verdict::Correct, {}, ""};
+  for (const auto& c : cases) d.rules.push_back({"rule", Outcome::Pass, c.first});
+  store.write_decisions({d});
+  const auto detail = store.get_sample(id);
+  VERIFY(detail.has_value() && detail->decision.has_value());
+  COMPARE(detail->decision->rules.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) COMPARE(detail->decision->rules[i].reason, cases[i].second);
 }
 
 TPT_TEST(store, a_sample_not_yet_pruned_has_no_decision) {
