@@ -102,7 +102,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(m_bridge, &RunBridge::finished, m_chart, &ChartPanel::reload);
   connect(m_bridge, &RunBridge::progressed, this, [this](const RunProgress& p) {
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    if (p.phase == QStringLiteral("train") && now - m_lastLossReload > 1000) {
+    if (p.phase == run::Phase::Train && now - m_lastLossReload > 1000) {
       m_lastLossReload = now;
       m_chart->reloadLoss();
     }
@@ -120,11 +120,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_pauseAction->setEnabled(true);
     m_cancelAction->setEnabled(true);
   });
-  connect(m_bridge, &RunBridge::finished, this, [this](const QString& outcome, const QString& detail) {
+  connect(m_bridge, &RunBridge::finished, this, [this](run::RunOutcome outcome, const QString& detail) {
     m_startAction->setEnabled(true);
     m_pauseAction->setEnabled(false);
     m_cancelAction->setEnabled(false);
-    if (outcome == QStringLiteral("failed"))
+    if (outcome == run::RunOutcome::Failed)
       QMessageBox::warning(this, tr("Run failed"), tr("The run stopped with an error:\n\n%1\n\n"
                                                       "Everything committed so far is kept; Start resumes.")
                                                        .arg(detail));
@@ -210,8 +210,8 @@ void MainWindow::createDocks() {
   connect(m_bridge, &RunBridge::roundFinished, this, reloadReview);
   connect(m_bridge, &RunBridge::finished, this, reloadReview);
   // Samples and decisions appear when Prune ends: the browser catches up as Train starts.
-  connect(m_bridge, &RunBridge::phaseChanged, this, [this](int, const QString& phase) {
-    if (phase == QStringLiteral("train")) {
+  connect(m_bridge, &RunBridge::phaseChanged, this, [this](int, run::Phase phase) {
+    if (phase == run::Phase::Train) {
       m_traces->reload();
       m_rules->reloadRounds();
     }

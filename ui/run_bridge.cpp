@@ -18,7 +18,7 @@ class SignalObserver : public run::Observer {
   explicit SignalObserver(RunBridge* bridge) : m_bridge(bridge) {}
 
   void on_phase(int round, run::Phase phase) override {
-    Q_EMIT m_bridge->phaseChanged(round, QString::fromLatin1(run::to_string(phase)));
+    Q_EMIT m_bridge->phaseChanged(round, phase);
   }
   void on_progress(const run::Progress& p) override {
     const auto now = std::chrono::steady_clock::now();
@@ -27,7 +27,7 @@ class SignalObserver : public run::Observer {
     m_lastProgress = now;
     RunProgress out;
     out.round = p.round;
-    out.phase = QString::fromLatin1(run::to_string(p.phase));
+    out.phase = p.phase;
     out.done = p.done;
     out.total = p.total;
     out.unit = QString::fromStdString(p.unit);
@@ -55,7 +55,11 @@ class SignalObserver : public run::Observer {
 
 }  // namespace
 
-RunBridge::RunBridge(QObject* parent) : QObject(parent) { qRegisterMetaType<tpt::ui::RunProgress>(); }
+RunBridge::RunBridge(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<tpt::ui::RunProgress>();
+  qRegisterMetaType<tpt::run::Phase>();
+  qRegisterMetaType<tpt::run::RunOutcome>();
+}
 
 RunBridge::~RunBridge() {
   if (m_thread) {
@@ -78,14 +82,15 @@ void RunBridge::start(const QString& experimentDir, const Prepare& prepare) {
   const std::string dir = experimentDir.toStdString();
   m_thread = QThread::create([this, control, dir, prepare] {
     SignalObserver observer(this);
-    QString outcome = QStringLiteral("failed"), detail;
+    run::RunOutcome outcome = run::RunOutcome::Failed;
+    QString detail;
     try {
       if (prepare) prepare(observer, *control);
       if (control->cancel_requested()) {
-        outcome = QStringLiteral("cancelled");
+        outcome = run::RunOutcome::Cancelled;
       } else {
         const run::RunResult result = run::Runner(dir, &observer, control).run();
-        outcome = QString::fromLatin1(run::to_string(result.outcome));
+        outcome = result.outcome;
         detail = QString::fromStdString(result.detail);
       }
     } catch (const std::exception& e) {

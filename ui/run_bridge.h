@@ -13,6 +13,7 @@
 
 #include "run/control.h"
 #include "run/observer.h"
+#include "run/runner.h"
 
 class QThread;
 
@@ -21,7 +22,7 @@ namespace tpt::ui {
 // One progress report, as the GUI shows it.
 struct RunProgress {
   int round = 0;
-  QString phase;  // "think", "prune", "train", "eval", "prepare"
+  run::Phase phase = run::Phase::Think;
   qint64 done = 0;
   qint64 total = 0;
   QString unit;
@@ -56,13 +57,13 @@ class RunBridge : public QObject {
 
  Q_SIGNALS:
   void started(const QString& experimentDir);
-  void phaseChanged(int round, const QString& phase);
+  void phaseChanged(int round, tpt::run::Phase phase);
   void progressed(const tpt::ui::RunProgress& progress);
   void logged(const QString& level, int round, const QString& phase, const QString& message);
   void roundFinished(int round, const QVariantMap& metrics);
   void pausedChanged(bool paused);
-  // outcome: "completed", "stopped", "cancelled" or "failed" (detail holds the error).
-  void finished(const QString& outcome, const QString& detail);
+  // `detail` says why it stopped, or holds the error of a failed run.
+  void finished(tpt::run::RunOutcome outcome, const QString& detail);
 
  private:
   QThread* m_thread = nullptr;
@@ -73,3 +74,5 @@ class RunBridge : public QObject {
 }  // namespace tpt::ui
 
 Q_DECLARE_METATYPE(tpt::ui::RunProgress)
+Q_DECLARE_METATYPE(tpt::run::Phase)
+Q_DECLARE_METATYPE(tpt::run::RunOutcome)

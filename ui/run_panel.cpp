@@ -73,17 +73,18 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
     if (paused) m_phase->setText(m_phase->text() + tr(" — paused"));
     appendLog(QStringLiteral("info"), paused ? tr("paused (after the current batch)") : tr("resumed"));
   });
-  connect(m_bridge, &RunBridge::phaseChanged, this, [this](int round, const QString& phase) {
-    m_phase->setText(tr("Round %1 · %2").arg(round).arg(phase));
+  connect(m_bridge, &RunBridge::phaseChanged, this, [this](int round, run::Phase phase) {
+    m_phase->setText(tr("Round %1 · %2").arg(round).arg(QString::fromLatin1(run::to_string(phase))));
     m_progress->setRange(0, 0);  // busy until the first report
   });
   connect(m_bridge, &RunBridge::progressed, this, &RunPanel::onProgress);
   connect(m_bridge, &RunBridge::logged, this,
           [this](const QString& level, int, const QString&, const QString& message) { appendLog(level, message); });
-  connect(m_bridge, &RunBridge::finished, this, [this](const QString& outcome, const QString& detail) {
+  connect(m_bridge, &RunBridge::finished, this, [this](run::RunOutcome result, const QString& detail) {
     setRunning(false);
+    const QString outcome = QString::fromLatin1(run::to_string(result));
     m_phase->setText(detail.isEmpty() ? tr("Run %1").arg(outcome) : tr("Run %1: %2").arg(outcome, detail));
-    appendLog(outcome == QStringLiteral("failed") ? QStringLiteral("error") : QStringLiteral("info"),
+    appendLog(result == run::RunOutcome::Failed ? QStringLiteral("error") : QStringLiteral("info"),
               detail.isEmpty() ? tr("run %1").arg(outcome) : tr("run %1: %2").arg(outcome, detail));
     if (m_progress->maximum() == 0) m_progress->setRange(0, 1);
   });
@@ -98,7 +99,7 @@ void RunPanel::setRunning(bool running) {
 }
 
 void RunPanel::onProgress(const RunProgress& p) {
-  m_phase->setText(tr("Round %1 · %2").arg(p.round).arg(p.phase) + (m_bridge->isPaused() ? tr(" — paused") : QString()));
+  m_phase->setText(tr("Round %1 · %2").arg(p.round).arg(QString::fromLatin1(run::to_string(p.phase))) + (m_bridge->isPaused() ? tr(" — paused") : QString()));
   if (p.total > 0) {
     // QProgressBar holds ints; scale large totals.
     const double scale = p.total > 1000000 ? 1000000.0 / p.total : 1.0;

@@ -25,6 +25,7 @@ const char* to_string(RunOutcome outcome) {
     case RunOutcome::Completed: return "completed";
     case RunOutcome::Stopped: return "stopped";
     case RunOutcome::Cancelled: return "cancelled";
+    case RunOutcome::Failed: return "failed";
   }
   return "";
 }

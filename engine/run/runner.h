@@ -36,9 +36,10 @@ enum class RunOutcome {
   Completed,  // every round of the config is done
   Stopped,    // a stop rule ended it early (target, plateau, budget)
   Cancelled,  // RunControl::cancel; resumable
+  Failed,     // an error ended it (Runner::run throws it; the store and the GUI record this)
 };
 
-const char* to_string(RunOutcome outcome);  // "completed", "stopped", "cancelled"
+const char* to_string(RunOutcome outcome);  // "completed", "stopped", "cancelled", "failed"
 
 struct RunResult {
   RunOutcome outcome = RunOutcome::Completed;

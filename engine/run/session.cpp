@@ -20,7 +20,7 @@ RunResult Session::run_guarded() {
     if (experiment_id_ > 0) {
       log("error", -1, "run", e.what());
       try {
-        store_.set_experiment_state(experiment_id_, "failed", e.what());
+        store_.set_experiment_state(experiment_id_, to_string(RunOutcome::Failed), e.what());
       } catch (const std::exception&) {
         // Nothing more can be recorded (disk full?); the caller still gets the cause.
       }

@@ -145,7 +145,7 @@ class TestWorkbench : public QObject {
     LoopWatch watch;
     QTest::mouseClick(window.runPanel()->startButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 300000);
-    QCOMPARE(finished.at(0).at(0).toString(), QStringLiteral("completed"));
+    QCOMPARE(finished.at(0).at(0).value<tpt::run::RunOutcome>(), tpt::run::RunOutcome::Completed);
     QCOMPARE(rounds.count(), 3);
     // The chart shows the base round and both trained rounds, as stored.
     const auto status = tpt::run::read_status(window.experimentDir().toStdString());
@@ -201,13 +201,13 @@ class TestWorkbench : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(progress.count() > held || finished.count() > 0, 60000);
     QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
-    QCOMPARE(finished.at(0).at(0).toString(), QStringLiteral("cancelled"));
+    QCOMPARE(finished.at(0).at(0).value<tpt::run::RunOutcome>(), tpt::run::RunOutcome::Cancelled);
     QCOMPARE(tpt::run::read_status(window.experimentDir().toStdString()).state, std::string("cancelled"));
     // Start again resumes and finishes.
     QTRY_VERIFY(panel->startButton()->isEnabled());
     QTest::mouseClick(panel->startButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 300000);
-    QCOMPARE(finished.at(1).at(0).toString(), QStringLiteral("completed"));
+    QCOMPARE(finished.at(1).at(0).value<tpt::run::RunOutcome>(), tpt::run::RunOutcome::Completed);
   }
 
   void docksThemeAndLastExperimentComeBackAfterRestart() {
