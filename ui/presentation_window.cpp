@@ -111,7 +111,7 @@ void PresentationWindow::showSelectedProblem() {
     const auto experiment = store.list_experiments().at(0);
     std::int64_t problemId = 0;
     for (const auto& r : store.list_rounds(experiment.id)) {
-      if (r.state != "done") continue;
+      if (r.state != store::RoundState::Done) continue;
       for (const auto& result : store.problem_results(r.id)) {
         if (QString::fromStdString(result.problem_key) != key) continue;
         problemId = result.problem_id;

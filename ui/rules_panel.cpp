@@ -208,8 +208,8 @@ void RulesPanel::reloadRounds() {
       const auto experiments = store.list_experiments();
       if (!experiments.empty())
         for (const auto& r : store.list_rounds(experiments.front().id))
-          if (r.round_index > 0 && r.state != "think" && r.state != "pending")
-            m_roundBox->addItem(tr("round %1 (%2)").arg(r.round_index).arg(QString::fromStdString(r.state)),
+          if (r.round_index > 0 && r.state != store::RoundState::Think && r.state != store::RoundState::Pending)
+            m_roundBox->addItem(tr("round %1 (%2)").arg(r.round_index).arg(QString::fromLatin1(store::to_string(r.state))),
                                 r.round_index);
     } catch (const std::exception&) {
     }

@@ -92,7 +92,7 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
     for (const auto& n : names) text += "," + csv_field(n);
     text += "\n";
     for (size_t i = 0; i < rounds.size(); ++i) {
-      text += std::to_string(rounds[i].round_index) + "," + csv_field(rounds[i].state);
+      text += std::to_string(rounds[i].round_index) + "," + csv_field(store::to_string(rounds[i].state));
       for (const auto& n : names) {
         const auto it = metrics[i].find(n);
         text += "," + (it == metrics[i].end() ? std::string() : number(it->second));
@@ -110,7 +110,8 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
     if (r.round_index == round) record = &r;
   if (round < 1) throw Error("--round must be >= 1: round 0 scores the base model and samples no traces");
   if (!record) throw Error(paths.dir + ": round " + std::to_string(round) + " has not been run");
-  if (record->state == "think" || record->state == "prune" || record->state == "pending")
+  if (record->state == store::RoundState::Think || record->state == store::RoundState::Prune ||
+      record->state == store::RoundState::Pending)
     throw Error(paths.dir + ": round " + std::to_string(round) + " has not been pruned yet (state \"" + record->state +
                 "\")");
 

@@ -72,8 +72,8 @@ Funnel reprune_round(const std::string& dir_or_file, int round_index, const prun
   store::Store store(paths.store_file);
   const std::int64_t round_id = find_round(store, round_index, paths.dir);
   const auto round = *store.get_round(round_id);
-  const bool trained = !store.list_train_steps(round_id).empty() || round.state == "eval" || round.state == "done";
-  if (round.round_index == 0 || round.state == "pending" || round.state == "think")
+  const bool trained = !store.list_train_steps(round_id).empty() || round.state == store::RoundState::Eval || round.state == store::RoundState::Done;
+  if (round.round_index == 0 || round.state == store::RoundState::Pending || round.state == store::RoundState::Think)
     throw Error(paths.dir + ": round " + std::to_string(round_index) + " has no finished Think to prune");
   if (trained)
     throw Error(paths.dir + ": round " + std::to_string(round_index) +
@@ -93,7 +93,7 @@ Funnel reprune_round(const std::string& dir_or_file, int round_index, const prun
     config["prune"] = rules.to_json();
     store.set_round_config(round_id, config.dump());
     // Pruned: the run goes on with Train.
-    store.set_round_state(round_id, "train");
+    store.set_round_state(round_id, store::RoundState::Train);
     transaction.commit();
   }
   const Funnel funnel = compute_funnel(inputs, rules);

@@ -30,7 +30,7 @@ ProblemSummary summarize_problems(const std::string& dir_or_file) {
   std::vector<int> scored_rounds;
   for (const auto& round : store.list_rounds(experiments.front().id)) {
     const auto results = store.problem_results(round.id);
-    if (results.empty() || round.state != "done") continue;
+    if (results.empty() || round.state != store::RoundState::Done) continue;
     scored_rounds.push_back(round.round_index);
     for (const auto& r : results) {
       ProblemTrajectory& t = by_id[r.problem_id];

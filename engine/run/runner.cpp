@@ -65,19 +65,19 @@ std::optional<std::string> Session::stop_reason(const std::vector<double>& pass1
 }
 
 bool Session::run_round(int round, int64_t round_id, store::RoundRecord& record, const std::string& previous_model) {
-  if (record.state == "pending") {
+  if (record.state == store::RoundState::Pending) {
     store_.set_round_config(round_id, config_.to_json().dump());
-    store_.set_round_state(round_id, round == 0 ? "eval" : "think");
-    record.state = round == 0 ? "eval" : "think";
+    record.state = round == 0 ? store::RoundState::Eval : store::RoundState::Think;
+    store_.set_round_state(round_id, record.state);
     log("info", round, "run", "round " + std::to_string(round) + " started", round_id);
   }
   std::string model_path = round == 0 ? base_model_ : record.model_path;
-  if (record.state == "think") {
+  if (record.state == store::RoundState::Think) {
     if (observer_) observer_->on_phase(round, Phase::Think);
     if (!think(round, round_id, previous_model)) return false;
     store_.set_round_config(round_id, config_.to_json().dump());
-    store_.set_round_state(round_id, "prune");
-    record.state = "prune";
+    store_.set_round_state(round_id, store::RoundState::Prune);
+    record.state = store::RoundState::Prune;
   }
   // Between phases too, after the phase is announced: a pause or cancel asked for during the
   // last batch, or on the announcement itself, holds the run before the phase starts.
@@ -85,26 +85,26 @@ bool Session::run_round(int round, int64_t round_id, store::RoundRecord& record,
     if (observer_) observer_->on_phase(round, phase);
     return go_on();
   };
-  if (record.state == "prune") {
+  if (record.state == store::RoundState::Prune) {
     if (!enter(Phase::Prune)) return false;
     prune(round, round_id);
-    store_.set_round_state(round_id, "train");
-    record.state = "train";
+    store_.set_round_state(round_id, store::RoundState::Train);
+    record.state = store::RoundState::Train;
   }
-  if (record.state == "train") {
+  if (record.state == store::RoundState::Train) {
     if (!enter(Phase::Train) || !train(round, round_id, previous_model, model_path)) return false;
     auto transaction = store_.transaction();
     store_.set_round_model_path(round_id, model_path);
-    store_.set_round_state(round_id, "eval");
+    store_.set_round_state(round_id, store::RoundState::Eval);
     transaction.commit();
-    record.state = "eval";
+    record.state = store::RoundState::Eval;
   }
-  if (record.state == "eval") {
+  if (record.state == store::RoundState::Eval) {
     if (!enter(Phase::Eval)) return false;
     if (round == 0) store_.set_round_model_path(round_id, model_path);
     if (!improve(round, round_id, model_path)) return false;
-    store_.set_round_state(round_id, "done");
-    record.state = "done";
+    store_.set_round_state(round_id, store::RoundState::Done);
+    record.state = store::RoundState::Done;
     const auto metrics = store_.get_metrics(round_id);
     char line[200];
     std::snprintf(line, sizeof line, "round %d done: Pass@1 %.2f%% strict, %.2f%% flexible", round,
@@ -132,7 +132,7 @@ RunResult Session::run() {
   for (int round = 0; round <= config_.rounds; ++round) {
     const int64_t round_id = store_.ensure_round(experiment_id_, round);
     store::RoundRecord record = *store_.get_round(round_id);
-    if (record.state != "done") {
+    if (record.state != store::RoundState::Done) {
       if (config_.stop.max_hours && spent_seconds >= *config_.stop.max_hours * 3600) {
         result.outcome = RunOutcome::Stopped;
         result.detail = "the time budget of " + std::to_string(*config_.stop.max_hours) + " h is spent";

@@ -89,7 +89,7 @@ nlohmann::json to_json(const ExperimentStatus& status) {
     for (const char* phase : {"think", "prune", "train", "eval"})
       seconds[phase] = value_or_null(r.metric(std::string("seconds.") + phase));
     rounds.push_back({{"round", r.round},
-                      {"state", r.state},
+                      {"state", store::to_string(r.state)},
                       {"model", r.model_path},
                       {"pass1_strict", value_or_null(r.metric("pass@1.strict"))},
                       {"pass1_flexible", value_or_null(r.metric("pass@1.flexible"))},
@@ -149,7 +149,7 @@ std::string format_table(const ExperimentStatus& status) {
     char loss[32] = "-";
     if (auto l = r.metric("train.loss")) std::snprintf(loss, sizeof loss, "%.4f", *l);
     std::snprintf(line, sizeof line, "%5d  %-6s  %9s  %9s  %8s  %8lld  %8lld  %8s  %8s  %8s  %8s  %8s\n", r.round,
-                  r.state.c_str(), percent(r.metric("pass@1.strict")).c_str(),
+                  store::to_string(r.state), percent(r.metric("pass@1.strict")).c_str(),
                   percent(r.metric("pass@1.flexible")).c_str(),
                   percent(k_name.empty() ? std::nullopt : r.metric(k_name)).c_str(),
                   static_cast<long long>(r.samples), static_cast<long long>(r.kept), loss,

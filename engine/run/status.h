@@ -11,11 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/records.h"
+
 namespace tpt::run {
 
 struct RoundStatus {
   int round = 0;
-  std::string state;  // "pending", "think", "prune", "train", "eval", "done"
+  store::RoundState state = store::RoundState::Pending;
   std::string model_path;
   int64_t samples = 0;  // Think's samples stored
   int64_t kept = 0;     // kept by Prune

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "prune/rules.h"
@@ -36,13 +37,18 @@ struct ExperimentRecord {
   std::string state_detail;
 };
 
+// Where a round is: the phase it reached, pending before its first and done after Improve.
+// run/ owns the meaning; the store keeps it as text ("pending", "think", ..., "done").
+enum class RoundState { Pending, Think, Prune, Train, Eval, Done };
+
+const char* to_string(RoundState state);
+std::optional<RoundState> parse_round_state(std::string_view text);
+
 struct RoundRecord {
   std::int64_t id = 0;
   std::int64_t experiment_id = 0;
   int round_index = 0;  // 0 = the base model
-  // "pending", "think", "prune", "train", "eval", "done": the phase reached. run/ owns the
-  // meaning; the store keeps the text.
-  std::string state = "pending";
+  RoundState state = RoundState::Pending;
   std::string model_path;
   std::string created_at;
   std::string updated_at;

@@ -103,7 +103,12 @@ RoundRecord read_round(Query& q) {
   r.id = q.int64(0);
   r.experiment_id = q.int64(1);
   r.round_index = static_cast<int>(q.int64(2));
-  r.state = q.text(3);
+  const std::string state = q.text(3);
+  const auto parsed = parse_round_state(state);
+  if (!parsed)
+    throw Error("round " + std::to_string(r.round_index) + " has the unknown state \"" + state +
+                "\" (a newer version of TPT Workbench wrote this experiment?)");
+  r.state = *parsed;
   r.model_path = q.text(4);
   r.created_at = q.text(5);
   r.updated_at = q.text(6);
@@ -130,12 +135,12 @@ std::vector<RoundRecord> Store::list_rounds(std::int64_t experiment_id) {
   return result;
 }
 
-void Store::set_round_state(std::int64_t round_id, const std::string& state) {
+void Store::set_round_state(std::int64_t round_id, RoundState state) {
   impl_->require_writable("set a round's state");
-  const std::string what = "set the state of round " + std::to_string(round_id) + " to \"" + state + "\"";
+  const std::string what = "set the state of round " + std::to_string(round_id) + " to \"" + to_string(state) + "\"";
   impl_->db.query("UPDATE rounds SET state = ?2, updated_at = ?3 WHERE id = ?1", what)
       .bind(1, round_id)
-      .bind(2, state)
+      .bind(2, to_string(state))
       .bind(3, detail::now_utc())
       .run();
   if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such round");

@@ -302,7 +302,7 @@ TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
   COMPARE(status.state, std::string("completed"));
   COMPARE(status.rounds.size(), size_t{5});
   for (const auto& round : status.rounds) {
-    COMPARE(round.state, std::string("done"));
+    COMPARE(round.state, tpt::store::RoundState::Done);
     VERIFY(round.metric("pass@1.strict").has_value());
     VERIFY(round.metric("pass@1.flexible").has_value());
     VERIFY(round.metric("pass@4.strict").has_value());

@@ -151,7 +151,7 @@ TPT_TEST(runner, two_rounds_fill_every_table_consistently) {
   const auto rounds = store.list_rounds(experiment.id);
   COMPARE(rounds.size(), size_t{3});
   for (const auto& round : rounds) {
-    COMPARE(round.state, std::string("done"));
+    COMPARE(round.state, tpt::store::RoundState::Done);
     tpt::store::SampleFilter filter;
     filter.round_id = round.id;
     const int64_t samples = store.count_samples(filter);

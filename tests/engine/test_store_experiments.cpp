@@ -27,17 +27,17 @@ TPT_TEST(store, experiments_rounds_and_problems_round_trip) {
   auto r1 = store.ensure_round(experiment, 1);
   auto r0 = store.ensure_round(experiment, 0);
   COMPARE(store.ensure_round(experiment, 1), r1);  // idempotent, for resume
-  store.set_round_state(r1, "train");
+  store.set_round_state(r1, RoundState::Train);
   store.set_round_model_path(r1, "models/round-1");
   auto rounds = store.list_rounds(experiment);
   COMPARE(rounds.size(), size_t{2});
   COMPARE(rounds[0].id, r0);
-  COMPARE(rounds[0].state, std::string("pending"));
+  COMPARE(rounds[0].state, RoundState::Pending);
   COMPARE(rounds[1].round_index, 1);
-  COMPARE(rounds[1].state, std::string("train"));
+  COMPARE(rounds[1].state, RoundState::Train);
   COMPARE(rounds[1].model_path, std::string("models/round-1"));
   VERIFY(!rounds[1].created_at.empty());
-  VERIFY_THROWS_WITH(store.set_round_state(999, "done"), "no such round");
+  VERIFY_THROWS_WITH(store.set_round_state(999, RoundState::Done), "no such round");
 
   auto ids = store.upsert_problems({{0, experiment, "train", "a", "Q a?", "sol a", "1"},
                                     {0, experiment, "test", "a", "Q a test?", "", "2"}});
