@@ -9,6 +9,18 @@ namespace tpt {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+const char* to_string(TrainMethod value) { return value == TrainMethod::Lora ? "lora" : "full"; }
+const char* to_string(TrainInit value) { return value == TrainInit::Base ? "base" : "previous"; }
+const char* to_string(TrainData value) { return value == TrainData::Accumulate ? "accumulate" : "replace"; }
+const char* to_string(TrainSchedule value) {
+  switch (value) {
+    case TrainSchedule::Cosine: return "cosine";
+    case TrainSchedule::Linear: return "linear";
+    case TrainSchedule::Constant: return "constant";
+  }
+  return "cosine";
+}
+
 namespace {
 
 const NumberRange kFraction{0.0, 1.0};
@@ -71,18 +83,30 @@ void read_think(JsonObjectReader& parent, ThinkConfig& t, std::vector<FieldIssue
   r.finish();
 }
 
+// Reads an enum by its JSON name; a wrong name is reported (listing the names) and leaves
+// `out` as it was.
+template <typename E>
+void read_enum(JsonObjectReader& r, const char* key, E& out, std::initializer_list<E> values) {
+  std::vector<std::string> names;
+  for (E v : values) names.push_back(to_string(v));
+  std::string name = to_string(out);
+  r.choice(key, name, names);
+  for (E v : values)
+    if (name == to_string(v)) out = v;
+}
+
 void read_train(JsonObjectReader& parent, TrainConfig& t, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("train");
   if (!node) return;
   JsonObjectReader r(*node, parent.child_path("train"), issues);
-  r.choice("method", t.method, {"full", "lora"});
-  r.choice("init", t.init, {"previous", "base"});
-  r.choice("data", t.data, {"replace", "accumulate"});
+  read_enum(r, "method", t.method, {TrainMethod::Full, TrainMethod::Lora});
+  read_enum(r, "init", t.init, {TrainInit::Previous, TrainInit::Base});
+  read_enum(r, "data", t.data, {TrainData::Replace, TrainData::Accumulate});
   r.integer("max_examples", t.max_examples, kNonNegative);
   r.number("learning_rate", t.learning_rate, {0.0, 1.0, true});
   r.integer("epochs", t.epochs, {1, 1000});
   r.number("warmup_ratio", t.warmup_ratio, kFraction);
-  r.choice("schedule", t.schedule, {"cosine", "linear", "constant"});
+  read_enum(r, "schedule", t.schedule, {TrainSchedule::Cosine, TrainSchedule::Linear, TrainSchedule::Constant});
   r.integer("micro_batch_size", t.micro_batch_size, {1, 65536});
   r.integer("gradient_accumulation", t.gradient_accumulation, {1, 65536});
   r.number("max_grad_norm", t.max_grad_norm, {0.0});
@@ -222,14 +246,14 @@ json ExperimentConfig::to_json() const {
         {"stop", think.stop}}},
       {"prune", prune.to_json()},
       {"train",
-       {{"method", train.method},
-        {"init", train.init},
-        {"data", train.data},
+       {{"method", to_string(train.method)},
+        {"init", to_string(train.init)},
+        {"data", to_string(train.data)},
         {"max_examples", train.max_examples},
         {"learning_rate", train.learning_rate},
         {"epochs", train.epochs},
         {"warmup_ratio", train.warmup_ratio},
-        {"schedule", train.schedule},
+        {"schedule", to_string(train.schedule)},
         {"micro_batch_size", train.micro_batch_size},
         {"gradient_accumulation", train.gradient_accumulation},
         {"max_grad_norm", train.max_grad_norm},

@@ -63,15 +63,31 @@ struct LoraConfig {
   std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj"};
 };
 
+// train.method: fine-tune every weight, or LoRA adapters ("full", "lora").
+enum class TrainMethod { Full, Lora };
+// train.init: each round starts from the previous round's model (M_r -> M_{r+1}), or from the
+// base model ("previous", "base").
+enum class TrainInit { Previous, Base };
+// train.data: this round's kept traces, or every round's so far ("replace", "accumulate").
+enum class TrainData { Replace, Accumulate };
+// train.schedule: the learning rate's decay after warmup ("cosine", "linear", "constant").
+enum class TrainSchedule { Cosine, Linear, Constant };
+
+// Each enum's JSON names, in one place: read by from_json, written by to_json, shown in logs.
+const char* to_string(TrainMethod value);
+const char* to_string(TrainInit value);
+const char* to_string(TrainData value);
+const char* to_string(TrainSchedule value);
+
 struct TrainConfig {
-  std::string method = "full";       // "full" or "lora"
-  std::string init = "previous";     // "previous": M_r -> M_{r+1}; "base": restart from the base model each round
-  std::string data = "replace";      // "replace": train on this round's kept traces; "accumulate": all rounds' so far
+  TrainMethod method = TrainMethod::Full;
+  TrainInit init = TrainInit::Previous;
+  TrainData data = TrainData::Replace;
   int64_t max_examples = 0;          // cap on kept traces per round (seeded subset); 0 = all
   double learning_rate = 1e-5;
   int epochs = 1;
   double warmup_ratio = 0.1;
-  std::string schedule = "cosine";   // "cosine", "linear", "constant"
+  TrainSchedule schedule = TrainSchedule::Cosine;
   int micro_batch_size = 2;
   int gradient_accumulation = 4;
   double max_grad_norm = 1.0;        // 0 = no clipping

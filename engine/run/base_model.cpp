@@ -16,6 +16,7 @@
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/decoder.h"
+#include "run/meter.h"
 #include "runtime/torch_runtime.h"
 #include "text/bpe_trainer.h"
 #include "text/model_tokenizer.h"
@@ -47,10 +48,6 @@ json data_to_json(const std::vector<BaseModelRecipe::DataPart>& data) {
 // not change the problems of the others.
 uint64_t part_seed(uint64_t seed, size_t index) { return seeded_key(seed, 0xda7a0000ULL + index); }
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -77,33 +74,6 @@ bool empty_or_absent(const fs::path& dir) {
   if (!fs::exists(dir, ec)) return true;
   return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
 }
-
-// Progress with a rate and an ETA, for the observer (the runner's phases report the same way).
-class StepMeter {
- public:
-  StepMeter(Observer* observer, int64_t total) : observer_(observer) {
-    p_.round = 0;
-    p_.phase = Phase::Train;
-    p_.unit = "steps";
-    p_.total = total;
-  }
-  void update(int64_t step, int64_t tokens, double loss) {
-    tokens_ += tokens;
-    p_.done = step;
-    p_.loss = loss;
-    p_.elapsed_seconds = seconds_since(start_);
-    p_.tokens_per_second = p_.elapsed_seconds > 0 ? tokens_ / p_.elapsed_seconds : 0.0;
-    p_.eta_seconds = step > 0 ? p_.elapsed_seconds / step * static_cast<double>(std::max<int64_t>(0, p_.total - step))
-                              : -1.0;
-    if (observer_) observer_->on_progress(p_);
-  }
-
- private:
-  Observer* observer_;
-  Progress p_;
-  int64_t tokens_ = 0;
-  Clock::time_point start_ = Clock::now();
-};
 
 void log(Observer* observer, const std::string& message) {
   if (observer) observer->on_log({"info", -1, "base-model", message});
@@ -371,12 +341,14 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
                                             recipe.warmup_ratio, recipe.steps);
   train::SftTrainer trainer(model, std::move(examples), options);
 
-  StepMeter meter(observer, trainer.total_steps());
+  Meter meter(observer, 0, Phase::Train, "steps", 0, trainer.total_steps());
+  int64_t tokens = 0;
   std::vector<double> losses;
   const train::TrainSummary summary = trainer.train(
       [&](const train::StepReport& r) {
         losses.push_back(r.loss);
-        meter.update(r.step, r.tokens, r.loss);
+        tokens += r.tokens;
+        meter.update(r.step, tokens, r.loss);
         // Pausing holds the build between two steps; cancel is seen by the trainer itself.
         if (control) control->checkpoint();
       },

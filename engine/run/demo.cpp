@@ -62,7 +62,7 @@ ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::s
   c.train.learning_rate = 1e-3;
   c.train.epochs = options.quick ? 1 : 4;
   c.train.warmup_ratio = 0.1;
-  c.train.schedule = "cosine";
+  c.train.schedule = TrainSchedule::Cosine;
   c.train.micro_batch_size = 16;
   c.train.gradient_accumulation = 1;
   c.train.checkpoint_steps = 0;

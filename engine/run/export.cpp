@@ -112,8 +112,8 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
   if (!record) throw Error(paths.dir + ": round " + std::to_string(round) + " has not been run");
   if (record->state == store::RoundState::Think || record->state == store::RoundState::Prune ||
       record->state == store::RoundState::Pending)
-    throw Error(paths.dir + ": round " + std::to_string(round) + " has not been pruned yet (state \"" + record->state +
-                "\")");
+    throw Error(paths.dir + ": round " + std::to_string(round) + " has not been pruned yet (state \"" +
+                store::to_string(record->state) + "\")");
 
   // The prompts the round used: its own settings (the prompt format cannot change within an
   // experiment) and the base model's tokenizer (fine-tuning keeps the tokenizer).

@@ -54,12 +54,14 @@ train::TrainSettings train_settings(const ExperimentConfig& config, int round) {
   s.grad_accum_steps = t.gradient_accumulation;
   s.learning_rate = t.learning_rate;
   s.warmup_ratio = t.warmup_ratio;
-  s.decay = train::parse_lr_decay(t.schedule);
+  s.decay = t.schedule == TrainSchedule::Linear     ? train::LrDecay::Linear
+            : t.schedule == TrainSchedule::Constant ? train::LrDecay::Constant
+                                                    : train::LrDecay::Cosine;
   s.max_grad_norm = t.max_grad_norm;
   s.weight_decay = t.weight_decay;
   s.seed = train_seed(config.seed, round);
   s.checkpoint_steps = t.checkpoint_steps;
-  if (t.method == "lora") {
+  if (t.method == TrainMethod::Lora) {
     train::LoraConfig lora;
     lora.rank = t.lora.rank;
     lora.alpha = t.lora.alpha;

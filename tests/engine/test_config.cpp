@@ -45,7 +45,7 @@ TPT_TEST(config, a_minimal_file_takes_the_documented_defaults) {
   COMPARE(c.rounds, 4);
   COMPARE(c.think.temperature, 0.8);
   COMPARE(c.think.top_p, 1.0);
-  COMPARE(c.train.method, std::string("full"));
+  COMPARE(c.train.method, tpt::TrainMethod::Full);
   COMPARE(c.eval.temperature, 0.0);
   COMPARE(c.dataset.on_malformed, std::string("fail"));
   VERIFY(!c.stop.target_pass1.has_value());
@@ -186,8 +186,8 @@ TPT_TEST(config, the_paper_preset_holds_the_papers_gsm8k_settings) {
   COMPARE(c.train.max_examples, int64_t{2000});
   COMPARE_NEAR(c.train.learning_rate, 1e-6, 0.0);
   COMPARE(c.train.micro_batch_size * c.train.gradient_accumulation, 8);
-  COMPARE(c.train.init, std::string("previous"));
-  COMPARE(c.train.data, std::string("replace"));
+  COMPARE(c.train.init, tpt::TrainInit::Previous);
+  COMPARE(c.train.data, tpt::TrainData::Replace);
   COMPARE(c.eval.subset_size, int64_t{500});
   COMPARE(c.eval.samples, 20);
   COMPARE_NEAR(c.eval.temperature, 0.7, 0.0);
