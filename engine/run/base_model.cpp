@@ -330,16 +330,19 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
                     std::to_string(parameters) + " parameters, " + std::to_string(recipe.steps) + " steps on " +
                     std::to_string(examples.size()) + " problems (" + described + ")");
 
-  train::TrainOptions options;
-  options.max_steps = recipe.steps;
-  options.micro_batch_size = recipe.micro_batch_size;
-  options.grad_accum_steps = recipe.grad_accum_steps;
-  options.max_grad_norm = recipe.max_grad_norm;
-  options.seed = recipe.seed;
-  options.adamw.weight_decay = recipe.weight_decay;
-  options.schedule = train::warmup_schedule(recipe.learning_rate, recipe.min_learning_rate, train::LrDecay::Cosine,
-                                            recipe.warmup_ratio, recipe.steps);
-  train::SftTrainer trainer(model, std::move(examples), options);
+  train::TrainSettings settings;
+  settings.max_steps = recipe.steps;
+  settings.micro_batch_size = recipe.micro_batch_size;
+  settings.grad_accum_steps = recipe.grad_accum_steps;
+  settings.learning_rate = recipe.learning_rate;
+  settings.min_learning_rate = recipe.min_learning_rate;
+  settings.warmup_ratio = recipe.warmup_ratio;
+  settings.decay = train::LrDecay::Cosine;
+  settings.max_grad_norm = recipe.max_grad_norm;
+  settings.weight_decay = recipe.weight_decay;
+  settings.seed = recipe.seed;
+  const int64_t count = static_cast<int64_t>(examples.size());
+  train::SftTrainer trainer(model, std::move(examples), train::sft_options(settings, count));
 
   Meter meter(observer, 0, Phase::Train, "steps", 0, trainer.total_steps());
   int64_t tokens = 0;

@@ -10,28 +10,6 @@ namespace tpt::train {
 
 namespace {
 
-// The options SftTrainer runs with for `job`: the schedule's length and warmup come from the
-// run's step count, computed as the trainer will.
-TrainOptions sft_options(const TrainJob& job) {
-  const TrainSettings& s = job.settings;
-  TrainOptions options;
-  options.epochs = s.epochs;
-  options.micro_batch_size = s.micro_batch_size;
-  options.grad_accum_steps = s.grad_accum_steps;
-  options.max_grad_norm = s.max_grad_norm;
-  options.seed = s.seed;
-  options.adamw.weight_decay = s.weight_decay;
-  options.schedule =
-      warmup_schedule(s.learning_rate, 0.0, s.decay, s.warmup_ratio,
-                      sft_steps(static_cast<int64_t>(job.examples.size()), s.micro_batch_size, s.grad_accum_steps,
-                                s.epochs));
-  if (s.lora) {
-    options.lora = *s.lora;
-    options.lora->base_model_name_or_path = job.init_dir;
-  }
-  return options;
-}
-
 void milestone(const TrainCallbacks& callbacks, const char* name) {
   if (callbacks.on_milestone) callbacks.on_milestone(name);
 }
@@ -66,7 +44,9 @@ TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& cal
   for (const auto& e : job.examples) examples.push_back({e.prompt_ids, e.completion_ids});
 
   const std::string checkpoint = (fs::path(job.work_dir) / "checkpoint").string();
-  SftTrainer trainer(load_model(job.init_dir, load_), std::move(examples), sft_options(job));
+  TrainOptions options = sft_options(job.settings, static_cast<int64_t>(job.examples.size()));
+  if (options.lora) options.lora->base_model_name_or_path = job.init_dir;
+  SftTrainer trainer(load_model(job.init_dir, load_), std::move(examples), options);
   const std::optional<std::string> found = find_checkpoint(checkpoint);
   if (found) {
     trainer.load_checkpoint(*found);

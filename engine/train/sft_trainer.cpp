@@ -34,6 +34,22 @@ struct TrainingMode {
 
 }  // namespace
 
+TrainOptions sft_options(const TrainSettings& s, int64_t examples) {
+  TrainOptions options;
+  options.epochs = s.epochs;
+  options.max_steps = s.max_steps;
+  options.micro_batch_size = s.micro_batch_size;
+  options.grad_accum_steps = s.grad_accum_steps;
+  options.max_grad_norm = s.max_grad_norm;
+  options.seed = s.seed;
+  options.adamw.weight_decay = s.weight_decay;
+  const int64_t steps =
+      s.max_steps > 0 ? s.max_steps : sft_steps(examples, s.micro_batch_size, s.grad_accum_steps, s.epochs);
+  options.schedule = warmup_schedule(s.learning_rate, s.min_learning_rate, s.decay, s.warmup_ratio, steps);
+  options.lora = s.lora;
+  return options;
+}
+
 SftTrainer::SftTrainer(CausalLm model, std::vector<SftExample> data, TrainOptions options)
     : model_(std::move(model)), data_(std::move(data)), options_(std::move(options)) {
   if (data_.empty()) throw Error("SFT: no training examples");

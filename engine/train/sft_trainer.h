@@ -70,6 +70,10 @@ class TrainingError : public Error {
   int64_t step_;
 };
 
+// The options SftTrainer runs with for `settings` over `examples` examples: the schedule's
+// length and warmup come from the run's step count, computed as the trainer computes it.
+TrainOptions sft_options(const TrainSettings& settings, int64_t examples);
+
 class SftTrainer {
  public:
   // Validates the data (every example needs a completion token to learn) and, for LoRA,

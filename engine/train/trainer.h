@@ -31,9 +31,11 @@ struct TrainingExample {
 
 struct TrainSettings {
   int64_t epochs = 1;
+  int64_t max_steps = 0;  // > 0: exactly this many steps (epochs repeat as needed); 0: `epochs` decide
   int micro_batch_size = 8;
   int grad_accum_steps = 1;
   double learning_rate = 1e-5;
+  double min_learning_rate = 0.0;  // where the decay ends
   double warmup_ratio = 0.0;  // of the run's optimizer steps, rounded up (warmup_schedule)
   LrDecay decay = LrDecay::Cosine;
   double max_grad_norm = 1.0;  // 0: no clipping
