@@ -33,7 +33,21 @@ RulesPanel::RulesPanel(QWidget* parent) : QWidget(parent) {
   setObjectName(QStringLiteral("rulesPanel"));
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
+  // Widgets are created in reading order, which is also their tab order.
+  layout->addLayout(buildRoundAndVerifierBar());
+  auto* middle = new QHBoxLayout;
+  middle->addLayout(buildRuleEditor(), 1);
+  middle->addLayout(buildFunnelView(), 1);
+  layout->addLayout(middle, 1);
+  layout->addLayout(buildActions());
+  m_message = new QLabel(this);
+  m_message->setObjectName(QStringLiteral("rulesMessage"));
+  m_message->setWordWrap(true);
+  layout->addWidget(m_message);
+  rebuildList();
+}
 
+QHBoxLayout* RulesPanel::buildRoundAndVerifierBar() {
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Funnel of"), this));
   m_roundBox = new QComboBox(this);
@@ -54,62 +68,33 @@ RulesPanel::RulesPanel(QWidget* parent) : QWidget(parent) {
   top->addWidget(m_extractor);
   top->addWidget(m_normalize);
   top->addStretch(1);
-  layout->addLayout(top);
-  const auto verifierChanged = [this] {
-    std::vector<FieldIssue> issues;
-    const auto verifier = prune::VerifierConfig::parse(
-        {{"extractor", m_extractor->currentData().toString().toStdString()},
-         {"normalize", m_normalize->currentData().toString().toStdString()}},
-        "prune.verifier", issues);
-    if (issues.empty() && verifier != m_rules.verifier()) {
-      m_rules.set_verifier(verifier);
-      recompute();
-    }
-  };
-  connect(m_extractor, qOverload<int>(&QComboBox::currentIndexChanged), this, verifierChanged);
-  connect(m_normalize, qOverload<int>(&QComboBox::currentIndexChanged), this, verifierChanged);
+  // Connected once filled, so filling them does not count as a choice.
+  connect(m_extractor, qOverload<int>(&QComboBox::currentIndexChanged), this, &RulesPanel::applyVerifierChoice);
+  connect(m_normalize, qOverload<int>(&QComboBox::currentIndexChanged), this, &RulesPanel::applyVerifierChoice);
+  return top;
+}
 
-  auto* middle = new QHBoxLayout;
+void RulesPanel::applyVerifierChoice() {
+  std::vector<FieldIssue> issues;
+  const auto verifier = prune::VerifierConfig::parse(
+      {{"extractor", m_extractor->currentData().toString().toStdString()},
+       {"normalize", m_normalize->currentData().toString().toStdString()}},
+      "prune.verifier", issues);
+  if (issues.empty() && verifier != m_rules.verifier()) {
+    m_rules.set_verifier(verifier);
+    recompute();
+  }
+}
+
+// The rule list, its buttons, and the selected rule's parameters.
+QVBoxLayout* RulesPanel::buildRuleEditor() {
   auto* left = new QVBoxLayout;
   m_list = new QListWidget(this);
   m_list->setObjectName(QStringLiteral("ruleList"));
   connect(m_list, &QListWidget::currentRowChanged, this, &RulesPanel::showRuleJson);
   connect(m_list, &QListWidget::itemChanged, this, &RulesPanel::fromListChecks);
   left->addWidget(m_list, 1);
-  auto* listButtons = new QHBoxLayout;
-  auto button = [&](const QString& text, const QString& name, auto slot) {
-    auto* b = new QPushButton(text, this);
-    b->setObjectName(name);
-    connect(b, &QPushButton::clicked, this, slot);
-    listButtons->addWidget(b);
-    return b;
-  };
-  button(tr("Up"), QStringLiteral("ruleUp"), [this] { moveRule(-1); });
-  button(tr("Down"), QStringLiteral("ruleDown"), [this] { moveRule(1); });
-  button(tr("Remove"), QStringLiteral("ruleRemove"), [this] {
-    const int row = m_list->currentRow();
-    if (row < 0) return;
-    auto rules = m_rules.rules();
-    rules.erase(rules.begin() + row);
-    replaceRules(rules);
-  });
-  m_addType = new QComboBox(this);
-  m_addType->setObjectName(QStringLiteral("ruleAddType"));
-  for (const auto& t : prune::rule_type_names()) m_addType->addItem(QString::fromStdString(t), QString::fromStdString(t));
-  listButtons->addWidget(m_addType);
-  button(tr("Add"), QStringLiteral("ruleAdd"), [this] {
-    std::vector<FieldIssue> issues;
-    nlohmann::json j = {{"type", m_addType->currentData().toString().toStdString()}};
-    // Rules with a required parameter start from a sensible one.
-    if (j["type"] == "length") j["max_tokens"] = 1024;
-    auto rule = prune::Rule::parse(j, "rule", issues);
-    if (!rule) return;
-    auto rules = m_rules.rules();
-    rules.push_back(*rule);
-    replaceRules(rules);
-    m_list->setCurrentRow(static_cast<int>(rules.size()) - 1);
-  });
-  left->addLayout(listButtons);
+  left->addLayout(buildListButtons());
   m_ruleJson = new QPlainTextEdit(this);
   m_ruleJson->setObjectName(QStringLiteral("ruleJson"));
   m_ruleJson->setMaximumHeight(90);
@@ -122,8 +107,51 @@ RulesPanel::RulesPanel(QWidget* parent) : QWidget(parent) {
   applyRow->addWidget(apply);
   applyRow->addStretch(1);
   left->addLayout(applyRow);
-  middle->addLayout(left, 1);
+  return left;
+}
 
+QHBoxLayout* RulesPanel::buildListButtons() {
+  auto* listButtons = new QHBoxLayout;
+  auto button = [&](const QString& text, const QString& name, auto slot) {
+    auto* b = new QPushButton(text, this);
+    b->setObjectName(name);
+    connect(b, &QPushButton::clicked, this, slot);
+    listButtons->addWidget(b);
+    return b;
+  };
+  button(tr("Up"), QStringLiteral("ruleUp"), [this] { moveRule(-1); });
+  button(tr("Down"), QStringLiteral("ruleDown"), [this] { moveRule(1); });
+  button(tr("Remove"), QStringLiteral("ruleRemove"), &RulesPanel::removeCurrentRule);
+  m_addType = new QComboBox(this);
+  m_addType->setObjectName(QStringLiteral("ruleAddType"));
+  for (const auto& t : prune::rule_type_names()) m_addType->addItem(QString::fromStdString(t), QString::fromStdString(t));
+  listButtons->addWidget(m_addType);
+  button(tr("Add"), QStringLiteral("ruleAdd"), &RulesPanel::addRuleOfChosenType);
+  return listButtons;
+}
+
+void RulesPanel::removeCurrentRule() {
+  const int row = m_list->currentRow();
+  if (row < 0) return;
+  auto rules = m_rules.rules();
+  rules.erase(rules.begin() + row);
+  replaceRules(rules);
+}
+
+void RulesPanel::addRuleOfChosenType() {
+  std::vector<FieldIssue> issues;
+  nlohmann::json j = {{"type", m_addType->currentData().toString().toStdString()}};
+  // Rules with a required parameter start from a sensible one.
+  if (j["type"] == "length") j["max_tokens"] = 1024;
+  auto rule = prune::Rule::parse(j, "rule", issues);
+  if (!rule) return;
+  auto rules = m_rules.rules();
+  rules.push_back(*rule);
+  replaceRules(rules);
+  m_list->setCurrentRow(static_cast<int>(rules.size()) - 1);
+}
+
+QVBoxLayout* RulesPanel::buildFunnelView() {
   auto* right = new QVBoxLayout;
   m_funnelTable = new QTableWidget(this);
   m_funnelTable->setObjectName(QStringLiteral("funnelTable"));
@@ -137,9 +165,10 @@ RulesPanel::RulesPanel(QWidget* parent) : QWidget(parent) {
   m_summary->setObjectName(QStringLiteral("funnelSummary"));
   m_summary->setWordWrap(true);
   right->addWidget(m_summary);
-  middle->addLayout(right, 1);
-  layout->addLayout(middle, 1);
+  return right;
+}
 
+QHBoxLayout* RulesPanel::buildActions() {
   auto* actions = new QHBoxLayout;
   auto* useNext = new QPushButton(tr("Use for next Prune"), this);
   useNext->setObjectName(QStringLiteral("useForNextPrune"));
@@ -148,39 +177,38 @@ RulesPanel::RulesPanel(QWidget* parent) : QWidget(parent) {
   reprune->setObjectName(QStringLiteral("repruneRound"));
   connect(reprune, &QPushButton::clicked, this, &RulesPanel::repruneRound);
   auto* load = new QPushButton(tr("Load…"), this);
-  connect(load, &QPushButton::clicked, this, [this] {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Load a rule set"), m_dir, tr("Rule sets (*.json)"));
-    if (file.isEmpty()) return;
-    try {
-      setRuleSet(prune::RuleSet::load(file.toStdString()));
-    } catch (const std::exception& e) {
-      m_message->setText(QString::fromStdString(e.what()));
-    }
-  });
+  connect(load, &QPushButton::clicked, this, &RulesPanel::loadRuleSetFile);
   auto* saveAs = new QPushButton(tr("Save as…"), this);
-  connect(saveAs, &QPushButton::clicked, this, [this] {
-    const QString file = QFileDialog::getSaveFileName(this, tr("Save the rule set"),
-                                                      QDir(m_dir).filePath(QStringLiteral("rules.json")),
-                                                      tr("Rule sets (*.json)"));
-    if (file.isEmpty()) return;
-    try {
-      m_rules.save(file.toStdString());
-      m_message->setText(tr("Saved %1").arg(file));
-    } catch (const std::exception& e) {
-      m_message->setText(QString::fromStdString(e.what()));
-    }
-  });
+  connect(saveAs, &QPushButton::clicked, this, &RulesPanel::saveRuleSetFile);
   actions->addWidget(useNext);
   actions->addWidget(reprune);
   actions->addStretch(1);
   actions->addWidget(load);
   actions->addWidget(saveAs);
-  layout->addLayout(actions);
-  m_message = new QLabel(this);
-  m_message->setObjectName(QStringLiteral("rulesMessage"));
-  m_message->setWordWrap(true);
-  layout->addWidget(m_message);
-  rebuildList();
+  return actions;
+}
+
+void RulesPanel::loadRuleSetFile() {
+  const QString file = QFileDialog::getOpenFileName(this, tr("Load a rule set"), m_dir, tr("Rule sets (*.json)"));
+  if (file.isEmpty()) return;
+  try {
+    setRuleSet(prune::RuleSet::load(file.toStdString()));
+  } catch (const std::exception& e) {
+    m_message->setText(QString::fromStdString(e.what()));
+  }
+}
+
+void RulesPanel::saveRuleSetFile() {
+  const QString file = QFileDialog::getSaveFileName(this, tr("Save the rule set"),
+                                                    QDir(m_dir).filePath(QStringLiteral("rules.json")),
+                                                    tr("Rule sets (*.json)"));
+  if (file.isEmpty()) return;
+  try {
+    m_rules.save(file.toStdString());
+    m_message->setText(tr("Saved %1").arg(file));
+  } catch (const std::exception& e) {
+    m_message->setText(QString::fromStdString(e.what()));
+  }
 }
 
 void RulesPanel::setExperiment(const QString& dir) {

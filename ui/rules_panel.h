@@ -14,10 +14,12 @@
 #include "run/funnel.h"
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QListWidget;
 class QPlainTextEdit;
 class QTableWidget;
+class QVBoxLayout;
 
 namespace tpt::ui {
 
@@ -50,6 +52,16 @@ class RulesPanel : public QWidget {
   void roundRepruned(int round);
 
  private:
+  QHBoxLayout* buildRoundAndVerifierBar();
+  QVBoxLayout* buildRuleEditor();
+  QHBoxLayout* buildListButtons();
+  QVBoxLayout* buildFunnelView();
+  QHBoxLayout* buildActions();
+  void applyVerifierChoice();
+  void removeCurrentRule();
+  void addRuleOfChosenType();
+  void loadRuleSetFile();
+  void saveRuleSetFile();
   void rebuildList();
   void recompute();
   void showRuleJson();

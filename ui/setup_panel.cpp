@@ -79,23 +79,44 @@ void SetupPanel::buildForm() {
   scroll->setWidget(content);
   outer->addWidget(scroll, 1);
 
-  auto addField = [&](QFormLayout* form, const QString& label, QWidget* field, const QString& path) {
-    field->setObjectName(path);
-    form->addRow(label, field);
-    m_fields.insert(path, field);
-  };
-  auto pathRow = [&](QLineEdit* edit, bool folder) {
-    auto* row = new QWidget(content);
-    auto* h = new QHBoxLayout(row);
-    h->setContentsMargins(0, 0, 0, 0);
-    h->addWidget(edit, 1);
-    auto* browse = new QPushButton(tr("Browse…"), row);
-    connect(browse, &QPushButton::clicked, this, [this, edit, folder] { browseFile(edit, folder); });
-    h->addWidget(browse);
-    return row;
-  };
+  // Widgets are created in reading order, which is also their tab order.
+  layout->addLayout(buildPresetRow(content));
+  layout->addWidget(buildExperimentSection(content));
+  layout->addWidget(buildDataSection(content));
+  layout->addWidget(buildThinkSection(content));
+  layout->addWidget(buildTrainSection(content));
+  layout->addWidget(buildEvalSection(content));
+  m_estimate = new QLabel(content);
+  m_estimate->setObjectName(QStringLiteral("estimate"));
+  m_estimate->setWordWrap(true);
+  layout->addWidget(m_estimate);
+  layout->addStretch(1);
 
-  // Presets
+  buildFooter(outer);
+  connectEdits();
+}
+
+void SetupPanel::addField(QFormLayout* form, const QString& label, QWidget* field, const QString& path) {
+  field->setObjectName(path);
+  form->addRow(label, field);
+  m_fields.insert(path, field);
+}
+
+void SetupPanel::addPathField(QFormLayout* form, const QString& label, QLineEdit* edit, const QString& path,
+                              bool folder, QWidget* rowParent) {
+  m_fields.insert(path, edit);
+  edit->setObjectName(path);
+  auto* row = new QWidget(rowParent);
+  auto* h = new QHBoxLayout(row);
+  h->setContentsMargins(0, 0, 0, 0);
+  h->addWidget(edit, 1);
+  auto* browse = new QPushButton(tr("Browse…"), row);
+  connect(browse, &QPushButton::clicked, this, [this, edit, folder] { browseFile(edit, folder); });
+  h->addWidget(browse);
+  form->addRow(label, row);
+}
+
+QHBoxLayout* SetupPanel::buildPresetRow(QWidget* content) {
   auto* presetRow = new QHBoxLayout;
   m_preset = new QComboBox(content);
   m_preset->setObjectName(QStringLiteral("preset"));
@@ -109,8 +130,10 @@ void SetupPanel::buildForm() {
   presetRow->addWidget(new QLabel(tr("Preset:"), content));
   presetRow->addWidget(m_preset, 1);
   presetRow->addWidget(apply);
-  layout->addLayout(presetRow);
+  return presetRow;
+}
 
+QGroupBox* SetupPanel::buildExperimentSection(QWidget* content) {
   auto* general = new QGroupBox(tr("Experiment"), content);
   auto* gForm = new QFormLayout(general);
   m_name = new QLineEdit(general);
@@ -121,32 +144,30 @@ void SetupPanel::buildForm() {
   m_seed = new QSpinBox(general);
   m_seed->setRange(0, 2147483647);
   addField(gForm, tr("Seed"), m_seed, QStringLiteral("seed"));
-  layout->addWidget(general);
+  return general;
+}
 
+QGroupBox* SetupPanel::buildDataSection(QWidget* content) {
   auto* data = new QGroupBox(tr("Data and model"), content);
   auto* dForm = new QFormLayout(data);
   m_train = new QLineEdit(data);
   m_train->setPlaceholderText(tr("JSONL with question / answer (GSM8K format)"));
-  m_fields.insert(QStringLiteral("dataset.train"), m_train);
-  m_train->setObjectName(QStringLiteral("dataset.train"));
-  dForm->addRow(tr("Training pool"), pathRow(m_train, false));
+  addPathField(dForm, tr("Training pool"), m_train, QStringLiteral("dataset.train"), false, content);
   m_test = new QLineEdit(data);
-  m_fields.insert(QStringLiteral("dataset.test"), m_test);
-  m_test->setObjectName(QStringLiteral("dataset.test"));
-  dForm->addRow(tr("Test split"), pathRow(m_test, false));
+  addPathField(dForm, tr("Test split"), m_test, QStringLiteral("dataset.test"), false, content);
   m_model = new QLineEdit(data);
   m_model->setPlaceholderText(tr("HF-format model folder"));
-  m_fields.insert(QStringLiteral("model.path"), m_model);
-  m_model->setObjectName(QStringLiteral("model.path"));
-  dForm->addRow(tr("Model"), pathRow(m_model, true));
+  addPathField(dForm, tr("Model"), m_model, QStringLiteral("model.path"), true, content);
   m_modelSummary = new QLabel(data);
   m_modelSummary->setObjectName(QStringLiteral("modelSummary"));
   m_modelSummary->setWordWrap(true);
   dForm->addRow(QString(), m_modelSummary);
   m_device = choiceBox({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")}, data);
   addField(dForm, tr("Device"), m_device, QStringLiteral("model.device"));
-  layout->addWidget(data);
+  return data;
+}
 
+QGroupBox* SetupPanel::buildThinkSection(QWidget* content) {
   auto* think = new QGroupBox(tr("Think — sampling"), content);
   auto* tForm = new QFormLayout(think);
   m_promptFormat = choiceBox({QStringLiteral("zero-shot"), QStringLiteral("few-shot"), QStringLiteral("plain")}, think);
@@ -169,8 +190,10 @@ void SetupPanel::buildForm() {
   m_maxNewTokens = new QSpinBox(think);
   m_maxNewTokens->setRange(-1, 2147483647);
   addField(tForm, tr("Max new tokens"), m_maxNewTokens, QStringLiteral("think.max_new_tokens"));
-  layout->addWidget(think);
+  return think;
+}
 
+QGroupBox* SetupPanel::buildTrainSection(QWidget* content) {
   auto* train = new QGroupBox(tr("Train — fine-tuning"), content);
   auto* trForm = new QFormLayout(train);
   m_method = choiceBox({QStringLiteral("full"), QStringLiteral("lora")}, train);
@@ -182,8 +205,10 @@ void SetupPanel::buildForm() {
   m_epochs = new QSpinBox(train);
   m_epochs->setRange(-1, 100000);
   addField(trForm, tr("Epochs"), m_epochs, QStringLiteral("train.epochs"));
-  layout->addWidget(train);
+  return train;
+}
 
+QGroupBox* SetupPanel::buildEvalSection(QWidget* content) {
   auto* evalBox = new QGroupBox(tr("Improve — evaluation"), content);
   auto* eForm = new QFormLayout(evalBox);
   m_evalSubset = new QSpinBox(evalBox);
@@ -201,14 +226,11 @@ void SetupPanel::buildForm() {
   m_passAtK = new QLineEdit(evalBox);
   m_passAtK->setPlaceholderText(QStringLiteral("1, 4"));
   addField(eForm, tr("pass@k for k ="), m_passAtK, QStringLiteral("eval.pass_at_k"));
-  layout->addWidget(evalBox);
+  return evalBox;
+}
 
-  m_estimate = new QLabel(content);
-  m_estimate->setObjectName(QStringLiteral("estimate"));
-  m_estimate->setWordWrap(true);
-  layout->addWidget(m_estimate);
-  layout->addStretch(1);
-
+// Below the scroll area, so the problems and the Save button stay in view.
+void SetupPanel::buildFooter(QVBoxLayout* outer) {
   m_issueList = new QLabel(this);
   m_issueList->setObjectName(QStringLiteral("issueList"));
   m_issueList->setWordWrap(true);
@@ -219,7 +241,11 @@ void SetupPanel::buildForm() {
   m_saveButton->setObjectName(QStringLiteral("saveSettings"));
   connect(m_saveButton, &QPushButton::clicked, this, &SetupPanel::save);
   outer->addWidget(m_saveButton);
+}
 
+// Every edit rewrites the document and revalidates it, except while the form is being filled
+// from the document.
+void SetupPanel::connectEdits() {
   const auto changed = [this] {
     if (m_loading) return;
     m_modified = true;

@@ -12,10 +12,14 @@
 
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
+class QGroupBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
 class QPushButton;
+class QVBoxLayout;
 
 namespace tpt::ui {
 
@@ -49,6 +53,20 @@ class SetupPanel : public QWidget {
 
  private:
   void buildForm();
+  QHBoxLayout* buildPresetRow(QWidget* content);
+  QGroupBox* buildExperimentSection(QWidget* content);
+  QGroupBox* buildDataSection(QWidget* content);
+  QGroupBox* buildThinkSection(QWidget* content);
+  QGroupBox* buildTrainSection(QWidget* content);
+  QGroupBox* buildEvalSection(QWidget* content);
+  void buildFooter(QVBoxLayout* outer);
+  void connectEdits();
+  // A form row whose field is validated at `path` (the field's object name too).
+  void addField(QFormLayout* form, const QString& label, QWidget* field, const QString& path);
+  // The same for a file or folder path, with a Browse button beside it; the row is created in
+  // `rowParent`.
+  void addPathField(QFormLayout* form, const QString& label, QLineEdit* edit, const QString& path, bool folder,
+                    QWidget* rowParent);
   void readFromDocument();
   void writeToDocument();
   void revalidate();

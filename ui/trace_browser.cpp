@@ -47,8 +47,22 @@ TraceBrowser::TraceBrowser(QWidget* parent) : QWidget(parent) {
   setObjectName(QStringLiteral("traceBrowser"));
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
+  // Widgets are created in reading order, which is also their tab order.
+  layout->addLayout(buildFilterBar());
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  m_model = new SampleTableModel(this);
+  buildSampleTable(split);
+  QWidget* right = buildDetailPane(split);
+  split->addWidget(m_table);
+  split->addWidget(right);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
+  layout->addWidget(split, 1);
+}
 
+QHBoxLayout* TraceBrowser::buildFilterBar() {
   auto* filters = new QHBoxLayout;
+  // Each box is connected once filled, so filling it does not filter.
   auto combo = [&](const QString& name, const QStringList& labels, const QVariantList& values) {
     auto* box = new QComboBox(this);
     box->setObjectName(name);
@@ -83,10 +97,10 @@ TraceBrowser::TraceBrowser(QWidget* parent) : QWidget(parent) {
   m_count = new QLabel(this);
   m_count->setObjectName(QStringLiteral("matchCount"));
   filters->addWidget(m_count);
-  layout->addLayout(filters);
+  return filters;
+}
 
-  auto* split = new QSplitter(Qt::Horizontal, this);
-  m_model = new SampleTableModel(this);
+void TraceBrowser::buildSampleTable(QSplitter* split) {
   m_table = new QTableView(split);
   m_table->setObjectName(QStringLiteral("sampleTable"));
   m_table->setModel(m_model);
@@ -99,12 +113,15 @@ TraceBrowser::TraceBrowser(QWidget* parent) : QWidget(parent) {
                                       {SampleTableModel::Sample, 36}, {SampleTableModel::Problem, 150},
                                       {SampleTableModel::Tokens, 60}})
     m_table->setColumnWidth(column, width);
-  m_table->installEventFilter(this);
+  m_table->installEventFilter(this);  // the review keys (see eventFilter)
   connect(m_model, &SampleTableModel::totalChanged, this,
           [this](qint64 total) { m_count->setText(tr("%L1 samples").arg(total)); });
   connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { showSample(m_model->sampleId(current.row())); });
+}
 
+// The selected trace, the same problem's other samples, and the review controls.
+QWidget* TraceBrowser::buildDetailPane(QSplitter* split) {
   auto* right = new QWidget(split);
   auto* rightLayout = new QVBoxLayout(right);
   rightLayout->setContentsMargins(0, 0, 0, 0);
@@ -125,7 +142,17 @@ TraceBrowser::TraceBrowser(QWidget* parent) : QWidget(parent) {
     if (!selectSample(id)) showSample(id);
   });
   rightLayout->addWidget(m_siblings, 2);
+  rightLayout->addLayout(buildReviewRow(right));
+  m_message = new QLabel(right);
+  m_message->setObjectName(QStringLiteral("reviewMessage"));
+  rightLayout->addWidget(m_message);
+  m_agreement = new QLabel(right);
+  m_agreement->setObjectName(QStringLiteral("agreement"));
+  rightLayout->addWidget(m_agreement);
+  return right;
+}
 
+QHBoxLayout* TraceBrowser::buildReviewRow(QWidget* right) {
   auto* review = new QHBoxLayout;
   m_annotator = new QLineEdit(right);
   m_annotator->setObjectName(QStringLiteral("annotatorName"));
@@ -152,18 +179,7 @@ TraceBrowser::TraceBrowser(QWidget* parent) : QWidget(parent) {
     connect(button, &QPushButton::clicked, this, [this, label] { annotateCurrent(label); });
     review->addWidget(button);
   }
-  rightLayout->addLayout(review);
-  m_message = new QLabel(right);
-  m_message->setObjectName(QStringLiteral("reviewMessage"));
-  rightLayout->addWidget(m_message);
-  m_agreement = new QLabel(right);
-  m_agreement->setObjectName(QStringLiteral("agreement"));
-  rightLayout->addWidget(m_agreement);
-  split->addWidget(m_table);
-  split->addWidget(right);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 2);
-  layout->addWidget(split, 1);
+  return review;
 }
 
 TraceBrowser::~TraceBrowser() = default;

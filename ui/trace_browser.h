@@ -15,8 +15,10 @@
 #include "store/records.h"
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
+class QSplitter;
 class QTableView;
 class QTableWidget;
 class QTextBrowser;
@@ -63,6 +65,10 @@ class TraceBrowser : public QWidget {
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  QHBoxLayout* buildFilterBar();
+  void buildSampleTable(QSplitter* split);
+  QWidget* buildDetailPane(QSplitter* split);
+  QHBoxLayout* buildReviewRow(QWidget* right);
   void applyFilter();
   void showSample(std::int64_t sampleId);
   void updateAgreement();

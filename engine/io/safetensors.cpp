@@ -60,6 +60,151 @@ struct Span {
   size_t tensor;
 };
 
+struct Mapping {
+  void* data = nullptr;
+  uint64_t size = 0;
+};
+
+// Maps the whole file read-only. Throws FileError.
+Mapping map_file(const std::string& path) {
+  auto fail = [&](const std::string& reason) -> FileError { return FileError({path, 0}, reason); };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw fail("cannot open file: " + system_error(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw fail("cannot stat file: " + system_error(error));
+  }
+  const auto file_size = static_cast<uint64_t>(st.st_size);
+  if (file_size < 8) {
+    ::close(fd);
+    throw fail("file too short (" + std::to_string(file_size) +
+               " bytes) to hold the 8-byte header length: truncated file?");
+  }
+  void* mapping = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const int map_error = errno;
+  ::close(fd);  // the mapping keeps the file alive
+  if (mapping == MAP_FAILED) throw fail("cannot map file: " + system_error(map_error));
+  return {mapping, file_size};
+}
+
+struct Header {
+  nlohmann::json json;
+  uint64_t length = 0;  // of the JSON text, after the 8 bytes that give it
+};
+
+// The JSON header of a mapped file of `file_size` (>= 8) bytes. Throws FileError.
+Header parse_header(const std::string& path, const unsigned char* bytes, uint64_t file_size) {
+  auto fail = [&](const std::string& reason) -> FileError { return FileError({path, 0}, reason); };
+  Header header;
+  for (int i = 7; i >= 0; --i) header.length = (header.length << 8) | bytes[i];
+  if (header.length > file_size - 8)
+    throw fail("header length " + std::to_string(header.length) + " exceeds file size " + std::to_string(file_size));
+  const char* header_text = reinterpret_cast<const char*>(bytes + 8);
+  try {
+    header.json = nlohmann::json::parse(header_text, header_text + header.length);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw fail("header is not valid JSON (" + std::string(e.what()) + ")");
+  }
+  if (!header.json.is_object()) throw fail("header is not a JSON object");
+  return header;
+}
+
+// The "__metadata__" entry: an object of strings. Throws FileError.
+void read_metadata(const std::string& path, const nlohmann::json& entry, std::map<std::string, std::string>& metadata) {
+  auto fail = [&](const std::string& reason) -> FileError { return FileError({path, 0}, reason); };
+  if (!entry.is_object()) throw fail("__metadata__ is not an object of strings");
+  for (const auto& [key, value] : entry.items()) {
+    if (!value.is_string()) throw fail("__metadata__." + key + ": expected a string, got " + value.dump());
+    metadata[key] = value.get<std::string>();
+  }
+}
+
+FileError tensor_error(const std::string& path, const std::string& name, const std::string& reason) {
+  return FileError({path, 0}, "tensor " + in_quotes(name) + ": " + reason);
+}
+
+// A tensor's dtype, shape and byte count, as its header entry gives them. Throws FileError.
+struct TensorLayout {
+  Dtype dtype = Dtype::F32;
+  std::vector<int64_t> shape;
+  uint64_t size_bytes = 0;
+};
+
+TensorLayout read_layout(const std::string& path, const std::string& name, const nlohmann::json& entry) {
+  auto bad = [&](const std::string& reason) { return tensor_error(path, name, reason); };
+  if (!entry.is_object()) throw bad("entry is not an object");
+  const auto dtype_it = entry.find("dtype");
+  if (dtype_it == entry.end() || !dtype_it->is_string()) throw bad("missing dtype");
+  const auto dtype = parse_dtype(dtype_it->get<std::string>());
+  if (!dtype) throw bad("unknown dtype " + in_quotes(dtype_it->get<std::string>()));
+
+  const auto shape_it = entry.find("shape");
+  if (shape_it == entry.end() || !shape_it->is_array()) throw bad("missing shape");
+  TensorLayout layout;
+  layout.dtype = *dtype;
+  uint64_t numel = 1;
+  for (const auto& dim : *shape_it) {
+    const auto d = as_size(dim);
+    if (!d || *d > static_cast<uint64_t>(INT64_MAX)) throw bad("shape " + shape_it->dump() + " is not a list of sizes");
+    layout.shape.push_back(static_cast<int64_t>(*d));
+    if (__builtin_mul_overflow(numel, *d, &numel)) throw bad("shape " + shape_it->dump() + " is too large");
+  }
+  if (__builtin_mul_overflow(numel, dtype_size(*dtype), &layout.size_bytes))
+    throw bad("shape " + shape_it->dump() + " is too large");
+  return layout;
+}
+
+// The entry's data_offsets, checked against the buffer and the layout's byte count. Throws
+// FileError.
+std::pair<uint64_t, uint64_t> read_offsets(const std::string& path, const std::string& name,
+                                           const nlohmann::json& entry, const TensorLayout& layout,
+                                           uint64_t buffer_size) {
+  auto bad = [&](const std::string& reason) { return tensor_error(path, name, reason); };
+  const auto offsets_it = entry.find("data_offsets");
+  if (offsets_it == entry.end() || !offsets_it->is_array() || offsets_it->size() != 2 ||
+      !as_size((*offsets_it)[0]) || !as_size((*offsets_it)[1]))
+    throw bad("data_offsets must be [begin, end] byte offsets");
+  const uint64_t begin = *as_size((*offsets_it)[0]);
+  const uint64_t end = *as_size((*offsets_it)[1]);
+  const std::string offsets = "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "]";
+  if (end < begin) throw bad(offsets + " end before begin");
+  if (end > buffer_size)
+    throw bad(offsets + " exceed the data buffer of " + std::to_string(buffer_size) + " bytes (truncated file?)");
+  if (end - begin != layout.size_bytes)
+    throw bad(offsets + " hold " + std::to_string(end - begin) + " bytes but " +
+              describe_tensor(layout.dtype, layout.shape) + " needs " + std::to_string(layout.size_bytes));
+  return {begin, end};
+}
+
+// The reference implementation requires the tensors to tile the buffer exactly: no overlap
+// (two names sharing bytes), no gap, nothing after the last one. Throws FileError.
+void check_tiling(const std::string& path, std::vector<Span> spans, const std::vector<TensorView>& tensors,
+                  uint64_t buffer_size) {
+  auto fail = [&](const std::string& reason) -> FileError { return FileError({path, 0}, reason); };
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t covered = 0;
+  const Span* previous = nullptr;
+  for (const Span& span : spans) {
+    const std::string& name = tensors[span.tensor].name;
+    if (span.begin < covered && previous)
+      throw fail("tensor " + in_quotes(name) + ": data_offsets [" + std::to_string(span.begin) + ", " +
+                 std::to_string(span.end) + "] overlap tensor " + in_quotes(tensors[previous->tensor].name));
+    if (span.begin > covered)
+      throw fail("tensor " + in_quotes(name) + ": " + std::to_string(span.begin - covered) +
+                 " unused bytes before its data_offsets [" + std::to_string(span.begin) + ", " +
+                 std::to_string(span.end) + "]");
+    covered = span.end;
+    previous = &span;
+  }
+  if (covered != buffer_size)
+    throw fail(std::to_string(buffer_size - covered) + " bytes after the last tensor's data are not " +
+               "described by the header");
+}
+
 }  // namespace
 
 size_t dtype_size(Dtype dtype) { return info_of(dtype).size; }
@@ -88,124 +233,33 @@ std::string describe_tensor(Dtype dtype, const std::vector<int64_t>& shape) {
 }
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  auto fail = [&](const std::string& reason) -> FileError { return FileError({path_, 0}, reason); };
-
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw fail("cannot open file: " + system_error(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int error = errno;
-    ::close(fd);
-    throw fail("cannot stat file: " + system_error(error));
-  }
-  const auto file_size = static_cast<uint64_t>(st.st_size);
-  if (file_size < 8) {
-    ::close(fd);
-    throw fail("file too short (" + std::to_string(file_size) +
-               " bytes) to hold the 8-byte header length: truncated file?");
-  }
-  void* mapping = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int map_error = errno;
-  ::close(fd);  // the mapping keeps the file alive
-  if (mapping == MAP_FAILED) throw fail("cannot map file: " + system_error(map_error));
-  mapping_ = mapping;
-  mapped_size_ = file_size;
-
+  const Mapping mapping = map_file(path_);
+  mapping_ = mapping.data;
+  mapped_size_ = mapping.size;
   try {
     const auto* bytes = static_cast<const unsigned char*>(mapping_);
-    uint64_t header_length = 0;
-    for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | bytes[i];
-    if (header_length > file_size - 8)
-      throw fail("header length " + std::to_string(header_length) + " exceeds file size " +
-                 std::to_string(file_size));
-    const char* header_text = reinterpret_cast<const char*>(bytes + 8);
-    nlohmann::json header;
-    try {
-      header = nlohmann::json::parse(header_text, header_text + header_length);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw fail("header is not valid JSON (" + std::string(e.what()) + ")");
-    }
-    if (!header.is_object()) throw fail("header is not a JSON object");
-
-    const std::byte* buffer = reinterpret_cast<const std::byte*>(bytes + 8 + header_length);
-    const uint64_t buffer_size = file_size - 8 - header_length;
+    const Header header = parse_header(path_, bytes, mapping.size);
+    const std::byte* buffer = reinterpret_cast<const std::byte*>(bytes + 8 + header.length);
+    const uint64_t buffer_size = mapping.size - 8 - header.length;
     std::vector<Span> spans;
-    for (const auto& [name, entry] : header.items()) {
+    for (const auto& [name, entry] : header.json.items()) {
       if (name == "__metadata__") {
-        if (!entry.is_object()) throw fail("__metadata__ is not an object of strings");
-        for (const auto& [key, value] : entry.items()) {
-          if (!value.is_string())
-            throw fail("__metadata__." + key + ": expected a string, got " + value.dump());
-          metadata_[key] = value.get<std::string>();
-        }
+        read_metadata(path_, entry, metadata_);
         continue;
       }
-      auto bad = [&](const std::string& reason) { return fail("tensor " + in_quotes(name) + ": " + reason); };
-      if (!entry.is_object()) throw bad("entry is not an object");
-      const auto dtype_it = entry.find("dtype");
-      if (dtype_it == entry.end() || !dtype_it->is_string()) throw bad("missing dtype");
-      const auto dtype = parse_dtype(dtype_it->get<std::string>());
-      if (!dtype) throw bad("unknown dtype " + in_quotes(dtype_it->get<std::string>()));
-
-      const auto shape_it = entry.find("shape");
-      if (shape_it == entry.end() || !shape_it->is_array()) throw bad("missing shape");
+      TensorLayout layout = read_layout(path_, name, entry);
+      const auto [begin, end] = read_offsets(path_, name, entry, layout, buffer_size);
       TensorView view;
       view.name = name;
-      view.dtype = *dtype;
-      uint64_t numel = 1;
-      for (const auto& dim : *shape_it) {
-        const auto d = as_size(dim);
-        if (!d || *d > static_cast<uint64_t>(INT64_MAX)) throw bad("shape " + shape_it->dump() + " is not a list of sizes");
-        view.shape.push_back(static_cast<int64_t>(*d));
-        if (__builtin_mul_overflow(numel, *d, &numel)) throw bad("shape " + shape_it->dump() + " is too large");
-      }
-      uint64_t needed = 0;
-      if (__builtin_mul_overflow(numel, dtype_size(*dtype), &needed))
-        throw bad("shape " + shape_it->dump() + " is too large");
-
-      const auto offsets_it = entry.find("data_offsets");
-      if (offsets_it == entry.end() || !offsets_it->is_array() || offsets_it->size() != 2 ||
-          !as_size((*offsets_it)[0]) || !as_size((*offsets_it)[1]))
-        throw bad("data_offsets must be [begin, end] byte offsets");
-      const uint64_t begin = *as_size((*offsets_it)[0]);
-      const uint64_t end = *as_size((*offsets_it)[1]);
-      const std::string offsets = "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "]";
-      if (end < begin) throw bad(offsets + " end before begin");
-      if (end > buffer_size)
-        throw bad(offsets + " exceed the data buffer of " + std::to_string(buffer_size) +
-                  " bytes (truncated file?)");
-      if (end - begin != needed)
-        throw bad(offsets + " hold " + std::to_string(end - begin) + " bytes but " +
-                  describe_tensor(*dtype, view.shape) + " needs " + std::to_string(needed));
+      view.dtype = layout.dtype;
+      view.shape = std::move(layout.shape);
       view.data = buffer + begin;
-      view.size_bytes = needed;
+      view.size_bytes = layout.size_bytes;
       spans.push_back({begin, end, tensors_.size()});
       index_[name] = tensors_.size();
       tensors_.push_back(std::move(view));
     }
-
-    // The reference implementation requires the tensors to tile the buffer exactly: no overlap
-    // (two names sharing bytes), no gap, nothing after the last one.
-    std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-      return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
-    uint64_t covered = 0;
-    const Span* previous = nullptr;
-    for (const Span& span : spans) {
-      const std::string& name = tensors_[span.tensor].name;
-      if (span.begin < covered && previous)
-        throw fail("tensor " + in_quotes(name) + ": data_offsets [" + std::to_string(span.begin) + ", " +
-                   std::to_string(span.end) + "] overlap tensor " + in_quotes(tensors_[previous->tensor].name));
-      if (span.begin > covered)
-        throw fail("tensor " + in_quotes(name) + ": " + std::to_string(span.begin - covered) +
-                   " unused bytes before its data_offsets [" + std::to_string(span.begin) + ", " +
-                   std::to_string(span.end) + "]");
-      covered = span.end;
-      previous = &span;
-    }
-    if (covered != buffer_size)
-      throw fail(std::to_string(buffer_size - covered) + " bytes after the last tensor's data are not " +
-                 "described by the header");
+    check_tiling(path_, std::move(spans), tensors_, buffer_size);
   } catch (...) {
     unmap();
     throw;

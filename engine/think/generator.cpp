@@ -33,6 +33,124 @@ bool cut_at_stop_string(Running& run, size_t new_piece_size, const std::vector<s
   return true;
 }
 
+void check_requests(const std::vector<GenerationRequest>& requests, const GenerationOptions& options) {
+  if (options.batch_size < 1) throw Error("generation batch_size must be >= 1");
+  for (size_t i = 0; i < requests.size(); ++i)
+    if (requests[i].prompt_ids.empty()) throw Error("generation request " + std::to_string(i) + " has an empty prompt");
+}
+
+// Longest prompts first: batches of similar length waste little on padding. The order does
+// not change any sample (per-sequence seeds).
+std::vector<size_t> longest_prompts_first(const std::vector<GenerationRequest>& requests) {
+  std::vector<size_t> order(requests.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return requests[a].prompt_ids.size() > requests[b].prompt_ids.size();
+  });
+  return order;
+}
+
+// The `count` sequences of the batch that starts at `order[first]`.
+std::vector<Running> start_batch(const std::vector<size_t>& order, size_t first, size_t count,
+                                 const text::Tokenizer& tokenizer) {
+  std::vector<Running> runs;
+  runs.reserve(count);
+  for (size_t i = 0; i < count; ++i)
+    runs.push_back({order[first + i], text::StreamDecoder(tokenizer, /*skip_special_tokens=*/true), {}, false});
+  return runs;
+}
+
+struct PaddedPrompts {
+  torch::Tensor ids;   // [B, T0]
+  torch::Tensor mask;  // [B, T0], false on padding
+};
+
+// The batch's prompts, left-padded: B = batch rows, T0 = longest prompt.
+PaddedPrompts left_pad_prompts(const std::vector<GenerationRequest>& requests, const std::vector<Running>& runs,
+                               const torch::Device& device) {
+  const size_t count = runs.size();
+  int64_t longest = 0;
+  for (const Running& run : runs)
+    longest = std::max<int64_t>(longest, static_cast<int64_t>(requests[run.request].prompt_ids.size()));
+  std::vector<int64_t> ids_flat(count * static_cast<size_t>(longest), 0);
+  std::vector<uint8_t> mask_flat(count * static_cast<size_t>(longest), 0);
+  for (size_t i = 0; i < count; ++i) {
+    const auto& prompt = requests[runs[i].request].prompt_ids;
+    const size_t pad = static_cast<size_t>(longest) - prompt.size();
+    for (size_t t = 0; t < prompt.size(); ++t) {
+      ids_flat[i * static_cast<size_t>(longest) + pad + t] = prompt[t];
+      mask_flat[i * static_cast<size_t>(longest) + pad + t] = 1;
+    }
+  }
+  const auto batch = static_cast<int64_t>(count);
+  PaddedPrompts padded;
+  padded.ids = torch::tensor(ids_flat, torch::kInt64).view({batch, longest}).to(device);
+  padded.mask = torch::tensor(mask_flat, torch::kUInt8).view({batch, longest}).to(torch::kBool).to(device);
+  return padded;
+}
+
+bool is_stop_id(const GenerationOptions& options, int32_t id) {
+  return std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end();
+}
+
+// Appends one sampled token to `run`, which finishes on an end-of-turn id, a stop string or
+// max_new_tokens.
+void take_token(Running& run, int32_t token, float logprob, const GenerationOptions& options) {
+  run.out.token_ids.push_back(token);
+  run.out.logprob_sum += logprob;
+  if (is_stop_id(options, token)) {
+    run.out.finish_reason = FinishReason::Eos;
+    run.finished = true;
+  } else {
+    const std::string piece = run.decoder.step(token);
+    run.out.text += piece;
+    if (!options.stop_strings.empty() && cut_at_stop_string(run, piece.size(), options.stop_strings)) {
+      run.out.finish_reason = FinishReason::StopString;
+      run.finished = true;
+    } else if (static_cast<int>(run.out.token_ids.size()) >= options.max_new_tokens) {
+      run.out.finish_reason = FinishReason::Length;
+      run.finished = true;
+    }
+  }
+}
+
+// One step's bookkeeping: each live row takes its sampled token (or, once cancelled, ends).
+// Returns the rows still running.
+std::vector<int64_t> advance_runs(std::vector<Running>& runs, const std::vector<size_t>& live,
+                                  const torch::Tensor& next_cpu, const torch::Tensor& logprob_cpu, bool cancelled,
+                                  const GenerationOptions& options, GenerationProgress& report) {
+  std::vector<int64_t> keep;
+  for (size_t row = 0; row < live.size(); ++row) {
+    Running& run = runs[live[row]];
+    if (cancelled) {
+      run.out.finish_reason = FinishReason::Cancelled;
+      run.finished = true;
+      continue;
+    }
+    const auto token = static_cast<int32_t>(next_cpu[static_cast<int64_t>(row)].item<int64_t>());
+    take_token(run, token, logprob_cpu[static_cast<int64_t>(row)].item<float>(), options);
+    ++report.tokens_generated;
+    if (run.finished) {
+      if (run.out.finish_reason != FinishReason::StopString) run.out.text += run.decoder.flush();
+    } else {
+      keep.push_back(static_cast<int64_t>(row));
+    }
+  }
+  return keep;
+}
+
+// Hands the finished sequences of the live rows to the caller's results.
+void collect_finished(std::vector<Running>& runs, const std::vector<size_t>& live, std::vector<Generation>& results,
+                      GenerationProgress& report) {
+  for (size_t row = 0; row < live.size(); ++row) {
+    Running& run = runs[live[row]];
+    if (run.finished) {
+      results[run.request] = std::move(run.out);
+      ++report.sequences_done;
+    }
+  }
+}
+
 }  // namespace
 
 Generator::Generator(CausalLm model, const text::Tokenizer& tokenizer) : model_(std::move(model)), tokenizer_(tokenizer) {}
@@ -40,10 +158,7 @@ Generator::Generator(CausalLm model, const text::Tokenizer& tokenizer) : model_(
 std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>& requests,
                                             const GenerationOptions& options, const GenerationProgressFn& progress,
                                             const std::atomic<bool>* cancel) {
-  if (options.batch_size < 1) throw Error("generation batch_size must be >= 1");
-  for (size_t i = 0; i < requests.size(); ++i)
-    if (requests[i].prompt_ids.empty()) throw Error("generation request " + std::to_string(i) + " has an empty prompt");
-
+  check_requests(requests, options);
   torch::NoGradGuard no_grad;
   const auto start = std::chrono::steady_clock::now();
   const torch::Device device = model_->device();
@@ -51,44 +166,16 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
   std::vector<Generation> results(requests.size());
   GenerationProgress report;
   report.sequences_total = static_cast<int64_t>(requests.size());
-
-  // Longest prompts first: batches of similar length waste little on padding. The order does
-  // not change any sample (per-sequence seeds).
-  std::vector<size_t> order(requests.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return requests[a].prompt_ids.size() > requests[b].prompt_ids.size();
-  });
-  auto is_stop_id = [&](int32_t id) {
-    return std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end();
-  };
+  const std::vector<size_t> order = longest_prompts_first(requests);
 
   for (size_t first = 0; first < order.size(); first += static_cast<size_t>(options.batch_size)) {
     const size_t count = std::min(order.size() - first, static_cast<size_t>(options.batch_size));
-    std::vector<Running> runs;
-    runs.reserve(count);
-    int64_t longest = 0;
-    for (size_t i = 0; i < count; ++i) {
-      runs.push_back({order[first + i], text::StreamDecoder(tokenizer_, /*skip_special_tokens=*/true), {}, false});
-      longest = std::max<int64_t>(longest, static_cast<int64_t>(requests[order[first + i]].prompt_ids.size()));
-    }
-    // Left padding: B = batch rows, T0 = longest prompt.
-    std::vector<int64_t> ids_flat(count * static_cast<size_t>(longest), 0);
-    std::vector<uint8_t> mask_flat(count * static_cast<size_t>(longest), 0);
-    for (size_t i = 0; i < count; ++i) {
-      const auto& prompt = requests[runs[i].request].prompt_ids;
-      const size_t pad = static_cast<size_t>(longest) - prompt.size();
-      for (size_t t = 0; t < prompt.size(); ++t) {
-        ids_flat[i * static_cast<size_t>(longest) + pad + t] = prompt[t];
-        mask_flat[i * static_cast<size_t>(longest) + pad + t] = 1;
-      }
-    }
-    const auto batch = static_cast<int64_t>(count);
-    torch::Tensor ids = torch::tensor(ids_flat, torch::kInt64).view({batch, longest}).to(device);  // [B, T0]
-    torch::Tensor mask = torch::tensor(mask_flat, torch::kUInt8).view({batch, longest}).to(torch::kBool).to(device);
+    std::vector<Running> runs = start_batch(order, first, count, tokenizer_);
+    PaddedPrompts prompts = left_pad_prompts(requests, runs, device);
+    torch::Tensor mask = std::move(prompts.mask);
     torch::Tensor positions = left_padded_positions(mask);  // [B, T0]
     KVCache cache;
-    torch::Tensor logits = model_->forward(ids, positions, mask, &cache, LogitsFor::Last);  // [B, 1, V]
+    torch::Tensor logits = model_->forward(prompts.ids, positions, mask, &cache, LogitsFor::Last);  // [B, 1, V]
 
     std::vector<size_t> live(count);  // rows of the current batch tensors -> index into runs
     std::iota(live.begin(), live.end(), 0);
@@ -101,45 +188,8 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
       const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
       const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
 
-      std::vector<int64_t> keep;
-      for (size_t row = 0; row < live.size(); ++row) {
-        Running& run = runs[live[row]];
-        if (cancelled) {
-          run.out.finish_reason = FinishReason::Cancelled;
-          run.finished = true;
-          continue;
-        }
-        const auto token = static_cast<int32_t>(next_cpu[static_cast<int64_t>(row)].item<int64_t>());
-        run.out.token_ids.push_back(token);
-        run.out.logprob_sum += logprob_cpu[static_cast<int64_t>(row)].item<float>();
-        ++report.tokens_generated;
-        if (is_stop_id(token)) {
-          run.out.finish_reason = FinishReason::Eos;
-          run.finished = true;
-        } else {
-          const std::string piece = run.decoder.step(token);
-          run.out.text += piece;
-          if (!options.stop_strings.empty() && cut_at_stop_string(run, piece.size(), options.stop_strings)) {
-            run.out.finish_reason = FinishReason::StopString;
-            run.finished = true;
-          } else if (static_cast<int>(run.out.token_ids.size()) >= options.max_new_tokens) {
-            run.out.finish_reason = FinishReason::Length;
-            run.finished = true;
-          }
-        }
-        if (run.finished) {
-          if (run.out.finish_reason != FinishReason::StopString) run.out.text += run.decoder.flush();
-        } else {
-          keep.push_back(static_cast<int64_t>(row));
-        }
-      }
-      for (size_t row = 0; row < live.size(); ++row) {
-        Running& run = runs[live[row]];
-        if (run.finished) {
-          results[run.request] = std::move(run.out);
-          ++report.sequences_done;
-        }
-      }
+      const std::vector<int64_t> keep = advance_runs(runs, live, next_cpu, logprob_cpu, cancelled, options, report);
+      collect_finished(runs, live, results, report);
       if (progress) {
         report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         progress(report);
