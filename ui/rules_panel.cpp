@@ -257,7 +257,7 @@ bool RulesPanel::replaceRules(const std::vector<prune::Rule>& rules) {
 bool RulesPanel::selectRound(int round) {
   m_round = round;
   try {
-    m_inputs = run::round_prune_inputs(m_dir.toStdString(), round);
+    m_inputs = report::round_prune_inputs(m_dir.toStdString(), round);
   } catch (const std::exception& e) {
     m_inputs.clear();
     m_message->setText(QString::fromStdString(e.what()));
@@ -289,7 +289,7 @@ void RulesPanel::rebuildList() {
 void RulesPanel::recompute() {
   m_funnelTable->setRowCount(0);
   try {
-    m_funnel = run::compute_funnel(m_inputs, m_rules);
+    m_funnel = report::compute_funnel(m_inputs, m_rules);
   } catch (const std::exception& e) {
     m_funnel = {};
     m_summary->setText(QString::fromStdString(e.what()));
@@ -388,7 +388,7 @@ bool RulesPanel::useForNextPrune() {
 bool RulesPanel::repruneRound() {
   if (m_round < 1) return false;
   try {
-    m_funnel = run::reprune_round(m_dir.toStdString(), m_round, m_rules);
+    m_funnel = report::reprune_round(m_dir.toStdString(), m_round, m_rules);
     m_message->setText(tr("Round %1 re-pruned: %2 samples kept.").arg(m_round).arg(m_funnel.kept));
     Q_EMIT roundRepruned(m_round);
     return true;

@@ -8,10 +8,10 @@
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
 #include "config/schema.h"
+#include "report/status.h"
 #include "run/base_model.h"
 #include "run/demo.h"
 #include "run/runner.h"
-#include "run/status.h"
 
 namespace tpt::cli {
 
@@ -121,7 +121,7 @@ int run_demo(const Args& raw) {
     run::Runner runner(folder, &printer, &control);
     result = runner.run();
   }
-  std::cout << run::format_table(run::read_status(folder)) << std::flush;
+  std::cout << report::format_table(report::read_status(folder)) << std::flush;
   if (result.outcome == run::RunOutcome::Cancelled) {
     std::fprintf(stderr, "cancelled; the same 'tpt demo' command resumes it\n");
     return 130;

@@ -19,9 +19,9 @@
 #include "data/gsm8k.h"
 #include "model/checkpoint.h"
 #include "prune/rule_set.h"
+#include "report/status.h"
 #include "run/base_model.h"
 #include "run/demo.h"
-#include "run/status.h"
 #include "text/model_tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -298,7 +298,7 @@ TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
   const std::string cached = home + "/tpt-workbench/models/base-" + recipe.hash();
   VERIFY(fs::exists(cached + "/base_model.json"));
 
-  const tpt::run::ExperimentStatus status = tpt::run::read_status(dir);
+  const tpt::report::ExperimentStatus status = tpt::report::read_status(dir);
   COMPARE(status.state, std::string("completed"));
   COMPARE(status.rounds.size(), size_t{5});
   for (const auto& round : status.rounds) {
@@ -328,7 +328,7 @@ TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
   const Result rerun = tpt_run("-q demo --quick --dir '" + other + "'", "XDG_DATA_HOME='" + home + "'");
   COMPARE(rerun.status, 0);
   const auto numbers = [](const std::string& folder) {
-    json rounds = tpt::run::to_json(tpt::run::read_status(folder)).at("rounds");
+    json rounds = tpt::report::to_json(tpt::report::read_status(folder)).at("rounds");
     for (auto& round : rounds) {
       round.erase("seconds");
       round.erase("model");

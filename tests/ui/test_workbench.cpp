@@ -20,7 +20,7 @@
 #include "config/experiment_config.h"
 #include "main_window.h"
 #include "presentation_window.h"
-#include "run/status.h"
+#include "report/status.h"
 #include "run_bridge.h"
 #include "run_panel.h"
 #include "runtime/torch_runtime.h"
@@ -148,7 +148,7 @@ class TestWorkbench : public QObject {
     QCOMPARE(finished.at(0).at(0).toString(), QStringLiteral("completed"));
     QCOMPARE(rounds.count(), 3);
     // The chart shows the base round and both trained rounds, as stored.
-    const auto status = tpt::run::read_status(window.experimentDir().toStdString());
+    const auto status = tpt::report::read_status(window.experimentDir().toStdString());
     QCOMPARE(window.chartPanel()->strictPass1().size(), 3);
     for (int r = 0; r < 3; ++r)
       QCOMPARE(window.chartPanel()->strictPass1()[r], 100 * *status.rounds[r].metric("pass@1.strict"));
@@ -202,7 +202,7 @@ class TestWorkbench : public QObject {
     QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     QCOMPARE(finished.at(0).at(0).toString(), QStringLiteral("cancelled"));
-    QCOMPARE(tpt::run::read_status(window.experimentDir().toStdString()).state, std::string("cancelled"));
+    QCOMPARE(tpt::report::read_status(window.experimentDir().toStdString()).state, std::string("cancelled"));
     // Start again resumes and finishes.
     QTRY_VERIFY(panel->startButton()->isEnabled());
     QTest::mouseClick(panel->startButton(), Qt::LeftButton);

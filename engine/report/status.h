@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace tpt::run {
+namespace tpt::report {
 
 struct RoundStatus {
   int round = 0;
@@ -48,4 +48,4 @@ nlohmann::json to_json(const ExperimentStatus& status);
 // The table `tpt status` prints: one line per round.
 std::string format_table(const ExperimentStatus& status);
 
-}  // namespace tpt::run
+}  // namespace tpt::report

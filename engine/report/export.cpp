@@ -1,4 +1,4 @@
-#include "run/export.h"
+#include "report/export.h"
 
 #include <cmath>
 #include <cstdio>
@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace tpt::run {
+namespace tpt::report {
 
 const char* to_string(ExportFormat format) {
   switch (format) {
@@ -72,7 +72,7 @@ std::string number(double v) {
 }  // namespace
 
 ExportResult export_experiment(const std::string& dir_or_file, ExportFormat format, int round, const std::string& out) {
-  const ExperimentPaths paths = ExperimentPaths::locate(dir_or_file);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(dir_or_file);
   if (!fs::exists(paths.store_file)) throw Error(paths.dir + ": no experiment database here (run it first: tpt run)");
   store::Store store(paths.store_file, store::OpenMode::read_only);
   const auto experiments = store.list_experiments();
@@ -120,7 +120,7 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
                                                         paths.store_file + " (stored settings)");
   config.base_dir = paths.dir;
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(config.resolve(config.model.path));
-  const TrainingPool pool = split_training_pool(config, store.list_problems(experiment.id, "train"));
+  const run::TrainingPool pool = run::split_training_pool(config, store.list_problems(experiment.id, "train"));
   const text::PromptFormat prompt(tokenizer, *text::parse_prompt_style(config.think.prompt_format), pool.examples);
 
   std::string text;
@@ -143,4 +143,4 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
   return result;
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::report

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-namespace tpt::run {
+namespace tpt::report {
 
 enum class ExportFormat { ChatJsonl, PromptCompletionJsonl, Csv };
 
@@ -32,4 +32,4 @@ struct ExportResult {
 ExportResult export_experiment(const std::string& dir_or_file, ExportFormat format, int round,
                                const std::string& out = "");
 
-}  // namespace tpt::run
+}  // namespace tpt::report
