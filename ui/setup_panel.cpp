@@ -23,9 +23,9 @@
 #include "config/experiment_config.h"
 #include "config/presets.h"
 #include "config/schema.h"
+#include "demo/base_model.h"
+#include "demo/demo.h"
 #include "model/config.h"
-#include "run/base_model.h"
-#include "run/demo.h"
 
 namespace tpt::ui {
 
@@ -382,7 +382,7 @@ void SetupPanel::updateModelSummary() {
   const QString config = QDir(folder).filePath(QStringLiteral("config.json"));
   bool builtIn = false;
   try {
-    builtIn = folder.startsWith(QString::fromStdString(run::user_data_dir() + "/models/base-"));
+    builtIn = folder.startsWith(QString::fromStdString(demo::user_data_dir() + "/models/base-"));
   } catch (const std::exception&) {
     // No data folder (no HOME): then it cannot be the built-in model either.
   }
@@ -452,11 +452,11 @@ void SetupPanel::applyPreset() {
     if (name.startsWith(QStringLiteral("demo"))) {
       // The demo's problem files are written beside experiment.json; its model is the
       // built-in one (built when the run starts, if it is not cached yet).
-      run::DemoOptions options;
+      demo::DemoOptions options;
       options.quick = name == QStringLiteral("demo-quick");
-      if (!m_dir.isEmpty()) run::write_demo_data(options, m_dir.toStdString());
-      const auto recipe = run::demo_spec(options).base_model;
-      setDocument(run::demo_experiment_config(options, run::cached_base_model_dir(recipe)).to_json());
+      if (!m_dir.isEmpty()) demo::write_demo_data(options, m_dir.toStdString());
+      const auto recipe = demo::demo_spec(options).base_model;
+      setDocument(demo::demo_experiment_config(options, demo::cached_base_model_dir(recipe)).to_json());
       return;
     }
     ExperimentConfig c = preset(name.toStdString());

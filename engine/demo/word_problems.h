@@ -25,7 +25,7 @@
 
 #include "data/gsm8k.h"
 
-namespace tpt {
+namespace tpt::demo {
 
 struct WordProblemOptions {
   uint64_t seed = 1;
@@ -82,4 +82,4 @@ std::vector<WordProblem> generate_word_problems(const WordProblemOptions& option
 void write_gsm8k(const std::string& path, const std::vector<Problem>& problems);
 void write_gsm8k(const std::string& path, const std::vector<WordProblem>& problems);
 
-}  // namespace tpt
+}  // namespace tpt::demo

@@ -18,10 +18,10 @@
 #include <string>
 
 #include "config/experiment_config.h"
-#include "data/word_problems.h"
-#include "run/base_model.h"
+#include "demo/word_problems.h"
+#include "demo/base_model.h"
 
-namespace tpt::run {
+namespace tpt::demo {
 
 struct DemoOptions {
   bool quick = false;
@@ -57,4 +57,4 @@ void write_demo_data(const DemoOptions& options, const std::string& dir);
 // folder's absolute path.
 std::string prepare_demo(const DemoOptions& options, const std::string& dir, const std::string& model_path);
 
-}  // namespace tpt::run
+}  // namespace tpt::demo

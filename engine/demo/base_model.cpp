@@ -1,4 +1,4 @@
-#include "run/base_model.h"
+#include "demo/base_model.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -25,7 +25,7 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace tpt::run {
+namespace tpt::demo {
 
 namespace {
 
@@ -81,9 +81,9 @@ bool empty_or_absent(const fs::path& dir) {
 // Progress with a rate and an ETA, for the observer (the runner's phases report the same way).
 class StepMeter {
  public:
-  StepMeter(Observer* observer, int64_t total) : observer_(observer) {
+  StepMeter(run::Observer* observer, int64_t total) : observer_(observer) {
     p_.round = 0;
-    p_.phase = Phase::Train;
+    p_.phase = run::Phase::Train;
     p_.unit = "steps";
     p_.total = total;
   }
@@ -99,13 +99,13 @@ class StepMeter {
   }
 
  private:
-  Observer* observer_;
-  Progress p_;
+  run::Observer* observer_;
+  run::Progress p_;
   int64_t tokens_ = 0;
   Clock::time_point start_ = Clock::now();
 };
 
-void log(Observer* observer, const std::string& message) {
+void log(run::Observer* observer, const std::string& message) {
   if (observer) observer->on_log({"info", -1, "base-model", message});
 }
 
@@ -304,8 +304,8 @@ BaseModelRecipe builtin_base_model_recipe(bool quick, uint64_t seed) {
   return r;
 }
 
-BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string& out_dir, Observer* observer,
-                                RunControl* control) {
+BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string& out_dir, run::Observer* observer,
+                                run::RunControl* control) {
   const auto start = Clock::now();
   const fs::path out = fs::absolute(out_dir).lexically_normal();
   if (!empty_or_absent(out)) throw Error(out.string() + ": already exists and is not empty; choose another folder");
@@ -437,7 +437,7 @@ std::string cached_base_model_dir(const BaseModelRecipe& recipe) {
   return (fs::path(user_data_dir()) / "models" / ("base-" + recipe.hash())).string();
 }
 
-BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, Observer* observer, RunControl* control) {
+BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, run::Observer* observer, run::RunControl* control) {
   const std::string folder = cached_base_model_dir(recipe);
   const fs::path models = fs::path(folder).parent_path();
   std::error_code ec;
@@ -456,4 +456,4 @@ BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, Observer* observ
   return build_base_model(recipe, folder, observer, control);
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::demo

@@ -1,4 +1,4 @@
-#include "run/demo.h"
+#include "demo/demo.h"
 
 #include <filesystem>
 
@@ -9,7 +9,7 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace tpt::run {
+namespace tpt::demo {
 
 DemoSpec demo_spec(const DemoOptions& options) {
   DemoSpec spec;
@@ -97,7 +97,7 @@ void write_demo_data(const DemoOptions& options, const std::string& dir) {
 
 std::string prepare_demo(const DemoOptions& options, const std::string& dir, const std::string& model_path) {
   const std::string folder = fs::absolute(dir).lexically_normal().string();
-  const ExperimentPaths paths = ExperimentPaths::locate(folder);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(folder);
   ExperimentConfig config = demo_experiment_config(options, model_path);
   config.base_dir = paths.dir;
   std::error_code ec;
@@ -117,4 +117,4 @@ std::string prepare_demo(const DemoOptions& options, const std::string& dir, con
   return paths.dir;
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::demo
