@@ -13,7 +13,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "run/paths.h"
 #include "store/store.h"
 

@@ -22,9 +22,9 @@
 
 #include "config/experiment_config.h"
 #include "config/presets.h"
-#include "config/schema.h"
 #include "demo/base_model.h"
 #include "demo/demo.h"
+#include "io/json_fields.h"
 #include "model/config.h"
 
 namespace tpt::ui {

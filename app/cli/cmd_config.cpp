@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "config/experiment_config.h"
 #include "config/presets.h"
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 namespace tpt::cli {
 

@@ -7,9 +7,9 @@
 #include "cli/cancel_on_interrupt.h"
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
-#include "config/schema.h"
 #include "demo/base_model.h"
 #include "demo/demo.h"
+#include "io/json_fields.h"
 #include "report/status.h"
 #include "run/runner.h"
 

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 namespace tpt {
 

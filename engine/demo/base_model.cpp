@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/schema.h"
 #include "core/hash.h"
+#include "io/json_fields.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/decoder.h"

@@ -4,8 +4,8 @@
 #include <istream>
 #include <sstream>
 
-#include "config/schema.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 
 namespace tpt {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "io/safetensors.h"
 
 namespace tpt {

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 
 namespace tpt {
 

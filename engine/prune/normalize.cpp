@@ -1,7 +1,7 @@
 #include "prune/normalize.h"
 
-#include "config/schema.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 
 namespace tpt::prune {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 namespace tpt::prune {
 

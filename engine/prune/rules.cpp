@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "config/schema.h"
 #include "core/hash.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 #include "prune/calculator.h"
 
 namespace tpt::prune {

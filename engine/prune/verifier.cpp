@@ -1,7 +1,7 @@
 #include "prune/verifier.h"
 
-#include "config/schema.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 
 namespace tpt::prune {
 

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "run/paths.h"
 #include "store/store.h"
 

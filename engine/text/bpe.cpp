@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <queue>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "text/utf8.h"
 
 namespace tpt::text {

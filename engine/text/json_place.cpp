@@ -1,7 +1,7 @@
 #include "text/json_place.h"
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 
 namespace tpt::text {
 

@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 namespace tpt::text {
 

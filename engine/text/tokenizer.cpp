@@ -2,8 +2,8 @@
 
 #include <unicode/uchar.h>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "text/bpe.h"
 #include "text/decoder.h"
 #include "text/json_place.h"

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <set>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "io/safetensors.h"
 #include "train/tensor_files.h"
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "config/schema.h"
 #include "core/hash.h"
+#include "io/json_fields.h"
 #include "train/tensor_files.h"
 
 namespace tpt::train {

@@ -7,7 +7,7 @@
 #include "check.h"
 #include "config/experiment_config.h"
 #include "config/presets.h"
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 using nlohmann::json;
 using tpt::ExperimentConfig;

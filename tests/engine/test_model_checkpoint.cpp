@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "test_model_support.h"
 
 using namespace tpt;

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "check.h"
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "test_model_support.h"
 #include "train/trainer.h"
 

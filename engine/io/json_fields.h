@@ -6,6 +6,8 @@
 //   think.finish();   // unknown keys ("temprature") become issues too
 //
 // A missing key keeps the field's current value: the struct's initialisers are the defaults.
+//
+// Also reading and writing whole JSON files (read_json_file, write_json_file).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 #include <algorithm>
 #include <cmath>
