@@ -70,9 +70,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setObjectName(QStringLiteral("MainWindow"));
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
-  const RuntimeInfo runtime = runtime_info();
-  m_runtimeSummary = QString::fromStdString(runtime_summary(runtime));
-  if (auto warning = blas_warning(runtime)) m_runtimeWarning = QString::fromStdString(*warning);
+  const runtime::RuntimeInfo runtime = runtime::runtime_info();
+  m_runtimeSummary = QString::fromStdString(runtime::runtime_summary(runtime));
+  if (auto warning = runtime::blas_warning(runtime)) m_runtimeWarning = QString::fromStdString(*warning);
 
   m_bridge = new RunBridge(this);
 
@@ -336,7 +336,7 @@ void MainWindow::newExperiment() {
   if (dir.isEmpty()) return;
   const QString file = QDir(dir).filePath(QStringLiteral("experiment.json"));
   if (!QFileInfo::exists(file)) {
-    ExperimentConfig config;
+    config::ExperimentConfig config;
     config.name = QFileInfo(dir).fileName().toStdString();
     config.save(file.toStdString());
   }

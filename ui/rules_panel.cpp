@@ -186,7 +186,7 @@ RulesPanel::RulesPanel(QWidget* parent) : QWidget(parent) {
 void RulesPanel::setExperiment(const QString& dir) {
   m_dir = dir;
   try {
-    const auto doc = read_json_file(QDir(dir).filePath(QStringLiteral("experiment.json")).toStdString());
+    const auto doc = io::read_json_file(QDir(dir).filePath(QStringLiteral("experiment.json")).toStdString());
     std::vector<FieldIssue> issues;
     const auto rules = prune::RuleSet::parse(doc.value("prune", nlohmann::json::object()), "prune", issues);
     if (issues.empty()) setRuleSet(rules);
@@ -373,9 +373,9 @@ void RulesPanel::fromListChecks() {
 bool RulesPanel::useForNextPrune() {
   try {
     const std::string file = QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString();
-    auto doc = read_json_file(file);
+    auto doc = io::read_json_file(file);
     doc["prune"] = m_rules.to_json();
-    write_json_file(file, doc);
+    io::write_json_file(file, doc);
     m_message->setText(tr("Saved in experiment.json: the next Prune uses this rule set."));
     Q_EMIT ruleSetSaved();
     return true;

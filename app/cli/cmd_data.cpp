@@ -57,11 +57,11 @@ void refuse(const Arguments& args, const std::set<std::string>& options, const c
 int check(const Arguments& args) {
   refuse(args, kGenerateOptions, "generate");
   if (args.positionals().size() != 2) return usage(2);
-  Gsm8kOptions options;
-  options.on_malformed = parse_on_malformed(args.choice("on-malformed", {"fail", "skip"}, "fail"));
+  data::Gsm8kOptions options;
+  options.on_malformed = io::parse_on_malformed(args.choice("on-malformed", {"fail", "skip"}, "fail"));
   options.question_field = args.value_or("question-field", options.question_field);
   options.answer_field = args.value_or("answer-field", options.answer_field);
-  const ProblemSet set = load_gsm8k(args.positionals()[1], options);
+  const data::ProblemSet set = data::load_gsm8k(args.positionals()[1], options);
 
   long with_commas = 0, negative = 0;
   for (const auto& p : set.problems) {

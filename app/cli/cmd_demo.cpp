@@ -47,7 +47,7 @@ int run_base_model(const Args& raw) {
   demo::BaseModelRecipe recipe = demo::builtin_base_model_recipe(args.flag("quick"), seed_argument(args));
   if (auto file = args.value("recipe")) {
     if (args.flag("quick")) throw UsageError("--recipe and --quick exclude each other");
-    recipe = demo::BaseModelRecipe::from_json(read_json_file(*file), *file);
+    recipe = demo::BaseModelRecipe::from_json(io::read_json_file(*file), *file);
     if (args.value("seed")) recipe.seed = seed_argument(args);
   }
   if (args.flag("print-recipe")) {

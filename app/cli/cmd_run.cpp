@@ -39,7 +39,7 @@ int run_run(const Args& raw) {
   }
   std::string experiment = experiment_argument(args, "run");
   if (auto fork = args.value("fork")) {
-    const ExperimentConfig config = ExperimentConfig::load(run::ExperimentPaths::locate(experiment).config_file);
+    const config::ExperimentConfig config = config::ExperimentConfig::load(run::ExperimentPaths::locate(experiment).config_file);
     experiment = run::fork_experiment(config, *fork);
     std::fprintf(stderr, "forked into %s\n", experiment.c_str());
   }

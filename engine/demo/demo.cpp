@@ -28,8 +28,8 @@ DemoSpec demo_spec(const DemoOptions& options) {
   return spec;
 }
 
-ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path) {
-  ExperimentConfig c;
+config::ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path) {
+  config::ExperimentConfig c;
   c.name = std::string(options.quick ? "demo-quick" : "demo") + (options.pruning ? "" : "-no-pruning");
   c.description = options.pruning
                       ? "TPT on the built-in word problems with the built-in base model (tpt demo)"
@@ -98,11 +98,11 @@ void write_demo_data(const DemoOptions& options, const std::string& dir) {
 std::string prepare_demo(const DemoOptions& options, const std::string& dir, const std::string& model_path) {
   const std::string folder = fs::absolute(dir).lexically_normal().string();
   const run::ExperimentPaths paths = run::ExperimentPaths::locate(folder);
-  ExperimentConfig config = demo_experiment_config(options, model_path);
+  config::ExperimentConfig config = demo_experiment_config(options, model_path);
   config.base_dir = paths.dir;
   std::error_code ec;
   if (fs::exists(paths.config_file, ec)) {
-    const json existing = read_json_file(paths.config_file);
+    const json existing = io::read_json_file(paths.config_file);
     if (existing != config.to_json())
       throw Error(paths.config_file + ": this folder holds another experiment (not the demo " + config.name +
                   " with seed " + std::to_string(options.seed) +

@@ -461,7 +461,7 @@ std::vector<WordProblem> generate_word_problems(const WordProblemOptions& option
     wp.family = draft->family->name;
     wp.key = draft->key;
     wp.steps = static_cast<int>(draft->steps.size());
-    wp.problem.id = problem_id(to_string(split), question, solution);
+    wp.problem.id = data::problem_id(to_string(split), question, solution);
     wp.problem.line = static_cast<long>(out.size()) + 1;
     wp.problem.gold = std::to_string(draft->steps.back().result);
     wp.problem.question = std::move(question);
@@ -471,7 +471,7 @@ std::vector<WordProblem> generate_word_problems(const WordProblemOptions& option
   return out;
 }
 
-void write_gsm8k(const std::string& path, const std::vector<Problem>& problems) {
+void write_gsm8k(const std::string& path, const std::vector<data::Problem>& problems) {
   const std::string tmp = path + ".tmp";
   try {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -496,7 +496,7 @@ void write_gsm8k(const std::string& path, const std::vector<Problem>& problems) 
 }
 
 void write_gsm8k(const std::string& path, const std::vector<WordProblem>& problems) {
-  std::vector<Problem> plain;
+  std::vector<data::Problem> plain;
   plain.reserve(problems.size());
   for (const auto& wp : problems) plain.push_back(wp.problem);
   write_gsm8k(path, plain);

@@ -9,7 +9,7 @@
 
 #include "core/text.h"
 
-namespace tpt {
+namespace tpt::io {
 
 using nlohmann::json;
 
@@ -325,4 +325,4 @@ void write_json_file(const std::string& path, const nlohmann::json& value) {
   if (ec) throw FileError({path, 0}, "cannot replace file: " + ec.message());
 }
 
-}  // namespace tpt
+}  // namespace tpt::io

@@ -21,7 +21,7 @@
 
 #include "core/error.h"
 
-namespace tpt {
+namespace tpt::io {
 
 struct NumberRange {
   double min = -std::numeric_limits<double>::infinity();
@@ -94,4 +94,4 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
 // half-written config behind.
 void write_json_file(const std::string& path, const nlohmann::json& value);
 
-}  // namespace tpt
+}  // namespace tpt::io

@@ -16,7 +16,7 @@
 
 #include "core/error.h"
 
-namespace tpt {
+namespace tpt::io {
 
 namespace {
 
@@ -328,4 +328,4 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
   if (ec) throw FileError({path, 0}, "cannot replace file: " + ec.message());
 }
 
-}  // namespace tpt
+}  // namespace tpt::io

@@ -116,8 +116,8 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
 
   // The prompts the round used: its own settings (the prompt format cannot change within an
   // experiment) and the base model's tokenizer (fine-tuning keeps the tokenizer).
-  ExperimentConfig config = ExperimentConfig::from_json(nlohmann::json::parse(experiment.config_json),
-                                                        paths.store_file + " (stored settings)");
+  config::ExperimentConfig config = config::ExperimentConfig::from_json(nlohmann::json::parse(experiment.config_json),
+                                                                        paths.store_file + " (stored settings)");
   config.base_dir = paths.dir;
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(config.resolve(config.model.path));
   const run::TrainingPool pool = run::split_training_pool(config, store.list_problems(experiment.id, "train"));

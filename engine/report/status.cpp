@@ -22,7 +22,7 @@ ExperimentStatus read_status(const std::string& dir_or_file) {
   ExperimentStatus status;
   status.dir = paths.dir;
   if (std::filesystem::exists(paths.config_file)) {
-    const auto doc = read_json_file(paths.config_file);
+    const auto doc = io::read_json_file(paths.config_file);
     if (doc.contains("rounds") && doc["rounds"].is_number_integer()) status.rounds_planned = doc["rounds"].get<int>();
     if (doc.contains("name") && doc["name"].is_string()) status.name = doc["name"].get<std::string>();
   }

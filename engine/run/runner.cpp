@@ -109,7 +109,7 @@ class Meter {
 };
 
 struct LoadedModel {
-  CausalLm model;
+  model::CausalLm model;
   text::ModelTokenizer tokenizer;
 };
 
@@ -144,7 +144,7 @@ std::vector<std::string> config_changes(const json& stored, const json& current)
   return changes;
 }
 
-std::string fork_experiment(const ExperimentConfig& config, const std::string& new_dir) {
+std::string fork_experiment(const config::ExperimentConfig& config, const std::string& new_dir) {
   std::error_code ec;
   // A folder, unless a .json file is named.
   const fs::path target(new_dir);
@@ -154,7 +154,7 @@ std::string fork_experiment(const ExperimentConfig& config, const std::string& n
   const ExperimentPaths paths = ExperimentPaths::locate(new_dir);
   if (fs::exists(paths.config_file, ec))
     throw Error(paths.config_file + ": already exists; fork into a new folder");
-  ExperimentConfig forked = config;
+  config::ExperimentConfig forked = config;
   forked.dataset.train = config.resolve(config.dataset.train);
   forked.dataset.test = config.resolve(config.dataset.test);
   forked.model.path = config.resolve(config.model.path);
@@ -171,7 +171,7 @@ namespace {
 // One run of one experiment: what Runner::run sets up, and the phases.
 class Session {
  public:
-  Session(const ExperimentPaths& paths, ExperimentConfig config, Observer* observer, RunControl* control)
+  Session(const ExperimentPaths& paths, config::ExperimentConfig config, Observer* observer, RunControl* control)
       : paths_(paths), config_(std::move(config)), observer_(observer), control_(control),
         store_(paths.store_file) {}
 
@@ -215,7 +215,7 @@ class Session {
 
   void open_experiment();
   void load_problems();
-  LoadOptions load_options() const;
+  model::LoadOptions load_options() const;
   LoadedModel load(const std::string& folder) const;
   text::PromptFormat prompt_format(const text::ModelTokenizer& tokenizer) const;
 
@@ -240,7 +240,7 @@ class Session {
   std::optional<std::string> stop_reason(const std::vector<double>& pass1_by_round, int round);
 
   ExperimentPaths paths_;
-  ExperimentConfig config_;
+  config::ExperimentConfig config_;
   Observer* observer_;
   RunControl* control_;
   store::Store store_;
@@ -282,11 +282,11 @@ void Session::open_experiment() {
 }
 
 void Session::load_problems() {
-  Gsm8kOptions options;
+  data::Gsm8kOptions options;
   options.question_field = config_.dataset.question_field;
   options.answer_field = config_.dataset.answer_field;
-  options.on_malformed = parse_on_malformed(config_.dataset.on_malformed);
-  auto to_records = [&](const ProblemSet& set, const std::string& split) {
+  options.on_malformed = io::parse_on_malformed(config_.dataset.on_malformed);
+  auto to_records = [&](const data::ProblemSet& set, const std::string& split) {
     std::vector<store::ProblemRecord> records;
     records.reserve(set.problems.size());
     for (const auto& p : set.problems)
@@ -304,7 +304,7 @@ void Session::load_problems() {
     const std::string file = config_.resolve(config_.dataset.train);
     if (file.empty()) throw Error(paths_.config_file + ": dataset.train: required to run rounds (the training pool)");
     options.id_prefix = "train";
-    const ProblemSet set = load_gsm8k(file, options);
+    const data::ProblemSet set = data::load_gsm8k(file, options);
     if (set.problems.empty()) throw Error(file + ": no problems in the training pool");
     if (set.report.skipped > 0)
       log("warning", -1, "run", file + ": skipped " + std::to_string(set.report.skipped) + " malformed line(s)");
@@ -320,7 +320,7 @@ void Session::load_problems() {
     const std::string file = config_.resolve(config_.dataset.test);
     if (file.empty()) throw Error(paths_.config_file + ": dataset.test: required (Improve scores each round on it)");
     options.id_prefix = "test";
-    const ProblemSet set = load_gsm8k(file, options);
+    const data::ProblemSet set = data::load_gsm8k(file, options);
     if (set.problems.empty()) throw Error(file + ": no problems in the test split");
     if (set.report.skipped > 0)
       log("warning", -1, "run", file + ": skipped " + std::to_string(set.report.skipped) + " malformed line(s)");
@@ -332,11 +332,11 @@ void Session::load_problems() {
             [](const auto& a, const auto& b) { return a.id < b.id; });
 }
 
-LoadOptions Session::load_options() const {
-  LoadOptions options;
+model::LoadOptions Session::load_options() const {
+  model::LoadOptions options;
   if (config_.model.device == "cuda") options.device = torch::Device(torch::kCUDA);
   else if (config_.model.device == "cpu") options.device = torch::Device(torch::kCPU);
-  else options.device = best_device();
+  else options.device = model::best_device();
   if (config_.model.dtype == "float32") options.dtype = torch::kFloat32;
   if (config_.model.dtype == "bfloat16") options.dtype = torch::kBFloat16;
   if (config_.model.dtype == "float16") options.dtype = torch::kFloat16;
@@ -344,7 +344,7 @@ LoadOptions Session::load_options() const {
 }
 
 LoadedModel Session::load(const std::string& folder) const {
-  LoadedModel loaded{load_model(folder, load_options()), text::load_model_tokenizer(folder)};
+  LoadedModel loaded{model::load_model(folder, load_options()), text::load_model_tokenizer(folder)};
   return loaded;
 }
 
@@ -644,9 +644,9 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
     trainer.lora()->save((fs::path(staging) / "adapter").string());
     trainer.lora()->merge_and_detach();
   }
-  CausalLm model = trainer.model();
+  model::CausalLm model = trainer.model();
   model->set_source_dir(init);
-  save_model(*model, staging);
+  model::save_model(*model, staging);
   crash_point("train.saved");
   fs::create_directories(paths_.models_dir);
   fs::rename(staging, final_dir);
@@ -753,7 +753,7 @@ std::optional<std::string> Session::stop_reason(const std::vector<double>& pass1
 RunResult Session::run() {
   open_experiment();
   store_.set_experiment_state(experiment_id_, "running");
-  log("info", -1, "run", "run started: " + runtime_summary(runtime_info()));
+  log("info", -1, "run", "run started: " + runtime::runtime_summary(runtime::runtime_info()));
   base_model_ = config_.resolve(config_.model.path);
   if (!fs::exists(fs::path(base_model_) / "config.json"))
     throw FileError({paths_.config_file, 0},
@@ -870,9 +870,9 @@ RunResult Session::run() {
 
 RunResult Runner::run() {
   const ExperimentPaths paths = ExperimentPaths::locate(experiment_);
-  ExperimentConfig config = ExperimentConfig::load(paths.config_file);
+  config::ExperimentConfig config = config::ExperimentConfig::load(paths.config_file);
   RunLock lock(paths);
-  if (config.threads > 0) init_runtime(config.threads);
+  if (config.threads > 0) runtime::init_runtime(config.threads);
   Session session(paths, std::move(config), observer_, control_);
   return session.run_guarded();
 }

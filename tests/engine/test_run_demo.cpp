@@ -78,15 +78,15 @@ TPT_TEST(base_model, folder_loads_like_any_model_and_records_its_recipe) {
     if (!fs::exists(fs::path(out) / file)) TPT_FAIL(std::string("missing ") + file);
   VERIFY(!fs::exists(out + ".partial"));
 
-  tpt::CausalLm model = tpt::load_model(out);
-  COMPARE(tpt::summarize(*model).family, std::string("llama"));
-  COMPARE(tpt::summarize(*model).parameters, build.parameters);
+  tpt::model::CausalLm model = tpt::model::load_model(out);
+  COMPARE(tpt::model::summarize(*model).family, std::string("llama"));
+  COMPARE(tpt::model::summarize(*model).parameters, build.parameters);
   const auto tokenizer = tpt::text::load_model_tokenizer(out);
   // The tokenizer learnt from the recipe's problems: bytes, <|endoftext|>, merges; the model's
   // vocabulary is exactly its size.
-  COMPARE(tpt::summarize(*model).vocab, static_cast<int64_t>(tokenizer.tokenizer->vocab_size()));
-  VERIFY(tpt::summarize(*model).vocab > 257);
-  VERIFY(tpt::summarize(*model).vocab <= recipe.tokenizer_vocab_size);
+  COMPARE(tpt::model::summarize(*model).vocab, static_cast<int64_t>(tokenizer.tokenizer->vocab_size()));
+  VERIFY(tpt::model::summarize(*model).vocab > 257);
+  VERIFY(tpt::model::summarize(*model).vocab <= recipe.tokenizer_vocab_size);
   // <|endoftext|> (id 256, after the 256 bytes) ends a solution.
   VERIFY(tokenizer.eos_id.has_value());
   COMPARE(*tokenizer.eos_id, int32_t{256});
@@ -187,7 +187,7 @@ TPT_TEST(base_model, cache_discards_what_a_killed_build_left) {
   VERIFY(!build.reused);
   VERIFY(fs::exists(folder + "/base_model.json"));
   VERIFY(!fs::exists(folder + ".partial"));
-  tpt::load_model(folder);  // a complete model, not the leftovers
+  tpt::model::load_model(folder);  // a complete model, not the leftovers
 }
 
 TPT_TEST(base_model, cancel_leaves_nothing_in_the_cache) {
@@ -208,7 +208,7 @@ TPT_TEST(demo, experiment_is_a_valid_config_with_pass_at_k_above_one) {
     options.quick = quick;
     const auto config = tpt::demo::demo_experiment_config(options, "/models/base");
     // Through the validator, as the GUI's preset and `tpt run` will read it.
-    const auto loaded = tpt::ExperimentConfig::from_json(config.to_json(), "demo");
+    const auto loaded = tpt::config::ExperimentConfig::from_json(config.to_json(), "demo");
     COMPARE(loaded.think.prompt_format, std::string("plain"));
     COMPARE(loaded.rounds, 4);
     COMPARE(loaded.model.path, std::string("/models/base"));
@@ -220,7 +220,7 @@ TPT_TEST(demo, experiment_is_a_valid_config_with_pass_at_k_above_one) {
 TPT_TEST(demo, no_pruning_keeps_every_sample_right_or_wrong) {
   tpt::demo::DemoOptions options;
   options.pruning = false;
-  const auto config = tpt::ExperimentConfig::from_json(
+  const auto config = tpt::config::ExperimentConfig::from_json(
       tpt::demo::demo_experiment_config(options, "/models/base").to_json(), "demo");
   std::vector<tpt::prune::PruneSample> samples(4);
   samples[0].id = 1, samples[0].problem_key = "p", samples[0].completion = "2+3=<<2+3=5>>5\n#### 5", samples[0].gold = "5";
@@ -256,8 +256,8 @@ TPT_TEST(demo, data_is_the_harder_task_and_test_problems_never_in_train) {
   const std::string dir = tpt::testing::temp_dir() + "/demo-data";
   tpt::demo::write_demo_data(options, dir);
   const auto spec = tpt::demo::demo_spec(options);
-  const auto train = tpt::load_gsm8k(dir + "/train.jsonl");
-  const auto test = tpt::load_gsm8k(dir + "/test.jsonl");
+  const auto train = tpt::data::load_gsm8k(dir + "/train.jsonl");
+  const auto test = tpt::data::load_gsm8k(dir + "/test.jsonl");
   COMPARE(static_cast<int64_t>(train.problems.size()), spec.train_problems);
   COMPARE(static_cast<int64_t>(test.problems.size()), spec.test_problems);
   // Harder than most of what the base model learned from: its parts up to the demo's steps,
@@ -313,7 +313,7 @@ TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
     VERIFY(round.samples > 0);
     // Trained and saved: every round's model loads (a round that kept nothing keeps the
     // previous model, which loads too).
-    tpt::load_model(round.model_path);
+    tpt::model::load_model(round.model_path);
   }
   VERIFY_CONTAINS(r.out, "round");
 

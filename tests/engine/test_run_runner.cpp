@@ -182,7 +182,7 @@ TPT_TEST(runner, two_rounds_fill_every_table_consistently) {
     VERIFY(std::isfinite(metrics.at("train.loss")));
     // Each round's model is a complete HF folder that loads, tokenizer included.
     COMPARE(round.model_path, dir + "/models/round-" + std::to_string(round.round_index));
-    auto model = tpt::load_model(round.model_path);
+    auto model = tpt::model::load_model(round.model_path);
     VERIFY(model->config().vocab_size == 257);
     VERIFY(tpt::text::load_model_tokenizer(round.model_path).eos_id == 256);
     VERIFY(!fs::exists(dir + "/models/round-" + std::to_string(round.round_index) + ".partial"));

@@ -243,7 +243,7 @@ TPT_TEST(word_problems, output_is_pinned_so_every_machine_draws_the_same_problem
   COMPARE(p.question, std::string("Tom's team scores 16 points, and Tom scores all but 7 of them. Raj scores 4 times "
                                   "as many points as Tom. How many points does Raj score?"));
   COMPARE(p.solution, std::string("Tom scores 16-7=<<16-7=9>>9 points.\nRaj scores 9*4=<<9*4=36>>36 points.\n#### 36"));
-  COMPARE(p.id, tpt::problem_id("train", p.question, p.solution));
+  COMPARE(p.id, tpt::data::problem_id("train", p.question, p.solution));
 }
 
 TPT_TEST(word_problems, a_longer_set_extends_a_shorter_one) {
@@ -329,7 +329,7 @@ TPT_TEST(word_problems, written_files_load_back_through_load_gsm8k_unchanged) {
     const std::string path = dir + "/" + tpt::demo::to_string(split) + ".jsonl";
     tpt::demo::write_gsm8k(path, problems);
     VERIFY(!std::filesystem::exists(path + ".tmp"));
-    const tpt::ProblemSet set = tpt::load_gsm8k(path);
+    const tpt::data::ProblemSet set = tpt::data::load_gsm8k(path);
     COMPARE(set.problems.size(), problems.size());
     COMPARE(set.report.skipped, 0L);
     for (size_t i = 0; i < problems.size(); ++i) {
@@ -351,8 +351,8 @@ TPT_TEST(word_problems, writing_replaces_an_existing_file_whole) {
   const std::string path = tpt::testing::temp_dir() + "/train.jsonl";
   tpt::demo::write_gsm8k(path, generate(1, WordProblemSplit::Train, 30));
   tpt::demo::write_gsm8k(path, generate(1, WordProblemSplit::Train, 10));
-  COMPARE(tpt::load_gsm8k(path).problems.size(), size_t{10});
-  VERIFY_THROWS_WITH(tpt::demo::write_gsm8k(path + "/nested/x.jsonl", std::vector<tpt::Problem>{}), "cannot write file");
+  COMPARE(tpt::data::load_gsm8k(path).problems.size(), size_t{10});
+  VERIFY_THROWS_WITH(tpt::demo::write_gsm8k(path + "/nested/x.jsonl", std::vector<tpt::data::Problem>{}), "cannot write file");
 }
 
 TPT_TEST(word_problems, levels_parse_by_number_or_name_and_a_bad_one_is_an_error_naming_it) {

@@ -76,7 +76,7 @@ class TestWorkbench : public QObject {
     QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
     QCoreApplication::setApplicationName(QStringLiteral("test_workbench"));
     QSettings().clear();
-    tpt::init_runtime(1);
+    tpt::runtime::init_runtime(1);
     QVERIFY(m_tmp.isValid());
     m_model = QString::fromStdString(tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString()));
   }
@@ -105,7 +105,7 @@ class TestWorkbench : public QObject {
     QVERIFY(temperature->property("invalid").toBool());
     // The message is the engine's own, for the same document.
     std::string expected;
-    for (const auto& issue : tpt::ExperimentConfig::validate(setup->document()))
+    for (const auto& issue : tpt::config::ExperimentConfig::validate(setup->document()))
       if (issue.path == "think.temperature") expected = issue.message;
     QVERIFY(!expected.empty());
     QCOMPARE(temperature->toolTip(), QString::fromStdString(expected));
@@ -124,7 +124,7 @@ class TestWorkbench : public QObject {
     QVERIFY(setup->isValid());
     QVERIFY(!temperature->property("invalid").toBool());
     QVERIFY(setup->save());
-    QCOMPARE(tpt::ExperimentConfig::load((window.experimentDir() + QStringLiteral("/experiment.json")).toStdString())
+    QCOMPARE(tpt::config::ExperimentConfig::load((window.experimentDir() + QStringLiteral("/experiment.json")).toStdString())
                  .think.temperature,
              0.7);
     // The model folder is summarised without loading it; the estimate counts the files.
