@@ -5,11 +5,11 @@
 #include "core/error.h"
 #include "io/json_fields.h"
 #include "text/bpe.h"
-#include "text/decoder.h"
 #include "text/json_place.h"
 #include "text/normalizer.h"
 #include "text/post_processor.h"
 #include "text/pre_tokenizer.h"
+#include "text/token_decoder.h"
 #include "text/utf8.h"
 
 namespace tpt::text {
