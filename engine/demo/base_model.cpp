@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "core/hash.h"
+#include "io/atomic_file.h"
 #include "io/json_fields.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
@@ -415,8 +416,7 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
                            {"threads", runtime.intra_op_threads},
                            {"engine", runtime::runtime_summary(runtime)}});
   if (fs::exists(out)) fs::remove(out, ec);  // the empty folder the caller may have made
-  fs::rename(staging, out, ec);
-  if (ec) throw Error(out.string() + ": cannot move the finished model into place: " + ec.message());
+  io::publish_folder(staging.string(), out.string());
   build.folder = out.string();
   char line[160];
   std::snprintf(line, sizeof line, "base model ready: %s (final loss %.4f, %.0f s)", build.folder.c_str(),

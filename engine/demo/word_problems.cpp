@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
@@ -16,6 +14,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "demo/word_problem_tables.h"
+#include "io/atomic_file.h"
 
 namespace tpt::demo {
 
@@ -472,10 +471,7 @@ std::vector<WordProblem> generate_word_problems(const WordProblemOptions& option
 }
 
 void write_gsm8k(const std::string& path, const std::vector<data::Problem>& problems) {
-  const std::string tmp = path + ".tmp";
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw FileError({tmp, 0}, "cannot write file");
+  io::write_file_atomically(path, [&](std::ostream& out) {
     for (const auto& p : problems) {
       // GSM8K's own key order, so the files read like the real dataset.
       nlohmann::ordered_json line;
@@ -483,16 +479,7 @@ void write_gsm8k(const std::string& path, const std::vector<data::Problem>& prob
       line["answer"] = p.solution;
       out << line.dump() << "\n";
     }
-    out.flush();
-    if (!out) throw FileError({tmp, 0}, "write failed (disk full?)");
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw FileError({path, 0}, "cannot replace file: " + ec.message());
+  });
 }
 
 void write_gsm8k(const std::string& path, const std::vector<WordProblem>& problems) {

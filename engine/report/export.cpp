@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -11,6 +10,7 @@
 
 #include "config/experiment_config.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "run/paths.h"
 #include "run/plan.h"
 #include "store/store.h"
@@ -43,16 +43,7 @@ void write_atomically(const std::string& path, const std::string& content) {
   const fs::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot write: " + std::strerror(errno));
-    out << content;
-    out.flush();
-    if (!out) throw Error(tmp + ": cannot write (disk full?)");
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) throw Error(path + ": cannot move the export into place: " + ec.message());
+  io::write_file_atomically(path, content);
 }
 
 std::string csv_field(const std::string& text) {

@@ -7,7 +7,7 @@
 //                            exactly the text the model read (chat template applied).
 //   csv                      the metrics of every round, one row per round.
 //
-// Files are written atomically (a temporary file renamed into place). Torch-free.
+// Files are written atomically (io/atomic_file.h: a temporary file renamed into place). Torch-free.
 #pragma once
 
 #include <cstdint>
