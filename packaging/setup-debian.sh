@@ -19,7 +19,7 @@ packages_engine=(
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
 )
 packages_gui=(
-  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libqt6svg6 libgl-dev
+  qt6-base-dev qt6-base-dev-tools libqt6svg6 libgl-dev
   libqcustomplot-dev      # QCustomPlot built for Qt 6 (find_package(QCustomPlotQt6))
   xvfb xauth              # GUI tests and screenshots without a display
   fonts-dejavu-core

@@ -9,8 +9,8 @@
 
 #include <cmath>
 
+#include "report/status.h"
 #include "run/paths.h"
-#include "run/status.h"
 #include "store/store.h"
 
 namespace tpt::ui {
@@ -81,9 +81,9 @@ void ChartPanel::clearComparisons() {
 }
 
 void ChartPanel::plotExperiment(const QString& dir, const QColor& color, bool primary) {
-  run::ExperimentStatus status;
+  report::ExperimentStatus status;
   try {
-    status = run::read_status(dir.toStdString());
+    status = report::read_status(dir.toStdString());
   } catch (const std::exception&) {
     return;  // not run yet, or not an experiment: nothing to draw
   }

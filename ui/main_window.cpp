@@ -20,16 +20,16 @@
 
 #include "chart_panel.h"
 #include "config/experiment_config.h"
+#include "demo/base_model.h"
+#include "demo/demo.h"
 #include "presentation_window.h"
 #include "problems_panel.h"
 #include "rules_panel.h"
-#include "trace_browser.h"
-#include "run/base_model.h"
-#include "run/demo.h"
 #include "run_bridge.h"
 #include "run_panel.h"
 #include "runtime/torch_runtime.h"
 #include "setup_panel.h"
+#include "trace_browser.h"
 
 // Resources compiled into a static library are only registered when asked for by name.
 static void initResources() { Q_INIT_RESOURCE(resources); }
@@ -70,9 +70,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setObjectName(QStringLiteral("MainWindow"));
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
-  const RuntimeInfo runtime = runtime_info();
-  m_runtimeSummary = QString::fromStdString(runtime_summary(runtime));
-  if (auto warning = blas_warning(runtime)) m_runtimeWarning = QString::fromStdString(*warning);
+  const runtime::RuntimeInfo runtime = runtime::runtime_info();
+  m_runtimeSummary = QString::fromStdString(runtime::runtime_summary(runtime));
+  if (auto warning = runtime::blas_warning(runtime)) m_runtimeWarning = QString::fromStdString(*warning);
 
   m_bridge = new RunBridge(this);
 
@@ -148,11 +148,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
 bool MainWindow::openDemo(bool quick) {
   try {
-    run::DemoOptions options;
+    demo::DemoOptions options;
     options.quick = quick;
-    const run::DemoSpec spec = run::demo_spec(options);
-    const std::string dir = run::user_data_dir() + "/experiments/" + run::default_demo_dir(options);
-    const std::string ready = run::prepare_demo(options, dir, run::cached_base_model_dir(spec.base_model));
+    const demo::DemoSpec spec = demo::demo_spec(options);
+    const std::string dir = demo::user_data_dir() + "/experiments/" + demo::default_demo_dir(options);
+    const std::string ready = demo::prepare_demo(options, dir, demo::cached_base_model_dir(spec.base_model));
     return openExperiment(QString::fromStdString(ready));
   } catch (const std::exception& e) {
     statusBar()->showMessage(tr("Could not create the demo experiment: %1").arg(QString::fromStdString(e.what())));
@@ -321,10 +321,10 @@ void MainWindow::startRun() {
   RunBridge::Prepare prepare;
   const std::string model = m_setup->document().value("/model/path"_json_pointer, std::string());
   for (const bool quick : {false, true}) {
-    const run::BaseModelRecipe recipe = run::demo_spec({quick, true, 1}).base_model;
-    if (model == run::cached_base_model_dir(recipe) && !QFileInfo::exists(QString::fromStdString(model))) {
+    const demo::BaseModelRecipe recipe = demo::demo_spec({quick, true, 1}).base_model;
+    if (model == demo::cached_base_model_dir(recipe) && !QFileInfo::exists(QString::fromStdString(model))) {
       prepare = [recipe](run::Observer& observer, run::RunControl& control) {
-        run::ensure_base_model(recipe, &observer, &control);
+        demo::ensure_base_model(recipe, &observer, &control);
       };
     }
   }
@@ -336,7 +336,7 @@ void MainWindow::newExperiment() {
   if (dir.isEmpty()) return;
   const QString file = QDir(dir).filePath(QStringLiteral("experiment.json"));
   if (!QFileInfo::exists(file)) {
-    ExperimentConfig config;
+    config::ExperimentConfig config;
     config.name = QFileInfo(dir).fileName().toStdString();
     config.save(file.toStdString());
   }

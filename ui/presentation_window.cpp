@@ -9,8 +9,8 @@
 #include <QVBoxLayout>
 
 #include "chart_panel.h"
+#include "report/problems.h"
 #include "run/paths.h"
-#include "run/problems.h"
 #include "store/store.h"
 
 namespace tpt::ui {
@@ -65,14 +65,14 @@ void PresentationWindow::reload() {
   m_problem->blockSignals(true);
   m_problem->clear();
   try {
-    const run::ProblemSummary summary = run::summarize_problems(m_dir.toStdString());
+    const report::ProblemSummary summary = report::summarize_problems(m_dir.toStdString());
     // Learned problems first: they tell the story.
-    for (const run::ProblemFate fate : {run::ProblemFate::Learned, run::ProblemFate::AlwaysSolved,
-                                        run::ProblemFate::Forgotten, run::ProblemFate::NeverSolved})
+    for (const report::ProblemFate fate : {report::ProblemFate::Learned, report::ProblemFate::AlwaysSolved,
+                                        report::ProblemFate::Forgotten, report::ProblemFate::NeverSolved})
       for (const auto& p : summary.problems)
         if (p.fate == fate)
           m_problem->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(p.problem_key),
-                                                           QString::fromLatin1(run::to_string(p.fate))),
+                                                           QString::fromLatin1(report::to_string(p.fate))),
                              QString::fromStdString(p.problem_key));
   } catch (const std::exception&) {
     // No scored round yet.

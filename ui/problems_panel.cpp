@@ -59,7 +59,7 @@ void ProblemsPanel::setExperiment(const QString& dir) {
 void ProblemsPanel::reload() {
   m_summary = {};
   try {
-    if (!m_dir.isEmpty()) m_summary = run::summarize_problems(m_dir.toStdString());
+    if (!m_dir.isEmpty()) m_summary = report::summarize_problems(m_dir.toStdString());
   } catch (const std::exception&) {
     // No database yet.
   }
@@ -84,7 +84,7 @@ void ProblemsPanel::reload() {
     auto* key = new QTableWidgetItem(QString::fromStdString(p.problem_key));
     key->setToolTip(QString::fromStdString(p.question));
     m_table->setItem(i, 0, key);
-    m_table->setItem(i, 1, new QTableWidgetItem(QString::fromLatin1(run::to_string(p.fate))));
+    m_table->setItem(i, 1, new QTableWidgetItem(QString::fromLatin1(report::to_string(p.fate))));
     for (size_t k = 0; k < p.rounds.size(); ++k) {
       const double a = p.accuracy[k];
       auto* cell = new QTableWidgetItem(QStringLiteral("%1%").arg(100 * a, 0, 'f', 0));

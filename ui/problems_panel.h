@@ -5,7 +5,7 @@
 
 #include <QWidget>
 
-#include "run/problems.h"
+#include "report/problems.h"
 
 class QCPColorMap;
 class QCustomPlot;
@@ -21,7 +21,7 @@ class ProblemsPanel : public QWidget {
   explicit ProblemsPanel(QWidget* parent = nullptr);
 
   void setExperiment(const QString& dir);
-  const run::ProblemSummary& summary() const { return m_summary; }
+  const report::ProblemSummary& summary() const { return m_summary; }
   QString summaryText() const;
   // The heatmap's value at (problem row, round column): the share of right answers, or NaN.
   double heatmapValue(int problemRow, int roundColumn) const;
@@ -32,7 +32,7 @@ class ProblemsPanel : public QWidget {
 
  private:
   QString m_dir;
-  run::ProblemSummary m_summary;
+  report::ProblemSummary m_summary;
   int m_rounds = 0;
   QLabel* m_label = nullptr;
   QTableWidget* m_table = nullptr;

@@ -13,7 +13,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "run/paths.h"
 #include "store/store.h"
 
@@ -214,7 +214,7 @@ void RulesPanel::saveRuleSetFile() {
 void RulesPanel::setExperiment(const QString& dir) {
   m_dir = dir;
   try {
-    const auto doc = read_json_file(QDir(dir).filePath(QStringLiteral("experiment.json")).toStdString());
+    const auto doc = io::read_json_file(QDir(dir).filePath(QStringLiteral("experiment.json")).toStdString());
     std::vector<FieldIssue> issues;
     const auto rules = prune::RuleSet::parse(doc.value("prune", nlohmann::json::object()), "prune", issues);
     if (issues.empty()) setRuleSet(rules);
@@ -285,7 +285,7 @@ bool RulesPanel::replaceRules(const std::vector<prune::Rule>& rules) {
 bool RulesPanel::selectRound(int round) {
   m_round = round;
   try {
-    m_inputs = run::round_prune_inputs(m_dir.toStdString(), round);
+    m_inputs = report::round_prune_inputs(m_dir.toStdString(), round);
   } catch (const std::exception& e) {
     m_inputs.clear();
     m_message->setText(QString::fromStdString(e.what()));
@@ -317,7 +317,7 @@ void RulesPanel::rebuildList() {
 void RulesPanel::recompute() {
   m_funnelTable->setRowCount(0);
   try {
-    m_funnel = run::compute_funnel(m_inputs, m_rules);
+    m_funnel = report::compute_funnel(m_inputs, m_rules);
   } catch (const std::exception& e) {
     m_funnel = {};
     m_summary->setText(QString::fromStdString(e.what()));
@@ -401,9 +401,9 @@ void RulesPanel::fromListChecks() {
 bool RulesPanel::useForNextPrune() {
   try {
     const std::string file = QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString();
-    auto doc = read_json_file(file);
+    auto doc = io::read_json_file(file);
     doc["prune"] = m_rules.to_json();
-    write_json_file(file, doc);
+    io::write_json_file(file, doc);
     m_message->setText(tr("Saved in experiment.json: the next Prune uses this rule set."));
     Q_EMIT ruleSetSaved();
     return true;
@@ -416,7 +416,7 @@ bool RulesPanel::useForNextPrune() {
 bool RulesPanel::repruneRound() {
   if (m_round < 1) return false;
   try {
-    m_funnel = run::reprune_round(m_dir.toStdString(), m_round, m_rules);
+    m_funnel = report::reprune_round(m_dir.toStdString(), m_round, m_rules);
     m_message->setText(tr("Round %1 re-pruned: %2 samples kept.").arg(m_round).arg(m_funnel.kept));
     Q_EMIT roundRepruned(m_round);
     return true;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "prune/rule_set.h"
-#include "run/funnel.h"
+#include "report/funnel.h"
 
 class QComboBox;
 class QHBoxLayout;
@@ -38,7 +38,7 @@ class RulesPanel : public QWidget {
   bool setRuleSet(const prune::RuleSet& rules);
   // Shows round `round`'s funnel; false when the round has no samples.
   bool selectRound(int round);
-  const run::Funnel& funnel() const { return m_funnel; }
+  const report::Funnel& funnel() const { return m_funnel; }
   QString message() const;
 
  public Q_SLOTS:
@@ -73,7 +73,7 @@ class RulesPanel : public QWidget {
   QString m_dir;
   prune::RuleSet m_rules;
   std::vector<prune::PruneSample> m_inputs;
-  run::Funnel m_funnel;
+  report::Funnel m_funnel;
   int m_round = -1;
   QComboBox* m_roundBox = nullptr;
   QComboBox* m_extractor = nullptr;

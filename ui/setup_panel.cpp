@@ -22,10 +22,10 @@
 
 #include "config/experiment_config.h"
 #include "config/presets.h"
-#include "config/schema.h"
+#include "demo/base_model.h"
+#include "demo/demo.h"
+#include "io/json_fields.h"
 #include "model/config.h"
-#include "run/base_model.h"
-#include "run/demo.h"
 
 namespace tpt::ui {
 
@@ -62,7 +62,7 @@ qint64 countLines(const QString& path) {
 
 SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   setObjectName(QStringLiteral("setupPanel"));
-  m_doc = ExperimentConfig().to_json();
+  m_doc = config::ExperimentConfig().to_json();
   buildForm();
   readFromDocument();
   revalidate();
@@ -123,7 +123,7 @@ QHBoxLayout* SetupPanel::buildPresetRow(QWidget* content) {
   // The built-in demos first: they run on any laptop with the built-in model.
   m_preset->addItem(tr("demo (built-in task and model)"), QStringLiteral("demo"));
   m_preset->addItem(tr("demo, quick"), QStringLiteral("demo-quick"));
-  for (const auto& name : preset_names()) m_preset->addItem(fromStd(name), fromStd(name));
+  for (const auto& name : config::preset_names()) m_preset->addItem(fromStd(name), fromStd(name));
   auto* apply = new QPushButton(tr("Apply preset"), content);
   apply->setObjectName(QStringLiteral("applyPreset"));
   connect(apply, &QPushButton::clicked, this, &SetupPanel::applyPreset);
@@ -267,9 +267,9 @@ bool SetupPanel::loadExperiment(const QString& dir) {
   m_dir = dir;
   const QString file = QDir(dir).filePath(QStringLiteral("experiment.json"));
   try {
-    m_doc = read_json_file(file.toStdString());
+    m_doc = io::read_json_file(file.toStdString());
   } catch (const std::exception& e) {
-    m_doc = ExperimentConfig().to_json();
+    m_doc = config::ExperimentConfig().to_json();
     readFromDocument();
     revalidate();
     m_issueList->setText(QString::fromStdString(e.what()).toHtmlEscaped());
@@ -290,7 +290,7 @@ void SetupPanel::setDocument(const nlohmann::json& doc) {
 
 void SetupPanel::readFromDocument() {
   m_loading = true;
-  const nlohmann::json defaults = ExperimentConfig().to_json();
+  const nlohmann::json defaults = config::ExperimentConfig().to_json();
   // A value of the wrong type in the file must not throw here: validation reports it.
   auto get = [&](const char* a, const char* b = nullptr) -> nlohmann::json {
     const nlohmann::json* node = &m_doc;
@@ -372,7 +372,7 @@ void SetupPanel::writeToDocument() {
 void SetupPanel::revalidate() {
   const bool wasValid = m_issues.empty();
   m_issues.clear();
-  for (const auto& issue : ExperimentConfig::validate(m_doc)) {
+  for (const auto& issue : config::ExperimentConfig::validate(m_doc)) {
     // "eval.pass_at_k[1]" belongs to the pass_at_k field.
     QString path = fromStd(issue.path);
     const int bracket = path.indexOf(QLatin1Char('['));
@@ -408,7 +408,7 @@ void SetupPanel::updateModelSummary() {
   const QString config = QDir(folder).filePath(QStringLiteral("config.json"));
   bool builtIn = false;
   try {
-    builtIn = folder.startsWith(QString::fromStdString(run::user_data_dir() + "/models/base-"));
+    builtIn = folder.startsWith(QString::fromStdString(demo::user_data_dir() + "/models/base-"));
   } catch (const std::exception&) {
     // No data folder (no HOME): then it cannot be the built-in model either.
   }
@@ -422,11 +422,11 @@ void SetupPanel::updateModelSummary() {
     return;
   }
   try {
-    const ModelConfig c = read_model_config(config.toStdString());
+    const model::ModelConfig c = model::read_model_config(config.toStdString());
     // The matmul weights count the output head; an untied model has the embedding table on
     // top. Norms and biases are negligible.
     const double parameters =
-        matmul_weights(c) + (c.tie_word_embeddings ? 0.0 : static_cast<double>(c.vocab_size * c.hidden_size));
+        model::matmul_weights(c) + (c.tie_word_embeddings ? 0.0 : static_cast<double>(c.vocab_size * c.hidden_size));
     const QString size = parameters >= 1e9   ? QString::number(parameters / 1e9, 'f', 2) + QStringLiteral("B")
                          : parameters >= 1e6 ? QString::number(parameters / 1e6, 'f', 1) + QStringLiteral("M")
                                              : QString::number(parameters / 1e3, 'f', 0) + QStringLiteral("K");
@@ -435,7 +435,7 @@ void SetupPanel::updateModelSummary() {
                                   ? c.raw["torch_dtype"].get<std::string>()
                                   : "float32";
     m_modelSummary->setText(tr("%1 · %2 params · %3 on disk · %4 layers · hidden %5 · vocab %6 · runs on %7")
-                                .arg(fromStd(family_name(c.family)), size, fromStd(dtype))
+                                .arg(fromStd(model::family_name(c.family)), size, fromStd(dtype))
                                 .arg(c.num_layers)
                                 .arg(c.hidden_size)
                                 .arg(c.vocab_size)
@@ -478,14 +478,14 @@ void SetupPanel::applyPreset() {
     if (name.startsWith(QStringLiteral("demo"))) {
       // The demo's problem files are written beside experiment.json; its model is the
       // built-in one (built when the run starts, if it is not cached yet).
-      run::DemoOptions options;
+      demo::DemoOptions options;
       options.quick = name == QStringLiteral("demo-quick");
-      if (!m_dir.isEmpty()) run::write_demo_data(options, m_dir.toStdString());
-      const auto recipe = run::demo_spec(options).base_model;
-      setDocument(run::demo_experiment_config(options, run::cached_base_model_dir(recipe)).to_json());
+      if (!m_dir.isEmpty()) demo::write_demo_data(options, m_dir.toStdString());
+      const auto recipe = demo::demo_spec(options).base_model;
+      setDocument(demo::demo_experiment_config(options, demo::cached_base_model_dir(recipe)).to_json());
       return;
     }
-    ExperimentConfig c = preset(name.toStdString());
+    config::ExperimentConfig c = config::preset(name.toStdString());
     nlohmann::json doc = c.to_json();
     // The files the user already chose stay, unless the preset brings its own.
     if (c.dataset.train.empty()) doc["dataset"]["train"] = m_train->text().toStdString();
@@ -503,7 +503,7 @@ bool SetupPanel::save() {
   if (!isValid() || m_dir.isEmpty()) return false;
   try {
     QDir().mkpath(m_dir);
-    write_json_file(QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString(), m_doc);
+    io::write_json_file(QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString(), m_doc);
   } catch (const std::exception& e) {
     m_issueList->setText(QString::fromStdString(e.what()));
     m_issueList->setVisible(true);

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "config/experiment_config.h"
 #include "config/presets.h"
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 namespace tpt::cli {
 
@@ -30,7 +30,7 @@ static int check(const Arguments& args) {
   nlohmann::json issues_json = nlohmann::json::array();
   std::vector<FieldIssue> issues;
   try {
-    issues = ExperimentConfig::validate(read_json_file(path));
+    issues = config::ExperimentConfig::validate(io::read_json_file(path));
   } catch (const FileError& e) {
     // A syntax error has a line, not a field path.
     issues.push_back({"", e.what()});
@@ -48,9 +48,9 @@ static int check(const Arguments& args) {
 }
 
 static int init(const Arguments& args) {
-  ExperimentConfig config = [&] {
+  config::ExperimentConfig config = [&] {
     try {
-      return preset(args.value_or("preset", "default"));
+      return config::preset(args.value_or("preset", "default"));
     } catch (const Error& e) {
       throw UsageError(e.what());
     }

@@ -1,5 +1,5 @@
 // tpt data check: load a GSM8K-format JSONL file the way an experiment would, and report.
-// tpt data generate: write the built-in task's train and test files (data/word_problems.h).
+// tpt data generate: write the built-in task's train and test files (demo/word_problems.h).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -8,7 +8,7 @@
 #include "cli/arguments.h"
 #include "cli/commands.h"
 #include "data/gsm8k.h"
-#include "data/word_problems.h"
+#include "demo/word_problems.h"
 
 namespace tpt::cli {
 
@@ -57,11 +57,11 @@ void refuse(const Arguments& args, const std::set<std::string>& options, const c
 int check(const Arguments& args) {
   refuse(args, kGenerateOptions, "generate");
   if (args.positionals().size() != 2) return usage(2);
-  Gsm8kOptions options;
-  options.on_malformed = parse_on_malformed(args.choice("on-malformed", {"fail", "skip"}, "fail"));
+  data::Gsm8kOptions options;
+  options.on_malformed = io::parse_on_malformed(args.choice("on-malformed", {"fail", "skip"}, "fail"));
   options.question_field = args.value_or("question-field", options.question_field);
   options.answer_field = args.value_or("answer-field", options.answer_field);
-  const ProblemSet set = load_gsm8k(args.positionals()[1], options);
+  const data::ProblemSet set = data::load_gsm8k(args.positionals()[1], options);
 
   long with_commas = 0, negative = 0;
   for (const auto& p : set.problems) {
@@ -103,25 +103,25 @@ int generate(const Arguments& args) {
   const auto train_count = static_cast<int64_t>(whole_number(args, "train", 1000, kMaxCount));
   const auto test_count = static_cast<int64_t>(whole_number(args, "test", 200, kMaxCount));
   const uint64_t seed = whole_number(args, "seed", 1, std::numeric_limits<uint64_t>::max());
-  const WordProblemLevel* level = nullptr;
+  const demo::WordProblemLevel* level = nullptr;
   try {
-    level = &parse_word_problem_level(args.value_or("level", "1"));
+    level = &demo::parse_word_problem_level(args.value_or("level", "1"));
   } catch (const Error& e) {
     throw UsageError(std::string("--level: ") + e.what());
   }
-  WordProblemOptions options = level->options;
+  demo::WordProblemOptions options = level->options;
   options.seed = seed;
 
   // Generate both before writing either, so a failure leaves no half-made pair behind.
-  const auto train = generate_word_problems(options, WordProblemSplit::Train, train_count);
-  const auto test = generate_word_problems(options, WordProblemSplit::Test, test_count);
+  const auto train = demo::generate_word_problems(options, demo::WordProblemSplit::Train, train_count);
+  const auto test = demo::generate_word_problems(options, demo::WordProblemSplit::Test, test_count);
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) throw FileError({out, 0}, "cannot create directory: " + ec.message());
   const std::string train_path = (std::filesystem::path(out) / "train.jsonl").string();
   const std::string test_path = (std::filesystem::path(out) / "test.jsonl").string();
-  write_gsm8k(train_path, train);
-  write_gsm8k(test_path, test);
+  demo::write_gsm8k(train_path, train);
+  demo::write_gsm8k(test_path, test);
 
   if (args.flag("json")) {
     std::cout << nlohmann::json{{"train", {{"file", train_path}, {"problems", train.size()}}},

@@ -1,4 +1,4 @@
-// tpt base-model / tpt demo: the built-in base model and the demo experiment (run/demo.h).
+// tpt base-model / tpt demo: the built-in base model and the demo experiment (demo/demo.h).
 #include <cstdio>
 #include <iostream>
 #include <filesystem>
@@ -7,11 +7,11 @@
 #include "cli/cancel_on_interrupt.h"
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
-#include "config/schema.h"
-#include "run/base_model.h"
-#include "run/demo.h"
+#include "demo/base_model.h"
+#include "demo/demo.h"
+#include "io/json_fields.h"
+#include "report/status.h"
 #include "run/runner.h"
-#include "run/status.h"
 
 namespace tpt::cli {
 
@@ -44,10 +44,10 @@ int run_base_model(const Args& raw) {
     return 0;
   }
   if (!args.positionals().empty()) throw UsageError("base-model takes no positional arguments (use --out DIR)");
-  run::BaseModelRecipe recipe = run::builtin_base_model_recipe(args.flag("quick"), seed_argument(args));
+  demo::BaseModelRecipe recipe = demo::builtin_base_model_recipe(args.flag("quick"), seed_argument(args));
   if (auto file = args.value("recipe")) {
     if (args.flag("quick")) throw UsageError("--recipe and --quick exclude each other");
-    recipe = run::BaseModelRecipe::from_json(read_json_file(*file), *file);
+    recipe = demo::BaseModelRecipe::from_json(io::read_json_file(*file), *file);
     if (args.value("seed")) recipe.seed = seed_argument(args);
   }
   if (args.flag("print-recipe")) {
@@ -58,10 +58,10 @@ int run_base_model(const Args& raw) {
   const std::string out = args.required("out");
   run::RunControl control;
   CancelOnInterrupt cancel_on_interrupt(control);
-  run::BaseModelBuild build;
+  demo::BaseModelBuild build;
   {
     ProgressPrinter printer;
-    build = run::build_base_model(recipe, out, &printer, &control);
+    build = demo::build_base_model(recipe, out, &printer, &control);
   }
   if (build.cancelled) {
     std::fprintf(stderr, "cancelled; nothing was written\n");
@@ -95,12 +95,12 @@ int run_demo(const Args& raw) {
     return 0;
   }
   if (!args.positionals().empty()) throw UsageError("demo takes no positional arguments (use --dir DIR)");
-  run::DemoOptions options;
+  demo::DemoOptions options;
   options.quick = args.flag("quick");
   options.pruning = !args.flag("no-pruning");
   options.seed = seed_argument(args);
-  const std::string dir = args.value_or("dir", run::default_demo_dir(options));
-  const run::DemoSpec spec = run::demo_spec(options);
+  const std::string dir = args.value_or("dir", demo::default_demo_dir(options));
+  const demo::DemoSpec spec = demo::demo_spec(options);
 
   run::RunControl control;
   CancelOnInterrupt cancel_on_interrupt(control);
@@ -108,20 +108,20 @@ int run_demo(const Args& raw) {
   std::string folder;
   {
     ProgressPrinter printer;
-    const run::BaseModelBuild model = run::ensure_base_model(spec.base_model, &printer, &control);
+    const demo::BaseModelBuild model = demo::ensure_base_model(spec.base_model, &printer, &control);
     if (model.cancelled) {
       std::fprintf(stderr, "cancelled while building the base model; nothing was cached\n");
       return 130;
     }
     if (model.reused) std::fprintf(stderr, "base model: %s (cached)\n", model.folder.c_str());
-    folder = run::prepare_demo(options, dir, model.folder);
+    folder = demo::prepare_demo(options, dir, model.folder);
     std::fprintf(stderr, "demo experiment: %s (%s; %lld train, %lld test problems)\n", folder.c_str(),
                  spec.task.describe().c_str(), static_cast<long long>(spec.train_problems),
                  static_cast<long long>(spec.test_problems));
     run::Runner runner(folder, &printer, &control);
     result = runner.run();
   }
-  std::cout << run::format_table(run::read_status(folder)) << std::flush;
+  std::cout << report::format_table(report::read_status(folder)) << std::flush;
   if (result.outcome == run::RunOutcome::Cancelled) {
     std::fprintf(stderr, "cancelled; the same 'tpt demo' command resumes it\n");
     return 130;

@@ -73,29 +73,29 @@ int run_eval(const Args& raw) {
     if (k > samples) throw UsageError("--k " + std::to_string(k) + " needs --samples >= " + std::to_string(k));
   const int64_t seed = args.integer("seed", 0);
 
-  Gsm8kOptions options;
-  ProblemSet set = load_gsm8k(dataset, options);
-  std::vector<Problem> problems = run::seeded_subset(set.problems, run::eval_subset_seed(seed), args.integer("subset", 0),
-                                                     [](const Problem& p) { return p.id; });
+  data::Gsm8kOptions options;
+  data::ProblemSet set = data::load_gsm8k(dataset, options);
+  std::vector<data::Problem> problems = run::seeded_subset(set.problems, run::eval_subset_seed(seed), args.integer("subset", 0),
+                                                     [](const data::Problem& p) { return p.id; });
   if (problems.empty()) throw Error(dataset + ": no problems");
 
   const std::string style_name = args.choice("prompt-format", {"zero-shot", "few-shot", "plain"}, "zero-shot");
   std::vector<text::WorkedExample> examples;
   if (style_name == "few-shot") {
     const std::string file = args.required("examples");
-    const ProblemSet shots = load_gsm8k(file, options);
+    const data::ProblemSet shots = data::load_gsm8k(file, options);
     const long long n = args.integer("few-shot-examples", 5);
     for (long long i = 0; i < n && i < static_cast<long long>(shots.problems.size()); ++i)
       examples.push_back({shots.problems[i].question, shots.problems[i].solution});
   }
 
-  ModelSource source;
+  config::ModelSource source;
   source.device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
-  CausalLm model = load_model(folder, run::load_options(source));
+  model::CausalLm model = model::load_model(folder, run::load_options(source));
   model->eval();
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(folder);
   const text::PromptFormat format(tokenizer, *text::parse_prompt_style(style_name), examples);
-  std::fprintf(stderr, "%s\n", summarize(*model).to_string().c_str());
+  std::fprintf(stderr, "%s\n", model::summarize(*model).to_string().c_str());
 
   think::SamplingSettings settings;
   settings.temperature = temperature;

@@ -50,18 +50,18 @@ int run_generate(const Args& raw) {
   if (auto stop = args.value("stop")) options.stop_strings.push_back(*stop);
   const auto seed = static_cast<uint64_t>(args.number("seed", 0));
 
-  LoadOptions load;
+  model::LoadOptions load;
   const std::string device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
   if (device == "cuda") load.device = torch::Device(torch::kCUDA);
-  if (device == "auto") load.device = best_device();
+  if (device == "auto") load.device = model::best_device();
   if (auto dtype = args.value("dtype")) {
     const std::string d = args.choice("dtype", {"float32", "bfloat16", "float16"}, *dtype);
     load.dtype = d == "float32" ? torch::kFloat32 : d == "bfloat16" ? torch::kBFloat16 : torch::kFloat16;
   }
-  CausalLm model = load_model(folder, load);
+  model::CausalLm model = model::load_model(folder, load);
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(folder);
   options.stop_ids = tokenizer.stop_ids;
-  std::fprintf(stderr, "%s\n", summarize(*model).to_string().c_str());
+  std::fprintf(stderr, "%s\n", model::summarize(*model).to_string().c_str());
 
   const std::vector<int32_t> prompt_ids =
       args.flag("chat") ? tokenizer.encode_chat({{"user", prompt}}) : tokenizer.encode_prompt(prompt);

@@ -48,7 +48,7 @@ int run_grade(const Args& raw) {
   prune::GradeOptions options;
   options.completion_field = args.value_or("completion-field", options.completion_field);
   options.answer_field = args.value_or("answer-field", options.answer_field);
-  options.on_malformed = parse_on_malformed(args.choice("on-malformed", {"fail", "skip"}, "fail"));
+  options.on_malformed = io::parse_on_malformed(args.choice("on-malformed", {"fail", "skip"}, "fail"));
 
   const prune::GradeResult result = prune::grade_jsonl(samples_path, rules, options);
   const bool json_out = args.flag("json");

@@ -15,7 +15,7 @@ int run_info(const Args& raw) {
                 "count and devices. --gemm also measures this machine's fp32 GEMM rate.\n");
     return 0;
   }
-  const RuntimeInfo info = runtime_info();
+  const runtime::RuntimeInfo info = runtime::runtime_info();
   std::printf("engine:   TPT engine %s\n", info.engine_version.c_str());
   std::printf("libtorch: %s\n", info.torch_version.c_str());
   std::printf("BLAS:     %s\n", info.blas.name.c_str());
@@ -27,9 +27,9 @@ int run_info(const Args& raw) {
                                     : "CPU (no CUDA in this libtorch or no GPU)");
   if (args.flag("gemm")) {
     for (int n : {256, 512, 1024})
-      std::printf("GEMM fp32 %4dx%-4d %8.1f GFLOP/s\n", n, n, measure_gemm_gflops(n, 0.5));
+      std::printf("GEMM fp32 %4dx%-4d %8.1f GFLOP/s\n", n, n, runtime::measure_gemm_gflops(n, 0.5));
   }
-  if (auto warning = blas_warning(info)) {
+  if (auto warning = runtime::blas_warning(info)) {
     std::printf("warning:  %s\n", warning->c_str());
   }
   return 0;

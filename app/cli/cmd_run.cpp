@@ -6,10 +6,10 @@
 #include "cli/cancel_on_interrupt.h"
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
-#include "run/export.h"
-#include "run/problems.h"
+#include "report/export.h"
+#include "report/problems.h"
+#include "report/status.h"
 #include "run/runner.h"
-#include "run/status.h"
 
 namespace tpt::cli {
 
@@ -39,7 +39,7 @@ int run_run(const Args& raw) {
   }
   std::string experiment = experiment_argument(args, "run");
   if (auto fork = args.value("fork")) {
-    const ExperimentConfig config = ExperimentConfig::load(run::ExperimentPaths::locate(experiment).config_file);
+    const config::ExperimentConfig config = config::ExperimentConfig::load(run::ExperimentPaths::locate(experiment).config_file);
     experiment = run::fork_experiment(config, *fork);
     std::fprintf(stderr, "forked into %s\n", experiment.c_str());
   }
@@ -53,7 +53,7 @@ int run_run(const Args& raw) {
     run::Runner runner(experiment, &printer, &control);
     result = runner.run();
   }
-  std::cout << run::format_table(run::read_status(experiment));
+  std::cout << report::format_table(report::read_status(experiment));
   if (result.outcome == run::RunOutcome::Cancelled) {
     std::fprintf(stderr, "cancelled; 'tpt run %s' resumes\n", experiment.c_str());
     return 130;
@@ -76,11 +76,11 @@ int run_status(const Args& raw) {
   }
   const std::string experiment = experiment_argument(args, "status");
   if (args.flag("problems")) {
-    const run::ProblemSummary summary = run::summarize_problems(experiment);
+    const report::ProblemSummary summary = report::summarize_problems(experiment);
     if (args.flag("json")) {
       nlohmann::json problems = nlohmann::json::array();
       for (const auto& p : summary.problems)
-        problems.push_back({{"problem", p.problem_key}, {"fate", run::to_string(p.fate)}, {"rounds", p.rounds},
+        problems.push_back({{"problem", p.problem_key}, {"fate", report::to_string(p.fate)}, {"rounds", p.rounds},
                             {"accuracy", p.accuracy}});
       std::cout << nlohmann::json{{"learned", summary.learned}, {"forgotten", summary.forgotten},
                                   {"always_solved", summary.always_solved}, {"never_solved", summary.never_solved},
@@ -95,15 +95,15 @@ int run_status(const Args& raw) {
     for (const auto& p : summary.problems) {
       std::string trail;
       for (double a : p.accuracy) trail += a >= 0.5 ? '#' : '.';
-      std::printf("  %-20s %-13s %s\n", p.problem_key.c_str(), run::to_string(p.fate), trail.c_str());
+      std::printf("  %-20s %-13s %s\n", p.problem_key.c_str(), report::to_string(p.fate), trail.c_str());
     }
     return 0;
   }
-  const run::ExperimentStatus status = run::read_status(experiment);
+  const report::ExperimentStatus status = report::read_status(experiment);
   if (args.flag("json"))
-    std::cout << run::to_json(status).dump(2) << "\n";
+    std::cout << report::to_json(status).dump(2) << "\n";
   else
-    std::cout << run::format_table(status);
+    std::cout << report::format_table(status);
   return 0;
 }
 
@@ -118,9 +118,9 @@ int run_export(const Args& raw) {
         "model read it. csv: every round's metrics. Default output: DIR/exports/.\n");
     return 0;
   }
-  const run::ExportFormat format = [&] {
+  const report::ExportFormat format = [&] {
     try {
-      return run::parse_export_format(args.required("format"));
+      return report::parse_export_format(args.required("format"));
     } catch (const UsageError&) {
       throw;
     } catch (const Error& e) {
@@ -128,13 +128,13 @@ int run_export(const Args& raw) {
     }
   }();
   int round = 0;
-  if (format != run::ExportFormat::Csv) {
-    if (!args.value("round")) throw UsageError("--round N is required for " + std::string(run::to_string(format)));
+  if (format != report::ExportFormat::Csv) {
+    if (!args.value("round")) throw UsageError("--round N is required for " + std::string(report::to_string(format)));
     round = static_cast<int>(args.integer("round", 0));
   }
-  const auto result = run::export_experiment(experiment_argument(args, "export"), format, round, args.value_or("out", ""));
+  const auto result = report::export_experiment(experiment_argument(args, "export"), format, round, args.value_or("out", ""));
   std::printf("%s: %lld %s\n", result.path.c_str(), static_cast<long long>(result.records),
-              format == run::ExportFormat::Csv ? "rounds" : "traces");
+              format == report::ExportFormat::Csv ? "rounds" : "traces");
   return 0;
 }
 

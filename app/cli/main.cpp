@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       print_usage(stdout);
       return 0;
     } else if (arg == "--version") {
-      std::printf("tpt %s\n", tpt::runtime_info().engine_version.c_str());
+      std::printf("tpt %s\n", tpt::runtime::runtime_info().engine_version.c_str());
       return 0;
     } else {
       std::fprintf(stderr, "tpt: unknown option %s\n\n", arg.c_str());
@@ -90,9 +90,9 @@ int main(int argc, char** argv) {
   }
 
   // The start-up report: a slow BLAS or a missing GPU should be visible before any long work.
-  const tpt::RuntimeInfo runtime = tpt::init_runtime(threads);
-  if (!quiet && name != "info") std::fprintf(stderr, "%s\n", tpt::runtime_summary(runtime).c_str());
-  if (auto warning = tpt::blas_warning(runtime)) std::fprintf(stderr, "warning: %s\n", warning->c_str());
+  const tpt::runtime::RuntimeInfo runtime = tpt::runtime::init_runtime(threads);
+  if (!quiet && name != "info") std::fprintf(stderr, "%s\n", tpt::runtime::runtime_summary(runtime).c_str());
+  if (auto warning = tpt::runtime::blas_warning(runtime)) std::fprintf(stderr, "warning: %s\n", warning->c_str());
 
   tpt::cli::Args args(argv + i + 1, argv + argc);
   try {

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
                                QStringLiteral("[EXPERIMENT_DIR]"));
   parser.process(app);
 
-  tpt::init_runtime();
+  tpt::runtime::init_runtime();
   tpt::ui::MainWindow window;
   if (!parser.positionalArguments().isEmpty()) window.openExperiment(parser.positionalArguments().first());
   window.show();

@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 
-namespace tpt {
+namespace tpt::config {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -23,18 +23,18 @@ const char* to_string(TrainSchedule value) {
 
 namespace {
 
-const NumberRange kFraction{0.0, 1.0};
-const NumberRange kProbability{0.0, 1.0, /*min_exclusive=*/true};
-const IntRange kPositive{1};
-const IntRange kNonNegative{0};
+const io::NumberRange kFraction{0.0, 1.0};
+const io::NumberRange kProbability{0.0, 1.0, /*min_exclusive=*/true};
+const io::IntRange kPositive{1};
+const io::IntRange kNonNegative{0};
 
-void read_dataset(JsonObjectReader& parent, DatasetConfig& d, std::vector<FieldIssue>& issues) {
+void read_dataset(io::JsonObjectReader& parent, DatasetConfig& d, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("dataset");
   if (!node) {
     parent.fail("dataset", "required (an object with at least \"train\" and \"test\")");
     return;
   }
-  JsonObjectReader r(*node, parent.child_path("dataset"), issues);
+  io::JsonObjectReader r(*node, parent.child_path("dataset"), issues);
   r.choice("format", d.format, {"gsm8k"});
   r.string("train", d.train);
   r.string("test", d.test);
@@ -48,13 +48,13 @@ void read_dataset(JsonObjectReader& parent, DatasetConfig& d, std::vector<FieldI
   r.finish();
 }
 
-void read_model(JsonObjectReader& parent, ModelSource& m, std::vector<FieldIssue>& issues) {
+void read_model(io::JsonObjectReader& parent, ModelSource& m, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("model");
   if (!node) {
     parent.fail("model", "required (an object with \"path\" of an HF-format model folder)");
     return;
   }
-  JsonObjectReader r(*node, parent.child_path("model"), issues);
+  io::JsonObjectReader r(*node, parent.child_path("model"), issues);
   r.string("path", m.path);
   r.choice("device", m.device, {"auto", "cpu", "cuda"});
   r.choice("dtype", m.dtype, {"auto", "float32", "bfloat16", "float16"});
@@ -62,10 +62,10 @@ void read_model(JsonObjectReader& parent, ModelSource& m, std::vector<FieldIssue
   r.finish();
 }
 
-void read_think(JsonObjectReader& parent, ThinkConfig& t, std::vector<FieldIssue>& issues) {
+void read_think(io::JsonObjectReader& parent, ThinkConfig& t, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("think");
   if (!node) return;
-  JsonObjectReader r(*node, parent.child_path("think"), issues);
+  io::JsonObjectReader r(*node, parent.child_path("think"), issues);
   r.choice("prompt_format", t.prompt_format, {"zero-shot", "few-shot", "plain"});
   r.integer("few_shot_examples", t.few_shot_examples, {0, 64});
   r.integer("samples_per_problem", t.samples_per_problem, {1, 100000});
@@ -77,7 +77,7 @@ void read_think(JsonObjectReader& parent, ThinkConfig& t, std::vector<FieldIssue
   r.integer("batch_size", t.batch_size, {1, 65536});
   r.strings("stop", t.stop);
   for (size_t i = 0; i < t.stop.size(); ++i)
-    if (t.stop[i].empty()) issues.push_back({json_path(r.child_path("stop"), i), "must not be empty"});
+    if (t.stop[i].empty()) issues.push_back({io::json_path(r.child_path("stop"), i), "must not be empty"});
   if (t.prompt_format == "few-shot" && t.few_shot_examples == 0)
     r.fail("few_shot_examples", "must be >= 1 when prompt_format is \"few-shot\"");
   r.finish();
@@ -86,7 +86,7 @@ void read_think(JsonObjectReader& parent, ThinkConfig& t, std::vector<FieldIssue
 // Reads an enum by its JSON name; a wrong name is reported (listing the names) and leaves
 // `out` as it was.
 template <typename E>
-void read_enum(JsonObjectReader& r, const char* key, E& out, std::initializer_list<E> values) {
+void read_enum(io::JsonObjectReader& r, const char* key, E& out, std::initializer_list<E> values) {
   std::vector<std::string> names;
   for (E v : values) names.push_back(to_string(v));
   std::string name = to_string(out);
@@ -95,10 +95,10 @@ void read_enum(JsonObjectReader& r, const char* key, E& out, std::initializer_li
     if (name == to_string(v)) out = v;
 }
 
-void read_train(JsonObjectReader& parent, TrainConfig& t, std::vector<FieldIssue>& issues) {
+void read_train(io::JsonObjectReader& parent, TrainConfig& t, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("train");
   if (!node) return;
-  JsonObjectReader r(*node, parent.child_path("train"), issues);
+  io::JsonObjectReader r(*node, parent.child_path("train"), issues);
   read_enum(r, "method", t.method, {TrainMethod::Full, TrainMethod::Lora});
   read_enum(r, "init", t.init, {TrainInit::Previous, TrainInit::Base});
   read_enum(r, "data", t.data, {TrainData::Replace, TrainData::Accumulate});
@@ -113,7 +113,7 @@ void read_train(JsonObjectReader& parent, TrainConfig& t, std::vector<FieldIssue
   r.number("weight_decay", t.weight_decay, {0.0, 1.0});
   r.integer("checkpoint_steps", t.checkpoint_steps, kNonNegative);
   if (const json* lora = r.child("lora")) {
-    JsonObjectReader l(*lora, r.child_path("lora"), issues);
+    io::JsonObjectReader l(*lora, r.child_path("lora"), issues);
     l.integer("rank", t.lora.rank, {1, 4096});
     l.number("alpha", t.lora.alpha, {0.0, 1e6, true});
     l.number("dropout", t.lora.dropout, {0.0, 1.0});
@@ -124,10 +124,10 @@ void read_train(JsonObjectReader& parent, TrainConfig& t, std::vector<FieldIssue
   r.finish();
 }
 
-void read_eval(JsonObjectReader& parent, EvalConfig& e, std::vector<FieldIssue>& issues) {
+void read_eval(io::JsonObjectReader& parent, EvalConfig& e, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("eval");
   if (!node) return;
-  JsonObjectReader r(*node, parent.child_path("eval"), issues);
+  io::JsonObjectReader r(*node, parent.child_path("eval"), issues);
   r.choice("split", e.split, {"test", "train"});
   r.integer("subset_size", e.subset_size, kNonNegative);
   r.integer("samples", e.samples, {1, 100000});
@@ -140,7 +140,7 @@ void read_eval(JsonObjectReader& parent, EvalConfig& e, std::vector<FieldIssue>&
   if (issues.size() == before) {
     for (size_t i = 0; i < e.pass_at_k.size(); ++i) {
       if (e.pass_at_k[i] > e.samples)
-        issues.push_back({json_path(r.child_path("pass_at_k"), i),
+        issues.push_back({io::json_path(r.child_path("pass_at_k"), i),
                           "k = " + std::to_string(e.pass_at_k[i]) + " needs at least that many samples, but eval.samples is " +
                               std::to_string(e.samples)});
     }
@@ -150,10 +150,10 @@ void read_eval(JsonObjectReader& parent, EvalConfig& e, std::vector<FieldIssue>&
   r.finish();
 }
 
-void read_stop(JsonObjectReader& parent, StopConfig& s, std::vector<FieldIssue>& issues) {
+void read_stop(io::JsonObjectReader& parent, StopConfig& s, std::vector<FieldIssue>& issues) {
   const json* node = parent.child("stop");
   if (!node) return;
-  JsonObjectReader r(*node, parent.child_path("stop"), issues);
+  io::JsonObjectReader r(*node, parent.child_path("stop"), issues);
   r.optional_number("target_pass1", s.target_pass1, kFraction);
   r.integer("plateau_rounds", s.plateau_rounds, kNonNegative);
   r.optional_number("max_hours", s.max_hours, {0.0, 1e6, true});
@@ -161,7 +161,7 @@ void read_stop(JsonObjectReader& parent, StopConfig& s, std::vector<FieldIssue>&
 }
 
 void read_experiment(const json& doc, ExperimentConfig& c, std::vector<FieldIssue>& issues) {
-  JsonObjectReader r(doc, "", issues);
+  io::JsonObjectReader r(doc, "", issues);
   if (!r.is_object()) return;
   if (!r.has("schema_version")) {
     r.fail("schema_version", "required (this build reads version " + std::to_string(kExperimentSchemaVersion) + ")");
@@ -207,12 +207,12 @@ ExperimentConfig ExperimentConfig::from_json(const json& doc, const std::string&
   std::vector<FieldIssue> issues;
   ExperimentConfig c;
   read_experiment(doc, c, issues);
-  throw_if_issues(source, std::move(issues));
+  io::throw_if_issues(source, std::move(issues));
   return c;
 }
 
 ExperimentConfig ExperimentConfig::load(const std::string& path) {
-  ExperimentConfig c = from_json(read_json_file(path), path);
+  ExperimentConfig c = from_json(io::read_json_file(path), path);
   c.base_dir = fs::absolute(fs::path(path)).parent_path().string();
   return c;
 }
@@ -280,11 +280,11 @@ json ExperimentConfig::to_json() const {
   };
 }
 
-void ExperimentConfig::save(const std::string& path) const { write_json_file(path, to_json()); }
+void ExperimentConfig::save(const std::string& path) const { io::write_json_file(path, to_json()); }
 
 std::string ExperimentConfig::resolve(const std::string& path) const {
   if (path.empty() || fs::path(path).is_absolute() || base_dir.empty()) return path;
   return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
-}  // namespace tpt
+}  // namespace tpt::config

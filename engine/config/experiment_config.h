@@ -22,7 +22,7 @@
 #include "core/error.h"
 #include "prune/rule_set.h"
 
-namespace tpt {
+namespace tpt::config {
 
 // The schema version this build reads and writes. Bump it (and teach from_json to read the
 // older layout) whenever a key changes meaning or moves.
@@ -145,4 +145,4 @@ struct ExperimentConfig {
   std::string resolve(const std::string& path) const;
 };
 
-}  // namespace tpt
+}  // namespace tpt::config

@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace tpt {
+namespace tpt::config {
 
 std::vector<std::string> preset_names() { return {"default", "paper-gsm8k"}; }
 
@@ -69,4 +69,4 @@ std::string bundled_data_dir() {
   return {};
 }
 
-}  // namespace tpt
+}  // namespace tpt::config

@@ -15,7 +15,7 @@
 
 #include "config/experiment_config.h"
 
-namespace tpt {
+namespace tpt::config {
 
 std::vector<std::string> preset_names();
 // Throws Error listing the names when `name` is not one of them.
@@ -26,4 +26,4 @@ ExperimentConfig preset(const std::string& name);
 // resources/data (a build folder). Empty when none exists.
 std::string bundled_data_dir();
 
-}  // namespace tpt
+}  // namespace tpt::config

@@ -7,7 +7,7 @@
 #include "core/text.h"
 #include "prune/extract.h"
 
-namespace tpt {
+namespace tpt::data {
 
 std::string problem_id(const std::string& prefix, const std::string& question, const std::string& solution) {
   // Unit separator between fields: "ab"+"c" and "a"+"bc" must not collide.
@@ -21,17 +21,17 @@ ProblemSet load_gsm8k(const std::string& path, const Gsm8kOptions& options) {
   const std::string prefix =
       options.id_prefix.empty() ? std::filesystem::path(path).stem().string() : options.id_prefix;
   std::unordered_map<std::string, int> seen;
-  set.report = read_jsonl(path, options.on_malformed, [&](long line, const nlohmann::json& record) {
+  set.report = io::read_jsonl(path, options.on_malformed, [&](long line, const nlohmann::json& record) {
     Problem p;
     p.line = line;
-    p.question = require_string(record, options.question_field);
-    p.solution = require_string(record, options.answer_field);
-    if (trim(p.question).empty()) throw RecordError("field \"" + options.question_field + "\" is empty");
+    p.question = io::require_string(record, options.question_field);
+    p.solution = io::require_string(record, options.answer_field);
+    if (trim(p.question).empty()) throw io::RecordError("field \"" + options.question_field + "\" is empty");
     if (p.solution.find("####") == std::string::npos)
-      throw RecordError("field \"" + options.answer_field + "\" has no final \"#### <answer>\" line");
+      throw io::RecordError("field \"" + options.answer_field + "\" has no final \"#### <answer>\" line");
     auto gold = prune::extract_gold(p.solution);
     if (!gold || gold->empty())
-      throw RecordError("field \"" + options.answer_field + "\" has an empty \"####\" line");
+      throw io::RecordError("field \"" + options.answer_field + "\" has an empty \"####\" line");
     p.gold = *gold;
     p.id = problem_id(prefix, p.question, p.solution);
     int& count = seen[p.id];
@@ -41,4 +41,4 @@ ProblemSet load_gsm8k(const std::string& path, const Gsm8kOptions& options) {
   return set;
 }
 
-}  // namespace tpt
+}  // namespace tpt::data

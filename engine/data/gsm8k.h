@@ -10,7 +10,7 @@
 
 #include "io/jsonl.h"
 
-namespace tpt {
+namespace tpt::data {
 
 struct Problem {
   std::string id;        // "<prefix>-<12 hex digits>", stable across runs
@@ -23,14 +23,14 @@ struct Problem {
 struct ProblemSet {
   std::string source;
   std::vector<Problem> problems;
-  JsonlReport report;
+  io::JsonlReport report;
 };
 
 struct Gsm8kOptions {
   std::string id_prefix;  // defaults to the file's stem ("train", "test")
   std::string question_field = "question";
   std::string answer_field = "answer";
-  OnMalformed on_malformed = OnMalformed::Fail;
+  io::OnMalformed on_malformed = io::OnMalformed::Fail;
 };
 
 ProblemSet load_gsm8k(const std::string& path, const Gsm8kOptions& options = {});
@@ -38,4 +38,4 @@ ProblemSet load_gsm8k(const std::string& path, const Gsm8kOptions& options = {})
 // The id a problem gets: stable for the same content and prefix.
 std::string problem_id(const std::string& prefix, const std::string& question, const std::string& solution);
 
-}  // namespace tpt
+}  // namespace tpt::data

@@ -4,10 +4,10 @@
 #include <istream>
 #include <sstream>
 
-#include "config/schema.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 
-namespace tpt {
+namespace tpt::io {
 
 using nlohmann::json;
 
@@ -72,4 +72,4 @@ const std::string& require_string(const json& record, const std::string& field) 
   return it->get_ref<const std::string&>();
 }
 
-}  // namespace tpt
+}  // namespace tpt::io

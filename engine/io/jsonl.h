@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 
-namespace tpt {
+namespace tpt::io {
 
 enum class OnMalformed { Fail, Skip };
 OnMalformed parse_on_malformed(const std::string& name);  // "fail" | "skip"
@@ -46,4 +46,4 @@ JsonlReport read_jsonl_text(const std::string& text, const std::string& source, 
 // Field access for visitors: throws RecordError("missing field \"answer\"") and the like.
 const std::string& require_string(const nlohmann::json& record, const std::string& field);
 
-}  // namespace tpt
+}  // namespace tpt::io

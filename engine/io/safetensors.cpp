@@ -8,15 +8,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
-namespace tpt {
+namespace tpt::io {
 
 namespace {
 
@@ -354,10 +354,9 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
   std::string header_text = header.dump();
   header_text.append((8 - header_text.size() % 8) % 8, ' ');
 
-  const std::string tmp = path + ".tmp";
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw FileError({tmp, 0}, "cannot write file");
+  // A half-written file is never left behind; the previous `path`, if any, stays until the new
+  // one is complete.
+  write_file_atomically(path, [&](std::ostream& out) {
     unsigned char length[8];
     uint64_t n = header_text.size();
     for (int i = 0; i < 8; ++i, n >>= 8) length[i] = static_cast<unsigned char>(n & 0xff);
@@ -369,17 +368,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
       if (!data) throw FileError({path, 0}, "tensor " + in_quotes(tensors[i].name) + ": no data to write");
       out.write(static_cast<const char*>(data), static_cast<std::streamsize>(sizes[i]));
     }
-    out.flush();
-    if (!out) throw FileError({tmp, 0}, "write failed (disk full?)");
-  } catch (...) {
-    // Never leave a half-written file behind; the previous `path`, if any, is untouched.
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw FileError({path, 0}, "cannot replace file: " + ec.message());
+  });
 }
 
-}  // namespace tpt
+}  // namespace tpt::io

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace tpt {
+namespace tpt::io {
 
 // The element types of the format. Names as they appear in headers ("F32", "BF16", ...).
 enum class Dtype { Bool, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64, F8_E4M3, F8_E5M2 };
@@ -104,4 +104,4 @@ struct TensorToWrite {
 void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-}  // namespace tpt
+}  // namespace tpt::io

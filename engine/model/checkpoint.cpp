@@ -8,11 +8,11 @@
 #include <memory>
 #include <vector>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "io/safetensors.h"
 
-namespace tpt {
+namespace tpt::model {
 
 namespace fs = std::filesystem;
 
@@ -34,19 +34,19 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::optional<torch::Dtype> torch_dtype_of(Dtype dtype) {
+std::optional<torch::Dtype> torch_dtype_of(io::Dtype dtype) {
   switch (dtype) {
-    case Dtype::F32: return torch::kFloat32;
-    case Dtype::F16: return torch::kFloat16;
-    case Dtype::BF16: return torch::kBFloat16;
+    case io::Dtype::F32: return torch::kFloat32;
+    case io::Dtype::F16: return torch::kFloat16;
+    case io::Dtype::BF16: return torch::kBFloat16;
     default: return std::nullopt;
   }
 }
 
-Dtype file_dtype_of(torch::Dtype dtype) {
-  if (dtype == torch::kFloat32) return Dtype::F32;
-  if (dtype == torch::kFloat16) return Dtype::F16;
-  if (dtype == torch::kBFloat16) return Dtype::BF16;
+io::Dtype file_dtype_of(torch::Dtype dtype) {
+  if (dtype == torch::kFloat32) return io::Dtype::F32;
+  if (dtype == torch::kFloat16) return io::Dtype::F16;
+  if (dtype == torch::kBFloat16) return io::Dtype::BF16;
   throw Error("cannot save weights as " + std::string(c10::toString(dtype)) + " (float32, bfloat16 or float16)");
 }
 
@@ -61,8 +61,8 @@ bool ignorable(const std::string& name, const ModelConfig& config) {
 
 struct Checkpoint {
   std::string source;  // the file named in errors: model.safetensors or the index
-  std::vector<SafetensorsFile> files;
-  std::map<std::string, const TensorView*> tensors;
+  std::vector<io::SafetensorsFile> files;
+  std::map<std::string, const io::TensorView*> tensors;
   std::map<std::string, std::string> file_of;  // tensor -> file name, for sharded messages
 };
 
@@ -74,7 +74,7 @@ Checkpoint open_checkpoint(const std::string& folder) {
     ck.files.emplace_back(ck.source);
   } else if (fs::exists(dir / kIndexFile)) {
     ck.source = (dir / kIndexFile).string();
-    const SafetensorsIndex index = read_safetensors_index(ck.source);
+    const io::SafetensorsIndex index = io::read_safetensors_index(ck.source);
     const auto shards = index.shard_files();
     ck.files.reserve(shards.size());
     for (const auto& shard : shards) {
@@ -143,25 +143,25 @@ void load_weights(CausalLmImpl& model, const std::string& folder) {
   // Check everything before copying anything, and report every problem at once: a checkpoint
   // of another size or family usually has many.
   std::vector<std::string> problems;
-  std::vector<std::pair<torch::Tensor, const TensorView*>> plan;
+  std::vector<std::pair<torch::Tensor, const io::TensorView*>> plan;
   const auto params = model.named_parameters(/*recurse=*/true);
   for (const auto& item : params) {
     const std::string& name = item.key();
     const auto found = ck.tensors.find(name);
     if (found == ck.tensors.end()) {
       problems.push_back("tensor " + in_quotes(name) + " is missing (the model expects " +
-                         describe_shape(sizes_of(item.value())) + ")");
+                         io::describe_shape(sizes_of(item.value())) + ")");
       continue;
     }
-    const TensorView& view = *found->second;
+    const io::TensorView& view = *found->second;
     if (!torch_dtype_of(view.dtype)) {
-      problems.push_back("tensor " + in_quotes(name) + where(name) + ": dtype " + dtype_name(view.dtype) +
+      problems.push_back("tensor " + in_quotes(name) + where(name) + ": dtype " + io::dtype_name(view.dtype) +
                          " is not a weight type (F32, F16 or BF16)");
       continue;
     }
     if (view.shape != sizes_of(item.value())) {
-      problems.push_back("tensor " + in_quotes(name) + where(name) + ": shape " + describe_shape(view.shape) +
-                         " but the model expects " + describe_shape(sizes_of(item.value())));
+      problems.push_back("tensor " + in_quotes(name) + where(name) + ": shape " + io::describe_shape(view.shape) +
+                         " but the model expects " + io::describe_shape(sizes_of(item.value())));
       continue;
     }
     plan.emplace_back(item.value(), &view);
@@ -176,7 +176,7 @@ void load_weights(CausalLmImpl& model, const std::string& folder) {
   torch::NoGradGuard no_grad;
   for (const auto& [param, view] : plan) {
     const torch::Dtype dtype = *torch_dtype_of(view->dtype);
-    const auto element = static_cast<uintptr_t>(dtype_size(view->dtype));
+    const auto element = static_cast<uintptr_t>(io::dtype_size(view->dtype));
     torch::Tensor source;
     if (reinterpret_cast<uintptr_t>(view->data) % element == 0) {
       // Reads straight from the mapped file; copy_ converts dtype and moves to the device.
@@ -208,16 +208,16 @@ void save_model(CausalLmImpl& model, const std::string& folder, const SaveOption
   fs::create_directories(dir, ec);
   if (ec) throw FileError({folder, 0}, "cannot create folder: " + ec.message());
   const torch::Dtype dtype = options.dtype.value_or(model.dtype());
-  const Dtype file_dtype = file_dtype_of(dtype);
+  const io::Dtype file_dtype = file_dtype_of(dtype);
 
   // Sorted by name, as transformers writes them.
   std::vector<std::pair<std::string, torch::Tensor>> params;
   for (const auto& item : model.named_parameters(true)) params.emplace_back(item.key(), item.value());
   std::sort(params.begin(), params.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   auto holder = std::make_shared<torch::Tensor>();  // the tensor being written, on the host
-  std::vector<TensorToWrite> tensors;
+  std::vector<io::TensorToWrite> tensors;
   for (const auto& [name, param] : params) {
-    TensorToWrite t;
+    io::TensorToWrite t;
     t.name = name;
     t.dtype = file_dtype;
     t.shape = sizes_of(param);
@@ -228,7 +228,7 @@ void save_model(CausalLmImpl& model, const std::string& folder, const SaveOption
     tensors.push_back(std::move(t));
   }
   // transformers refuses safetensors files without format metadata.
-  write_safetensors((dir / kWeightsFile).string(), tensors, {{"format", "pt"}});
+  io::write_safetensors((dir / kWeightsFile).string(), tensors, {{"format", "pt"}});
 
   // Keep every key of the original config; only the storage dtype may have changed.
   nlohmann::json config = model.config().raw;
@@ -242,7 +242,7 @@ void save_model(CausalLmImpl& model, const std::string& folder, const SaveOption
     }
   }
   if (!updated) config["torch_dtype"] = dtype_name;  // the spelling every transformers version reads
-  write_json_file((dir / "config.json").string(), config);
+  io::write_json_file((dir / "config.json").string(), config);
 
   if (options.copy_tokenizer_files && !model.source_dir().empty() && fs::exists(model.source_dir()) &&
       !fs::equivalent(model.source_dir(), dir)) {
@@ -284,4 +284,4 @@ std::string ModelSummary::to_string() const {
   return text;
 }
 
-}  // namespace tpt
+}  // namespace tpt::model

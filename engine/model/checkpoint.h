@@ -19,7 +19,7 @@
 
 #include "model/decoder.h"
 
-namespace tpt {
+namespace tpt::model {
 
 struct LoadOptions {
   // Default: CPU.
@@ -65,4 +65,4 @@ ModelSummary summarize(const CausalLmImpl& model);
 // "float32" etc. (HF's names, as in config.json's dtype).
 std::string dtype_hf_name(torch::Dtype dtype);
 
-}  // namespace tpt
+}  // namespace tpt::model

@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 
-namespace tpt {
+namespace tpt::model {
 
 namespace {
 
@@ -33,9 +33,9 @@ class ConfigReader {
       if (fallback) return *fallback;
       throw error(key, "missing");
     }
-    if (!value->is_number_integer()) throw error(key, "expected an integer, got " + describe_json(*value));
+    if (!value->is_number_integer()) throw error(key, "expected an integer, got " + io::describe_json(*value));
     const int64_t v = value->get<int64_t>();
-    if (v < min) throw error(key, "must be at least " + std::to_string(min) + ", got " + describe_json(*value));
+    if (v < min) throw error(key, "must be at least " + std::to_string(min) + ", got " + io::describe_json(*value));
     return v;
   }
 
@@ -47,7 +47,7 @@ class ConfigReader {
       if (fallback) return *fallback;
       throw error(path, "missing");
     }
-    if (!value->is_number()) throw error(path, "expected a number, got " + describe_json(*value));
+    if (!value->is_number()) throw error(path, "expected a number, got " + io::describe_json(*value));
     return value->get<double>();
   }
   double number(const char* key, std::optional<double> fallback) const { return number(doc_, "", key, fallback); }
@@ -57,21 +57,21 @@ class ConfigReader {
     const auto it = doc_.find(key);
     if (it == doc_.end()) return fallback;
     if (it->is_null()) return 0;
-    if (!it->is_number()) throw error(key, "expected a number or null, got " + describe_json(*it));
+    if (!it->is_number()) throw error(key, "expected a number or null, got " + io::describe_json(*it));
     return it->get<double>();
   }
 
   bool boolean(const char* key, bool fallback) const {
     const nlohmann::json* value = find(doc_, key);
     if (!value) return fallback;
-    if (!value->is_boolean()) throw error(key, "expected true or false, got " + describe_json(*value));
+    if (!value->is_boolean()) throw error(key, "expected true or false, got " + io::describe_json(*value));
     return value->get<bool>();
   }
 
   std::string string(const nlohmann::json& object, const std::string& path, const char* key) const {
     const nlohmann::json* value = find(object, key);
     if (!value) return "";
-    if (!value->is_string()) throw error(path, "expected a string, got " + describe_json(*value));
+    if (!value->is_string()) throw error(path, "expected a string, got " + io::describe_json(*value));
     return value->get<std::string>();
   }
 
@@ -110,13 +110,13 @@ RopeConfig read_rope(const ConfigReader& r) {
   const nlohmann::json* params = r.find(r.doc(), "rope_parameters");
   std::string params_key = "rope_parameters";
   if (params) {
-    if (!params->is_object()) throw r.error(params_key, "expected an object, got " + describe_json(*params));
+    if (!params->is_object()) throw r.error(params_key, "expected an object, got " + io::describe_json(*params));
     rope.theta = r.number(*params, params_key, "rope_theta", r.number("rope_theta", 10000.0));
   } else {
     rope.theta = r.number("rope_theta", 10000.0);
     params = r.find(r.doc(), "rope_scaling");
     params_key = "rope_scaling";
-    if (params && !params->is_object()) throw r.error(params_key, "expected an object, got " + describe_json(*params));
+    if (params && !params->is_object()) throw r.error(params_key, "expected an object, got " + io::describe_json(*params));
   }
   if (!(rope.theta > 0)) throw r.error(params_key == "rope_parameters" ? "rope_parameters.rope_theta" : "rope_theta",
                                        "must be positive");
@@ -233,7 +233,7 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& sou
       for (size_t i = 0; i < types->size(); ++i) {
         const auto& t = (*types)[i];
         const std::string path = "layer_types[" + std::to_string(i) + "]";
-        if (!t.is_string()) throw r.error(path, "expected a string, got " + describe_json(t));
+        if (!t.is_string()) throw r.error(path, "expected a string, got " + io::describe_json(t));
         if (t == "sliding_attention") c.sliding_layers[i] = true;
         else if (t != "full_attention")
           throw r.error(path, "unsupported \"" + t.get<std::string>() + "\" (supported: full_attention, sliding_attention)");
@@ -248,7 +248,7 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& sou
   return c;
 }
 
-ModelConfig read_model_config(const std::string& path) { return parse_model_config(read_json_file(path), path); }
+ModelConfig read_model_config(const std::string& path) { return parse_model_config(io::read_json_file(path), path); }
 
 double matmul_weights(const ModelConfig& c) {
   const double q_out = static_cast<double>(c.num_heads * c.head_dim);
@@ -282,4 +282,4 @@ std::vector<double> rope_inverse_frequencies(const RopeConfig& rope, int64_t hea
   return inv;
 }
 
-}  // namespace tpt
+}  // namespace tpt::model

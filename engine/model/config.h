@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace tpt {
+namespace tpt::model {
 
 enum class ModelFamily { Llama, Qwen2, Gemma2 };
 
@@ -81,4 +81,4 @@ std::vector<double> rope_inverse_frequencies(const RopeConfig& rope, int64_t hea
 // lookup, norms or biases. The N of "2N FLOPs per token" in benchmarks.
 double matmul_weights(const ModelConfig& config);
 
-}  // namespace tpt
+}  // namespace tpt::model

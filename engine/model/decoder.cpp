@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace tpt {
+namespace tpt::model {
 
 namespace {
 
@@ -298,4 +298,4 @@ void randomize_weights(CausalLmImpl& model, uint64_t seed, double stddev) {
   }
 }
 
-}  // namespace tpt
+}  // namespace tpt::model

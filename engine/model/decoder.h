@@ -30,7 +30,7 @@
 #include "model/config.h"
 #include "model/kv_cache.h"
 
-namespace tpt {
+namespace tpt::model {
 
 // Receives named intermediate tensors during a forward, for finding the first layer where two
 // implementations disagree. Called synchronously; may copy the tensor. Names, all [B, T, C]
@@ -204,4 +204,4 @@ torch::Tensor left_padded_positions(const torch::Tensor& key_padding_mask);
 // benchmarks.
 void randomize_weights(CausalLmImpl& model, uint64_t seed, double stddev = 0.02);
 
-}  // namespace tpt
+}  // namespace tpt::model

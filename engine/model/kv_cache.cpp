@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 
-namespace tpt {
+namespace tpt::model {
 
 int64_t KVCache::memory_bytes() const {
   int64_t bytes = 0;
@@ -56,4 +56,4 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const tor
   return {keys.narrow(2, 0, needed), values.narrow(2, 0, needed)};
 }
 
-}  // namespace tpt
+}  // namespace tpt::model

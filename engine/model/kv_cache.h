@@ -21,7 +21,7 @@
 
 #include <torch/torch.h>
 
-namespace tpt {
+namespace tpt::model {
 
 class KVCache {
  public:
@@ -54,4 +54,4 @@ class KVCache {
   int64_t length_ = 0;
 };
 
-}  // namespace tpt
+}  // namespace tpt::model

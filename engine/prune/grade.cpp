@@ -23,19 +23,19 @@ static std::string id_of(const json& record, long line) {
   if (it == record.end() || it->is_null()) return std::to_string(line);
   if (it->is_string()) return it->get<std::string>();
   if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
-  throw RecordError("field \"id\" must be a string or an integer");
+  throw io::RecordError("field \"id\" must be a string or an integer");
 }
 
 static AnnotationLabel annotation_of(const json& record) {
   auto it = record.find("annotation");
   if (it == record.end() || it->is_null()) return AnnotationLabel::None;
-  if (!it->is_string()) throw RecordError("field \"annotation\" must be \"accept\", \"reject\" or \"flag\"");
+  if (!it->is_string()) throw io::RecordError("field \"annotation\" must be \"accept\", \"reject\" or \"flag\"");
   const std::string& label = it->get_ref<const std::string&>();
   if (label == "accept") return AnnotationLabel::Accept;
   if (label == "reject") return AnnotationLabel::Reject;
   if (label == "flag") return AnnotationLabel::Flag;
   if (label.empty()) return AnnotationLabel::None;
-  throw RecordError("field \"annotation\" must be \"accept\", \"reject\" or \"flag\", got \"" + label + "\"");
+  throw io::RecordError("field \"annotation\" must be \"accept\", \"reject\" or \"flag\", got \"" + label + "\"");
 }
 
 GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const GradeOptions& options) {
@@ -44,10 +44,10 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
   auto visit = [&](long line, const json& record) {
     PruneSample s;
     s.id = static_cast<int64_t>(samples.size());
-    s.completion = require_string(record, options.completion_field);
-    auto gold = extract_gold(require_string(record, options.answer_field));
+    s.completion = io::require_string(record, options.completion_field);
+    auto gold = extract_gold(io::require_string(record, options.answer_field));
     if (!gold || gold->empty())
-      throw RecordError("field \"" + options.answer_field + "\" holds no gold answer (empty, or \"####\" with nothing after it)");
+      throw io::RecordError("field \"" + options.answer_field + "\" holds no gold answer (empty, or \"####\" with nothing after it)");
     s.gold = *gold;
     if (auto it = record.find("problem"); it != record.end() && !it->is_null()) {
       s.problem_key = it->is_string() ? it->get<std::string>() : it->dump();
@@ -58,10 +58,10 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
     }
     if (auto it = record.find("token_count"); it != record.end() && !it->is_null()) {
       if (!it->is_number_integer() || it->get<int64_t>() < 0)
-        throw RecordError("field \"token_count\" must be a non-negative integer");
+        throw io::RecordError("field \"token_count\" must be a non-negative integer");
       s.token_count = it->get<int64_t>();
     } else if (rules.needs_token_counts()) {
-      throw RecordError("the rule set bounds token counts, but this line has no \"token_count\"");
+      throw io::RecordError("the rule set bounds token counts, but this line has no \"token_count\"");
     }
     s.annotation = annotation_of(record);
     if (auto it = record.find("annotator"); it != record.end() && it->is_string()) s.annotator = it->get<std::string>();
@@ -71,9 +71,9 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
   };
   if (path == "-") {
     std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-    result.report = read_jsonl_text(text, "<stdin>", options.on_malformed, visit);
+    result.report = io::read_jsonl_text(text, "<stdin>", options.on_malformed, visit);
   } else {
-    result.report = read_jsonl(path, options.on_malformed, visit);
+    result.report = io::read_jsonl(path, options.on_malformed, visit);
   }
   result.decisions = rules.apply(samples);
 

@@ -22,7 +22,7 @@ namespace tpt::prune {
 struct GradeOptions {
   std::string completion_field = "completion";
   std::string answer_field = "answer";
-  OnMalformed on_malformed = OnMalformed::Fail;
+  io::OnMalformed on_malformed = io::OnMalformed::Fail;
 };
 
 struct GradeSummary {
@@ -42,7 +42,7 @@ struct GradeResult {
   std::vector<long> lines;           // its line number
   std::vector<Decision> decisions;   // same order
   GradeSummary summary;
-  JsonlReport report;
+  io::JsonlReport report;
 };
 
 // `path` "-" reads standard input.

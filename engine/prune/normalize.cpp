@@ -1,7 +1,7 @@
 #include "prune/normalize.h"
 
-#include "config/schema.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 
 namespace tpt::prune {
 
@@ -41,16 +41,16 @@ NormalizeConfig NormalizeConfig::parse(const json& j, const std::string& path, s
   if (j.is_string()) {
     if (auto p = preset(j.get<std::string>())) return *p;
     issues.push_back({path, "must be one of " + quoted_list(preset_names()) +
-                                " or an object of booleans, got " + describe_json(j)});
+                                " or an object of booleans, got " + io::describe_json(j)});
     return numeric();
   }
   if (!j.is_object()) {
     issues.push_back({path, "must be a preset name (" + quoted_list(preset_names()) +
-                                ") or an object of booleans, got " + describe_json(j)});
+                                ") or an object of booleans, got " + io::describe_json(j)});
     return numeric();
   }
   NormalizeConfig config = exact();
-  JsonObjectReader reader(j, path, issues);
+  io::JsonObjectReader reader(j, path, issues);
   reader.boolean("strip_commas", config.strip_commas);
   reader.boolean("strip_currency", config.strip_currency);
   reader.boolean("strip_trailing_period", config.strip_trailing_period);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 namespace tpt::prune {
 
@@ -37,30 +37,30 @@ RuleSet RuleSet::paper() {
 
 RuleSet RuleSet::parse(const json& j, const std::string& path, std::vector<FieldIssue>& issues) {
   RuleSet set;
-  JsonObjectReader reader(j, path, issues);
+  io::JsonObjectReader reader(j, path, issues);
   if (const json* verifier = reader.child("verifier"))
     set.verifier_ = VerifierConfig::parse(*verifier, reader.child_path("verifier"), issues);
   if (const json* rules = reader.child("rules")) {
     const std::string rules_path = reader.child_path("rules");
     if (!rules->is_array()) {
-      issues.push_back({rules_path, "must be an array of rules, got " + describe_json(*rules)});
+      issues.push_back({rules_path, "must be an array of rules, got " + io::describe_json(*rules)});
     } else {
       set.rules_.clear();
       // Names are what decision records point at, so two rules may not share one.
       std::map<std::string, size_t> first_with_name;
       for (size_t i = 0; i < rules->size(); ++i) {
-        const std::string rule_path = json_path(rules_path, i);
+        const std::string rule_path = io::json_path(rules_path, i);
         const size_t issues_before = issues.size();
         auto rule = Rule::parse((*rules)[i], rule_path, issues);
         if (!rule) continue;
-        const std::string name_path = json_path(rule_path, "name");
+        const std::string name_path = io::json_path(rule_path, "name");
         const bool bad_name = std::any_of(issues.begin() + issues_before, issues.end(),
                                           [&](const FieldIssue& issue) { return issue.path == name_path; });
         if (!bad_name) {  // a bad name already has its own issue
           auto [it, inserted] = first_with_name.try_emplace(rule->name, i);
           if (!inserted)
             issues.push_back({name_path, "\"" + rule->name + "\" is already the name of " +
-                                             json_path(rules_path, it->second) + "; give each rule a distinct \"name\""});
+                                             io::json_path(rules_path, it->second) + "; give each rule a distinct \"name\""});
         }
         set.rules_.push_back(std::move(*rule));
       }
@@ -73,13 +73,13 @@ RuleSet RuleSet::parse(const json& j, const std::string& path, std::vector<Field
 RuleSet RuleSet::from_json(const json& j, const std::string& source) {
   std::vector<FieldIssue> issues;
   RuleSet set = parse(j, "", issues);
-  throw_if_issues(source, std::move(issues));
+  io::throw_if_issues(source, std::move(issues));
   return set;
 }
 
-RuleSet RuleSet::load(const std::string& file) { return from_json(read_json_file(file), file); }
+RuleSet RuleSet::load(const std::string& file) { return from_json(io::read_json_file(file), file); }
 
-void RuleSet::save(const std::string& file) const { write_json_file(file, to_json()); }
+void RuleSet::save(const std::string& file) const { io::write_json_file(file, to_json()); }
 
 json RuleSet::to_json() const {
   json rules = json::array();

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "config/schema.h"
 #include "core/hash.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 #include "prune/calculator.h"
 
 namespace tpt::prune {
@@ -106,7 +106,7 @@ static std::string unknown_type_message(const std::string& given, const std::str
   std::vector<FieldIssue> probe_issues;
   json probe = json::object();
   probe[given] = nullptr;
-  JsonObjectReader probe_reader(probe, path, probe_issues);
+  io::JsonObjectReader probe_reader(probe, path, probe_issues);
   for (const auto& name : rule_type_names()) probe_reader.child(name.c_str());
   probe_reader.finish();
   std::string hint;
@@ -119,7 +119,7 @@ static std::string unknown_type_message(const std::string& given, const std::str
 }
 
 std::optional<Rule> Rule::parse(const json& j, const std::string& path, std::vector<FieldIssue>& issues) {
-  JsonObjectReader reader(j, path, issues);
+  io::JsonObjectReader reader(j, path, issues);
   if (!reader.is_object()) return std::nullopt;
   const json* type_value = reader.child("type");
   if (!type_value) {
@@ -127,7 +127,7 @@ std::optional<Rule> Rule::parse(const json& j, const std::string& path, std::vec
     return std::nullopt;
   }
   if (!type_value->is_string()) {
-    reader.fail("type", "must be one of " + quoted_list(rule_type_names()) + ", got " + describe_json(*type_value));
+    reader.fail("type", "must be one of " + quoted_list(rule_type_names()) + ", got " + io::describe_json(*type_value));
     return std::nullopt;
   }
   auto type = parse_rule_type(type_value->get<std::string>());
@@ -147,7 +147,7 @@ std::optional<Rule> Rule::parse(const json& j, const std::string& path, std::vec
     case RuleType::CalculatorCheck:
       break;
     case RuleType::Length: {
-      const IntRange non_negative{0};
+      const io::IntRange non_negative{0};
       reader.optional_integer("min_tokens", rule.min_tokens, non_negative);
       reader.optional_integer("max_tokens", rule.max_tokens, non_negative);
       reader.optional_integer("min_chars", rule.min_chars, non_negative);
@@ -171,12 +171,12 @@ std::optional<Rule> Rule::parse(const json& j, const std::string& path, std::vec
       break;
     }
     case RuleType::MaxPerProblem: {
-      reader.integer("k", rule.k, IntRange{1});
+      reader.integer("k", rule.k, io::IntRange{1});
       std::string select = to_string(rule.select);
       reader.choice("select", select, {"first", "shortest", "random"});
       rule.select = select == "random" ? Select::Random : select == "shortest" ? Select::Shortest : Select::First;
       int64_t seed = static_cast<int64_t>(rule.seed);
-      reader.integer("seed", seed, IntRange{0});
+      reader.integer("seed", seed, io::IntRange{0});
       rule.seed = static_cast<uint64_t>(seed);
       break;
     }

@@ -1,7 +1,7 @@
 #include "prune/verifier.h"
 
-#include "config/schema.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 
 namespace tpt::prune {
 
@@ -25,7 +25,7 @@ std::optional<Verdict> parse_verdict(std::string_view text) {
 
 VerifierConfig VerifierConfig::parse(const json& j, const std::string& path, std::vector<FieldIssue>& issues) {
   VerifierConfig config;
-  JsonObjectReader reader(j, path, issues);
+  io::JsonObjectReader reader(j, path, issues);
   std::string extractor = to_string(config.extractor);
   reader.choice("extractor", extractor, extractor_names());
   config.extractor = parse_extractor(extractor).value_or(Extractor::Strict);

@@ -6,14 +6,14 @@
 
 namespace tpt::run {
 
-std::unique_ptr<think::Sampler> open_sampler(const ExperimentConfig& config, const std::string& model_dir,
+std::unique_ptr<think::Sampler> open_sampler(const config::ExperimentConfig& config, const std::string& model_dir,
                                              const text::ModelTokenizer& tokenizer) {
-  CausalLm model = load_model(model_dir, load_options(config.model));
+  model::CausalLm model = model::load_model(model_dir, load_options(config.model));
   model->eval();
   return std::make_unique<think::EngineSampler>(std::move(model), tokenizer);
 }
 
-std::unique_ptr<train::Trainer> open_trainer(const ExperimentConfig& config) {
+std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& config) {
   return std::make_unique<train::EngineTrainer>(load_options(config.model));
 }
 

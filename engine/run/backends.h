@@ -14,10 +14,10 @@ namespace tpt::run {
 
 // A sampler drawing from the model in `model_dir` (Think and Improve). `tokenizer` is that
 // folder's and must outlive the sampler.
-std::unique_ptr<think::Sampler> open_sampler(const ExperimentConfig& config, const std::string& model_dir,
+std::unique_ptr<think::Sampler> open_sampler(const config::ExperimentConfig& config, const std::string& model_dir,
                                              const text::ModelTokenizer& tokenizer);
 
 // The trainer for Train.
-std::unique_ptr<train::Trainer> open_trainer(const ExperimentConfig& config);
+std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& config);
 
 }  // namespace tpt::run

@@ -48,7 +48,7 @@ std::vector<std::string> config_changes(const nlohmann::json& stored, const nloh
   return changes;
 }
 
-std::string fork_experiment(const ExperimentConfig& config, const std::string& new_dir) {
+std::string fork_experiment(const config::ExperimentConfig& source, const std::string& new_dir) {
   std::error_code ec;
   // A folder, unless a .json file is named.
   const fs::path target(new_dir);
@@ -58,10 +58,10 @@ std::string fork_experiment(const ExperimentConfig& config, const std::string& n
   const ExperimentPaths paths = ExperimentPaths::locate(new_dir);
   if (fs::exists(paths.config_file, ec))
     throw Error(paths.config_file + ": already exists; fork into a new folder");
-  ExperimentConfig forked = config;
-  forked.dataset.train = config.resolve(config.dataset.train);
-  forked.dataset.test = config.resolve(config.dataset.test);
-  forked.model.path = config.resolve(config.model.path);
+  config::ExperimentConfig forked = source;
+  forked.dataset.train = source.resolve(source.dataset.train);
+  forked.dataset.test = source.resolve(source.dataset.test);
+  forked.model.path = source.resolve(source.model.path);
   forked.base_dir = paths.dir;
   forked.save(paths.config_file);
   return paths.config_file;

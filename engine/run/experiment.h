@@ -32,6 +32,6 @@ class ConfigChangedError : public Error {
 // Writes `config` as a new experiment in `new_dir` (created; must not hold an experiment.json
 // yet), with its relative paths made absolute so they still point at the same files. Returns
 // the new experiment.json's path.
-std::string fork_experiment(const ExperimentConfig& config, const std::string& new_dir);
+std::string fork_experiment(const config::ExperimentConfig& config, const std::string& new_dir);
 
 }  // namespace tpt::run

@@ -4,11 +4,11 @@
 
 namespace tpt::run {
 
-LoadOptions load_options(const ModelSource& model) {
-  LoadOptions options;
+model::LoadOptions load_options(const config::ModelSource& model) {
+  model::LoadOptions options;
   if (model.device == "cuda") options.device = torch::Device(torch::kCUDA);
   else if (model.device == "cpu") options.device = torch::Device(torch::kCPU);
-  else options.device = best_device();
+  else options.device = model::best_device();
   if (model.dtype == "float32") options.dtype = torch::kFloat32;
   if (model.dtype == "bfloat16") options.dtype = torch::kBFloat16;
   if (model.dtype == "float16") options.dtype = torch::kFloat16;
@@ -17,7 +17,7 @@ LoadOptions load_options(const ModelSource& model) {
 
 namespace {
 
-std::vector<std::string> stop_strings(const ExperimentConfig& config, const text::PromptFormat& format) {
+std::vector<std::string> stop_strings(const config::ExperimentConfig& config, const text::PromptFormat& format) {
   std::vector<std::string> stops = format.stop_strings();
   stops.insert(stops.end(), config.think.stop.begin(), config.think.stop.end());
   return stops;
@@ -25,7 +25,7 @@ std::vector<std::string> stop_strings(const ExperimentConfig& config, const text
 
 }  // namespace
 
-think::SamplingSettings think_sampling(const ExperimentConfig& config, const text::PromptFormat& format) {
+think::SamplingSettings think_sampling(const config::ExperimentConfig& config, const text::PromptFormat& format) {
   think::SamplingSettings s;
   s.temperature = config.think.temperature;
   s.top_p = config.think.top_p;
@@ -36,7 +36,7 @@ think::SamplingSettings think_sampling(const ExperimentConfig& config, const tex
   return s;
 }
 
-think::SamplingSettings eval_sampling(const ExperimentConfig& config, const text::PromptFormat& format) {
+think::SamplingSettings eval_sampling(const config::ExperimentConfig& config, const text::PromptFormat& format) {
   think::SamplingSettings s;
   s.temperature = config.eval.temperature;
   s.top_p = config.eval.top_p;
@@ -46,22 +46,22 @@ think::SamplingSettings eval_sampling(const ExperimentConfig& config, const text
   return s;
 }
 
-train::TrainSettings train_settings(const ExperimentConfig& config, int round) {
-  const TrainConfig& t = config.train;
+train::TrainSettings train_settings(const config::ExperimentConfig& experiment, int round) {
+  const config::TrainConfig& t = experiment.train;
   train::TrainSettings s;
   s.epochs = t.epochs;
   s.micro_batch_size = t.micro_batch_size;
   s.grad_accum_steps = t.gradient_accumulation;
   s.learning_rate = t.learning_rate;
   s.warmup_ratio = t.warmup_ratio;
-  s.decay = t.schedule == TrainSchedule::Linear     ? train::LrDecay::Linear
-            : t.schedule == TrainSchedule::Constant ? train::LrDecay::Constant
+  s.decay = t.schedule == config::TrainSchedule::Linear     ? train::LrDecay::Linear
+            : t.schedule == config::TrainSchedule::Constant ? train::LrDecay::Constant
                                                     : train::LrDecay::Cosine;
   s.max_grad_norm = t.max_grad_norm;
   s.weight_decay = t.weight_decay;
-  s.seed = train_seed(config.seed, round);
+  s.seed = train_seed(experiment.seed, round);
   s.checkpoint_steps = t.checkpoint_steps;
-  if (t.method == TrainMethod::Lora) {
+  if (t.method == config::TrainMethod::Lora) {
     train::LoraConfig lora;
     lora.rank = t.lora.rank;
     lora.alpha = t.lora.alpha;

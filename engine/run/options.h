@@ -11,14 +11,14 @@
 namespace tpt::run {
 
 // model.device and model.dtype ("auto": CUDA when present; bf16 on CUDA, fp32 on the CPU).
-LoadOptions load_options(const ModelSource& model);
+model::LoadOptions load_options(const config::ModelSource& model);
 
 // Think's sampling: think.* plus the prompt format's stop strings.
-think::SamplingSettings think_sampling(const ExperimentConfig& config, const text::PromptFormat& format);
+think::SamplingSettings think_sampling(const config::ExperimentConfig& config, const text::PromptFormat& format);
 // Improve's sampling: eval.* (no top-k cut), the same stop strings as Think.
-think::SamplingSettings eval_sampling(const ExperimentConfig& config, const text::PromptFormat& format);
+think::SamplingSettings eval_sampling(const config::ExperimentConfig& config, const text::PromptFormat& format);
 
 // Round `round`'s training settings: train.*, with the round's seed.
-train::TrainSettings train_settings(const ExperimentConfig& config, int round);
+train::TrainSettings train_settings(const config::ExperimentConfig& config, int round);
 
 }  // namespace tpt::run

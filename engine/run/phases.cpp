@@ -121,7 +121,7 @@ void Session::prune(int round, int64_t round_id) {
 // far ("accumulate"), capped at train.max_examples by a seeded subset, in sample order.
 std::vector<store::KeptTrace> Session::training_traces(int round, int64_t round_id) {
   std::vector<int64_t> rounds;
-  if (config_.train.data == TrainData::Accumulate) {
+  if (config_.train.data == config::TrainData::Accumulate) {
     for (const auto& r : store_.list_rounds(experiment_id_))
       if (r.round_index >= 1 && r.round_index <= round) rounds.push_back(r.id);
   } else {
@@ -154,7 +154,7 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
     return true;
   }
 
-  const std::string init = config_.train.init == TrainInit::Base ? base_model_ : previous_model;
+  const std::string init = config_.train.init == config::TrainInit::Base ? base_model_ : previous_model;
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(init);
   const text::PromptFormat format = prompt_format(tokenizer);
   train::TrainJob job;

@@ -4,7 +4,7 @@
 
 namespace tpt::run {
 
-TrainingPool split_training_pool(const ExperimentConfig& config, const std::vector<store::ProblemRecord>& train) {
+TrainingPool split_training_pool(const config::ExperimentConfig& config, const std::vector<store::ProblemRecord>& train) {
   TrainingPool out;
   if (config.think.prompt_format != "few-shot") {
     out.pool = train;

@@ -73,7 +73,7 @@ struct TrainingPool {
 // Splits the training problems into few-shot examples (prompt_format "few-shot": the first
 // few_shot_examples of a seeded shuffle) and the pool. A problem shown in every prompt with its
 // worked solution would be no test of the model, hence it leaves the pool.
-TrainingPool split_training_pool(const ExperimentConfig& config, const std::vector<store::ProblemRecord>& train);
+TrainingPool split_training_pool(const config::ExperimentConfig& config, const std::vector<store::ProblemRecord>& train);
 
 // One sample to draw (Think) or answer to give (Improve): where it goes and its seed.
 struct Draw {

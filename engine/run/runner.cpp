@@ -35,9 +35,9 @@ Runner::Runner(std::string experiment, Observer* observer, RunControl* control)
 
 RunResult Runner::run() {
   const ExperimentPaths paths = ExperimentPaths::locate(experiment_);
-  ExperimentConfig config = ExperimentConfig::load(paths.config_file);
+  config::ExperimentConfig config = config::ExperimentConfig::load(paths.config_file);
   RunLock lock(paths);
-  if (config.threads > 0) init_runtime(config.threads);
+  if (config.threads > 0) runtime::init_runtime(config.threads);
   Session session(paths, std::move(config), observer_, control_);
   return session.run_guarded();
 }
@@ -118,7 +118,7 @@ bool Session::run_round(int round, int64_t round_id, store::RoundRecord& record,
 RunResult Session::run() {
   open_experiment();
   store_.set_experiment_state(experiment_id_, "running");
-  log("info", -1, "run", "run started: " + runtime_summary(runtime_info()));
+  log("info", -1, "run", "run started: " + runtime::runtime_summary(runtime::runtime_info()));
   base_model_ = config_.resolve(config_.model.path);
   if (!fs::exists(fs::path(base_model_) / "config.json"))
     throw FileError({paths_.config_file, 0},

@@ -10,7 +10,7 @@ namespace tpt::run {
 
 using nlohmann::json;
 
-Session::Session(const ExperimentPaths& paths, ExperimentConfig config, Observer* observer, RunControl* control)
+Session::Session(const ExperimentPaths& paths, config::ExperimentConfig config, Observer* observer, RunControl* control)
     : paths_(paths), config_(std::move(config)), observer_(observer), control_(control), store_(paths.store_file) {}
 
 RunResult Session::run_guarded() {
@@ -89,12 +89,12 @@ void Session::open_experiment() {
 }
 
 std::vector<store::ProblemRecord> Session::load_split(const std::string& file, const std::string& split) {
-  Gsm8kOptions options;
+  data::Gsm8kOptions options;
   options.question_field = config_.dataset.question_field;
   options.answer_field = config_.dataset.answer_field;
-  options.on_malformed = parse_on_malformed(config_.dataset.on_malformed);
+  options.on_malformed = io::parse_on_malformed(config_.dataset.on_malformed);
   options.id_prefix = split;
-  const ProblemSet set = load_gsm8k(file, options);
+  const data::ProblemSet set = data::load_gsm8k(file, options);
   if (set.problems.empty())
     throw Error(file + (split == "train" ? ": no problems in the training pool" : ": no problems in the test split"));
   if (set.report.skipped > 0)

@@ -21,7 +21,7 @@ namespace tpt::run {
 
 class Session {
  public:
-  Session(const ExperimentPaths& paths, ExperimentConfig config, Observer* observer, RunControl* control);
+  Session(const ExperimentPaths& paths, config::ExperimentConfig config, Observer* observer, RunControl* control);
 
   // The rounds, from where the store says the experiment is. A failure is recorded in the
   // store (state "failed", an error event) before it propagates.
@@ -53,7 +53,7 @@ class Session {
   WorkControl work_control();
 
   ExperimentPaths paths_;
-  ExperimentConfig config_;
+  config::ExperimentConfig config_;
   Observer* observer_;
   RunControl* control_;
   store::Store store_;

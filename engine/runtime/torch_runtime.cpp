@@ -10,7 +10,7 @@
 
 #include <torch/version.h>
 
-namespace tpt {
+namespace tpt::runtime {
 
 namespace {
 
@@ -175,4 +175,4 @@ GemmPeak measure_gemm_peak(bool cuda, const std::function<void(const std::string
   return peak;
 }
 
-}  // namespace tpt
+}  // namespace tpt::runtime

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-namespace tpt {
+namespace tpt::runtime {
 
 enum class BlasKind { Unknown, Reference, OpenBlas, Mkl, Blis, Other };
 
@@ -59,4 +59,4 @@ struct GemmPeak {
 };
 GemmPeak measure_gemm_peak(bool cuda = false, const std::function<void(const std::string&)>& log = {});
 
-}  // namespace tpt
+}  // namespace tpt::runtime

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <queue>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "text/utf8.h"
 
 namespace tpt::text {
@@ -42,11 +42,11 @@ std::unique_ptr<BpeModel> BpeModel::parse(const json& value, const JsonPlace& at
   auto model = std::make_unique<BpeModel>();
   const json& vocab = at.required(value, "vocab");
   const JsonPlace vocab_at = at.at("vocab");
-  if (!vocab.is_object()) vocab_at.fail("expected an object mapping tokens to ids, got " + describe_json(vocab));
+  if (!vocab.is_object()) vocab_at.fail("expected an object mapping tokens to ids, got " + io::describe_json(vocab));
   model->vocab_.reserve(vocab.size());
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > INT32_MAX)
-      vocab_at.at(it.key()).fail("expected a token id (integer >= 0), got " + describe_json(*it));
+      vocab_at.at(it.key()).fail("expected a token id (integer >= 0), got " + io::describe_json(*it));
     model->vocab_.emplace(it.key(), static_cast<int32_t>(it->get<int64_t>()));
   }
 
@@ -75,7 +75,7 @@ std::unique_ptr<BpeModel> BpeModel::parse(const json& value, const JsonPlace& at
 
   const json& merges = at.required(value, "merges");
   const JsonPlace merges_at = at.at("merges");
-  if (!merges.is_array()) merges_at.fail("expected an array, got " + describe_json(merges));
+  if (!merges.is_array()) merges_at.fail("expected an array, got " + io::describe_json(merges));
   model->merges_.reserve(merges.size());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const json& entry = merges[rank];
@@ -85,14 +85,14 @@ std::unique_ptr<BpeModel> BpeModel::parse(const json& value, const JsonPlace& at
       const std::string& line = entry.get_ref<const std::string&>();
       const size_t space = line.find(' ');
       if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos)
-        entry_at.fail("expected \"a b\" (two tokens and one space), got " + describe_json(entry));
+        entry_at.fail("expected \"a b\" (two tokens and one space), got " + io::describe_json(entry));
       left = line.substr(0, space);
       right = line.substr(space + 1);
     } else if (entry.is_array() && entry.size() == 2 && entry[0].is_string() && entry[1].is_string()) {
       left = entry[0].get<std::string>();
       right = entry[1].get<std::string>();
     } else {
-      entry_at.fail("expected \"a b\" or [\"a\", \"b\"], got " + describe_json(entry));
+      entry_at.fail("expected \"a b\" or [\"a\", \"b\"], got " + io::describe_json(entry));
     }
     const auto left_id = model->lookup(left), right_id = model->lookup(right);
     if (!left_id) entry_at.fail("token \"" + left + "\" is not in model.vocab");

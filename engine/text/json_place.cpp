@@ -1,19 +1,19 @@
 #include "text/json_place.h"
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 
 namespace tpt::text {
 
-JsonPlace JsonPlace::at(const std::string& key) const { return JsonPlace(file_, json_path(path_, key)); }
-JsonPlace JsonPlace::at(size_t index) const { return JsonPlace(file_, json_path(path_, index)); }
+JsonPlace JsonPlace::at(const std::string& key) const { return JsonPlace(file_, io::json_path(path_, key)); }
+JsonPlace JsonPlace::at(size_t index) const { return JsonPlace(file_, io::json_path(path_, index)); }
 
 void JsonPlace::fail(const std::string& message) const {
   throw FileError({file_, 0}, path_.empty() ? message : path_ + ": " + message);
 }
 
 const json& JsonPlace::object(const json& obj) const {
-  if (!obj.is_object()) fail("expected an object, got " + describe_json(obj));
+  if (!obj.is_object()) fail("expected an object, got " + io::describe_json(obj));
   return obj;
 }
 
@@ -28,13 +28,13 @@ std::string JsonPlace::string(const json& obj, const char* key, const std::strin
   object(obj);
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_string()) at(key).fail("expected a string, got " + describe_json(*it));
+  if (!it->is_string()) at(key).fail("expected a string, got " + io::describe_json(*it));
   return it->get<std::string>();
 }
 
 std::string JsonPlace::required_string(const json& obj, const char* key) const {
   const json& v = required(obj, key);
-  if (!v.is_string()) at(key).fail("expected a string, got " + describe_json(v));
+  if (!v.is_string()) at(key).fail("expected a string, got " + io::describe_json(v));
   return v.get<std::string>();
 }
 
@@ -42,7 +42,7 @@ bool JsonPlace::boolean(const json& obj, const char* key, bool fallback) const {
   object(obj);
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) at(key).fail("expected true or false, got " + describe_json(*it));
+  if (!it->is_boolean()) at(key).fail("expected true or false, got " + io::describe_json(*it));
   return it->get<bool>();
 }
 
@@ -50,12 +50,12 @@ int64_t JsonPlace::integer(const json& obj, const char* key, int64_t fallback) c
   object(obj);
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) at(key).fail("expected an integer, got " + describe_json(*it));
+  if (!it->is_number_integer()) at(key).fail("expected an integer, got " + io::describe_json(*it));
   return it->get<int64_t>();
 }
 
 void JsonPlace::unsupported_type(const json& obj, const char* what) const {
-  at("type").fail(std::string("unsupported ") + what + " " + describe_json(obj.at("type")));
+  at("type").fail(std::string("unsupported ") + what + " " + io::describe_json(obj.at("type")));
 }
 
 }  // namespace tpt::text

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "text/json_place.h"
 
 namespace tpt::text {
@@ -19,7 +19,7 @@ std::optional<std::string> token_string(const json& config, const char* key, con
   if (it == config.end() || it->is_null()) return std::nullopt;
   if (it->is_string()) return it->get<std::string>();
   if (it->is_object()) return at.at(key).required_string(*it, "content");
-  at.at(key).fail("expected a token string or {\"content\": ...}, got " + describe_json(*it));
+  at.at(key).fail("expected a token string or {\"content\": ...}, got " + io::describe_json(*it));
 }
 
 std::optional<int32_t> resolve(const Tokenizer& tok, const std::optional<std::string>& token, const JsonPlace& at) {
@@ -32,7 +32,7 @@ std::optional<int32_t> resolve(const Tokenizer& tok, const std::optional<std::st
 std::vector<int32_t> id_list(const json& value, const JsonPlace& at, size_t vocab_size) {
   std::vector<int32_t> ids;
   auto add = [&](const json& v, const JsonPlace& where) {
-    if (!v.is_number_integer() || v.get<int64_t>() < 0) where.fail("expected a token id, got " + describe_json(v));
+    if (!v.is_number_integer() || v.get<int64_t>() < 0) where.fail("expected a token id, got " + io::describe_json(v));
     if (static_cast<size_t>(v.get<int64_t>()) >= vocab_size)
       where.fail("token id " + std::to_string(v.get<int64_t>()) + " is outside the tokenizer's vocabulary (" +
                  std::to_string(vocab_size) + " ids)");
@@ -78,7 +78,7 @@ ModelTokenizer load_model_tokenizer(const std::string& folder) {
   const std::string config_path = (dir / "tokenizer_config.json").string();
   std::optional<bool> add_bos;
   if (fs::exists(config_path)) {
-    const json config = read_json_file(config_path);
+    const json config = io::read_json_file(config_path);
     const JsonPlace at(config_path);
     at.object(config);
     out.bos_id = resolve(*tok, token_string(config, "bos_token", at), at.at("bos_token"));
@@ -98,7 +98,7 @@ ModelTokenizer load_model_tokenizer(const std::string& folder) {
             out.chat_family = detect_chat_family(item_at.required_string(tmpl[i], "template"));
         }
       } else if (!tmpl.is_null()) {
-        at.at("chat_template").fail("expected a string or a list of {\"name\", \"template\"}, got " + describe_json(tmpl));
+        at.at("chat_template").fail("expected a string or a list of {\"name\", \"template\"}, got " + io::describe_json(tmpl));
       }
     }
   }
@@ -106,7 +106,7 @@ ModelTokenizer load_model_tokenizer(const std::string& folder) {
   const std::string generation_path = (dir / "generation_config.json").string();
   std::vector<int32_t> stops;
   if (fs::exists(generation_path)) {
-    const json config = read_json_file(generation_path);
+    const json config = io::read_json_file(generation_path);
     const JsonPlace at(generation_path);
     at.object(config);
     if (config.contains("eos_token_id"))

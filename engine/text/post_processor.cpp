@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 namespace tpt::text {
 
@@ -64,7 +64,7 @@ class SequenceProcessor : public PostProcessor {
 
 std::vector<TemplateItem> parse_template(const json& list, const JsonPlace& at,
                                          const std::map<std::string, std::vector<int32_t>>& specials) {
-  if (!list.is_array()) at.fail("expected an array of {\"SpecialToken\": ...} and {\"Sequence\": ...} items, got " + describe_json(list));
+  if (!list.is_array()) at.fail("expected an array of {\"SpecialToken\": ...} and {\"Sequence\": ...} items, got " + io::describe_json(list));
   std::vector<TemplateItem> items;
   for (size_t i = 0; i < list.size(); ++i) {
     const JsonPlace item_at = at.at(i);
@@ -83,7 +83,7 @@ std::vector<TemplateItem> parse_template(const json& list, const JsonPlace& at,
       else if (name == "B") out.sequence = 1;
       else seq_at.at("id").fail("expected \"A\" or \"B\", got \"" + name + "\"");
     } else {
-      item_at.fail("expected {\"SpecialToken\": ...} or {\"Sequence\": ...}, got " + describe_json(item));
+      item_at.fail("expected {\"SpecialToken\": ...} or {\"Sequence\": ...}, got " + io::describe_json(item));
     }
     items.push_back(std::move(out));
   }
@@ -108,7 +108,7 @@ std::unique_ptr<PostProcessor> parse_post_processor(const json& value, const Jso
         if (!ids.is_array()) entry_at.at("ids").fail("expected an array of token ids");
         for (size_t i = 0; i < ids.size(); ++i) {
           if (!ids[i].is_number_integer() || ids[i].get<int64_t>() < 0)
-            entry_at.at("ids").at(i).fail("expected a token id, got " + describe_json(ids[i]));
+            entry_at.at("ids").at(i).fail("expected a token id, got " + io::describe_json(ids[i]));
           list.push_back(static_cast<int32_t>(ids[i].get<int64_t>()));
         }
         specials[it.key()] = std::move(list);

@@ -2,14 +2,14 @@
 
 #include <unicode/uchar.h>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "text/bpe.h"
-#include "text/decoder.h"
 #include "text/json_place.h"
 #include "text/normalizer.h"
 #include "text/post_processor.h"
 #include "text/pre_tokenizer.h"
+#include "text/token_decoder.h"
 #include "text/utf8.h"
 
 namespace tpt::text {
@@ -24,7 +24,7 @@ Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
-Tokenizer Tokenizer::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
+Tokenizer Tokenizer::from_file(const std::string& path) { return from_json(io::read_json_file(path), path); }
 
 Tokenizer Tokenizer::from_json(const json& doc, const std::string& source) {
   const JsonPlace root(source);
@@ -46,14 +46,14 @@ Tokenizer Tokenizer::from_json(const json& doc, const std::string& source) {
   if (doc.contains("added_tokens") && !doc["added_tokens"].is_null()) {
     const JsonPlace list_at = root.at("added_tokens");
     const json& list = doc["added_tokens"];
-    if (!list.is_array()) list_at.fail("expected an array, got " + describe_json(list));
+    if (!list.is_array()) list_at.fail("expected an array, got " + io::describe_json(list));
     for (size_t i = 0; i < list.size(); ++i) {
       const JsonPlace at = list_at.at(i);
       const json& entry = at.object(list[i]);
       AddedToken token;
       const json& id = at.required(entry, "id");
       if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
-        at.at("id").fail("expected a token id (integer >= 0), got " + describe_json(id));
+        at.at("id").fail("expected a token id (integer >= 0), got " + io::describe_json(id));
       token.id = static_cast<int32_t>(id.get<int64_t>());
       token.content = at.required_string(entry, "content");
       if (token.content.empty()) at.at("content").fail("must not be empty");

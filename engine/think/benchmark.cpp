@@ -42,7 +42,7 @@ namespace {
 
 // FLOPs to generate one token: 2 per matmul weight (model/config.h), plus QK^T and AV over
 // `context` keys.
-double flops_per_token(const ModelConfig& c, double context) {
+double flops_per_token(const model::ModelConfig& c, double context) {
   const double q_out = static_cast<double>(c.num_heads * c.head_dim);
   const double attention = 4.0 * static_cast<double>(c.num_layers) * context * q_out;
   return 2.0 * matmul_weights(c) + attention;
@@ -53,21 +53,21 @@ double flops_per_token(const ModelConfig& c, double context) {
 GenerationBenchReport run_generation_bench(const GenerationBenchOptions& options,
                                            const std::function<void(const std::string&)>& log) {
   GenerationBenchReport report;
-  const RuntimeInfo runtime = runtime_info();
+  const runtime::RuntimeInfo runtime = runtime::runtime_info();
   report.threads = runtime.intra_op_threads;
   report.device = options.device;
   torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
   if (device.is_cuda() && !runtime.cuda_available) throw Error("--device cuda: this libtorch has no CUDA device");
-  const GemmPeak peak = measure_gemm_peak(device.is_cuda(), log);
+  const runtime::GemmPeak peak = runtime::measure_gemm_peak(device.is_cuda(), log);
   report.gemm_gflops = peak.gflops;
   report.gemm_size = peak.size;
 
   const text::Tokenizer tokenizer = text::byte_tokenizer();
   for (const std::string& size : options.models) {
-    const ModelConfig config = parse_model_config(bench_model_config(size), "benchmark model " + size);
-    CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-    randomize_weights(*model, 1234);
-    const int64_t parameters = summarize(*model).parameters;
+    const model::ModelConfig config = model::parse_model_config(bench_model_config(size), "benchmark model " + size);
+    model::CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    model::randomize_weights(*model, 1234);
+    const int64_t parameters = model::summarize(*model).parameters;
     Generator generator(model, tokenizer);
     GenerationOptions gen;
     gen.sampling.temperature = 1.0;

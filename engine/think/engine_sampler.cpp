@@ -6,7 +6,7 @@
 
 namespace tpt::think {
 
-EngineSampler::EngineSampler(CausalLm model, const text::ModelTokenizer& tokenizer)
+EngineSampler::EngineSampler(model::CausalLm model, const text::ModelTokenizer& tokenizer)
     : model_(std::move(model)), tokenizer_(tokenizer) {}
 
 bool EngineSampler::sample(const std::vector<SampleRequest>& requests, const SamplingSettings& settings,

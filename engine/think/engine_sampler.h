@@ -15,13 +15,13 @@ namespace tpt::think {
 class EngineSampler final : public Sampler {
  public:
   // `tokenizer` must outlive the sampler; generation stops at its stop ids.
-  EngineSampler(CausalLm model, const text::ModelTokenizer& tokenizer);
+  EngineSampler(model::CausalLm model, const text::ModelTokenizer& tokenizer);
 
   bool sample(const std::vector<SampleRequest>& requests, const SamplingSettings& settings, const SampleSink& sink,
               const SamplingProgressFn& progress, const WorkControl& control) override;
 
  private:
-  CausalLm model_;
+  model::CausalLm model_;
   const text::ModelTokenizer& tokenizer_;
 };
 

@@ -153,7 +153,7 @@ void collect_finished(std::vector<Running>& runs, const std::vector<size_t>& liv
 
 }  // namespace
 
-Generator::Generator(CausalLm model, const text::Tokenizer& tokenizer) : model_(std::move(model)), tokenizer_(tokenizer) {}
+Generator::Generator(model::CausalLm model, const text::Tokenizer& tokenizer) : model_(std::move(model)), tokenizer_(tokenizer) {}
 
 std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>& requests,
                                             const GenerationOptions& options, const GenerationProgressFn& progress,
@@ -173,9 +173,9 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
     std::vector<Running> runs = start_batch(order, first, count, tokenizer_);
     PaddedPrompts prompts = left_pad_prompts(requests, runs, device);
     torch::Tensor mask = std::move(prompts.mask);
-    torch::Tensor positions = left_padded_positions(mask);  // [B, T0]
-    KVCache cache;
-    torch::Tensor logits = model_->forward(prompts.ids, positions, mask, &cache, LogitsFor::Last);  // [B, 1, V]
+    torch::Tensor positions = model::left_padded_positions(mask);  // [B, T0]
+    model::KVCache cache;
+    torch::Tensor logits = model_->forward(prompts.ids, positions, mask, &cache, model::LogitsFor::Last);  // [B, 1, V]
 
     std::vector<size_t> live(count);  // rows of the current batch tensors -> index into runs
     std::iota(live.begin(), live.end(), 0);
@@ -211,7 +211,7 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
       const int64_t rows_left = static_cast<int64_t>(live.size());
       mask = torch::cat({mask, torch::ones({rows_left, 1}, on_device.dtype(torch::kBool))}, 1);  // [B', S + 1]
       positions = positions.select(1, -1).unsqueeze(1) + 1;  // [B', 1]
-      logits = model_->forward(next.view({rows_left, 1}), positions, mask, &cache, LogitsFor::Last);
+      logits = model_->forward(next.view({rows_left, 1}), positions, mask, &cache, model::LogitsFor::Last);
     }
   }
   return results;

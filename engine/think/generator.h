@@ -52,7 +52,7 @@ using GenerationProgressFn = std::function<void(const GenerationProgress&)>;
 class Generator {
  public:
   // `tokenizer` must outlive the generator.
-  Generator(CausalLm model, const text::Tokenizer& tokenizer);
+  Generator(model::CausalLm model, const text::Tokenizer& tokenizer);
 
   // One Generation per request, in request order. `cancel`, when set, is checked between
   // steps: sequences still running then end with FinishReason::Cancelled.
@@ -61,7 +61,7 @@ class Generator {
                                    const std::atomic<bool>* cancel = nullptr);
 
  private:
-  CausalLm model_;
+  model::CausalLm model_;
   const text::Tokenizer& tokenizer_;
 };
 

@@ -13,7 +13,7 @@ namespace tpt::train {
 
 namespace {
 
-double attention_flops(const ModelConfig& c, double seq_len) {
+double attention_flops(const model::ModelConfig& c, double seq_len) {
   return 12.0 * static_cast<double>(c.num_layers) * seq_len * static_cast<double>(c.num_heads * c.head_dim);
 }
 
@@ -25,7 +25,7 @@ TrainingBenchReport run_training_bench(const TrainingBenchOptions& options, doub
   const torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
   const int prompt = std::min(32, options.seq_len / 2);
   for (const std::string& size : options.models) {
-    const ModelConfig config = parse_model_config(think::bench_model_config(size), "benchmark model " + size);
+    const model::ModelConfig config = model::parse_model_config(think::bench_model_config(size), "benchmark model " + size);
     // Random token rows, every one seq_len long (no padding: the rate is of real tokens).
     std::vector<SftExample> data;
     for (int i = 0; i < options.batch * (options.steps + 1); ++i) {
@@ -38,8 +38,8 @@ TrainingBenchReport run_training_bench(const TrainingBenchOptions& options, doub
     }
     for (const std::string& mode : options.modes) {
       if (mode != "full" && mode != "lora") throw Error("training benchmark mode \"" + mode + "\": expected full or lora");
-      CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-      randomize_weights(*model, 1234);
+      model::CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+      model::randomize_weights(*model, 1234);
       TrainOptions o;
       o.micro_batch_size = options.batch;
       o.max_steps = options.steps + 1;
@@ -52,7 +52,7 @@ TrainingBenchReport run_training_bench(const TrainingBenchOptions& options, doub
       TrainingBenchCase c;
       c.model = size;
       c.mode = mode;
-      c.parameters = summarize(*model).parameters;
+      c.parameters = model::summarize(*model).parameters;
       for (const auto& [name, p] : trainer.trainable()) c.trainable_parameters += p.numel();
       c.batch = options.batch;
       c.seq_len = options.seq_len;
@@ -65,7 +65,7 @@ TrainingBenchReport run_training_bench(const TrainingBenchOptions& options, doub
         tokens += r.tokens;
       });
       c.tokens_per_second = static_cast<double>(tokens) / c.seconds;
-      const double n = matmul_weights(config);
+      const double n = model::matmul_weights(config);
       c.flops_per_token = (mode == "full" ? 6.0 * n : 4.0 * n + 6.0 * static_cast<double>(c.trainable_parameters)) +
                           attention_flops(config, options.seq_len);
       c.fraction_of_gemm = gemm_gflops > 0 ? c.tokens_per_second * c.flops_per_token / (gemm_gflops * 1e9) : 0.0;

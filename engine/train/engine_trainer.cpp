@@ -36,7 +36,7 @@ std::optional<std::string> find_checkpoint(const std::string& folder) {
 
 }  // namespace
 
-EngineTrainer::EngineTrainer(LoadOptions load) : load_(std::move(load)) {}
+EngineTrainer::EngineTrainer(model::LoadOptions load) : load_(std::move(load)) {}
 
 TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& callbacks, const WorkControl& control) {
   std::vector<SftExample> examples;
@@ -46,7 +46,7 @@ TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& cal
   const std::string checkpoint = (fs::path(job.work_dir) / "checkpoint").string();
   TrainOptions options = sft_options(job.settings, static_cast<int64_t>(job.examples.size()));
   if (options.lora) options.lora->base_model_name_or_path = job.init_dir;
-  SftTrainer trainer(load_model(job.init_dir, load_), std::move(examples), options);
+  SftTrainer trainer(model::load_model(job.init_dir, load_), std::move(examples), options);
   const std::optional<std::string> found = find_checkpoint(checkpoint);
   if (found) {
     trainer.load_checkpoint(*found);
@@ -82,9 +82,9 @@ TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& cal
     trainer.lora()->save((fs::path(staging) / "adapter").string());
     trainer.lora()->merge_and_detach();
   }
-  CausalLm model = trainer.model();
+  model::CausalLm model = trainer.model();
   model->set_source_dir(job.init_dir);
-  save_model(*model, staging);
+  model::save_model(*model, staging);
   milestone(callbacks, "saved");
   const fs::path output(job.output_dir);
   if (output.has_parent_path()) fs::create_directories(output.parent_path());

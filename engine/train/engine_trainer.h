@@ -12,12 +12,12 @@ namespace tpt::train {
 
 class EngineTrainer final : public Trainer {
  public:
-  explicit EngineTrainer(LoadOptions load = {});
+  explicit EngineTrainer(model::LoadOptions load = {});
 
   TrainOutcome train(const TrainJob& job, const TrainCallbacks& callbacks, const WorkControl& control) override;
 
  private:
-  LoadOptions load_;
+  model::LoadOptions load_;
 };
 
 }  // namespace tpt::train

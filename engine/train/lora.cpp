@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <set>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "io/safetensors.h"
 #include "train/tensor_files.h"
 
@@ -33,18 +33,18 @@ std::string last_component(const std::string& name) {
 }
 
 // The model's Linear modules whose last name component is a target, in model order.
-std::vector<std::pair<std::string, LinearImpl*>> find_targets(CausalLmImpl& model, const std::vector<std::string>& targets,
-                                                              const std::string& where) {
+std::vector<std::pair<std::string, model::LinearImpl*>> find_targets(model::CausalLmImpl& model, const std::vector<std::string>& targets,
+                                                                     const std::string& where) {
   if (targets.empty()) throw Error(where + ": target_modules is empty");
   for (const auto& t : targets) {
     if (std::find(known_targets().begin(), known_targets().end(), t) == known_targets().end())
       throw Error(where + ": target module \"" + t +
                   "\" is not a projection of this model (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
   }
-  std::vector<std::pair<std::string, LinearImpl*>> out;
+  std::vector<std::pair<std::string, model::LinearImpl*>> out;
   for (const auto& item : model.named_modules("", /*include_self=*/false)) {
     if (std::find(targets.begin(), targets.end(), last_component(item.key())) == targets.end()) continue;
-    if (auto* linear = item.value()->as<LinearImpl>()) out.emplace_back(item.key(), linear);
+    if (auto* linear = item.value()->as<model::LinearImpl>()) out.emplace_back(item.key(), linear);
   }
   if (out.empty()) throw Error(where + ": no module of the model matches the targets");
   return out;
@@ -58,18 +58,18 @@ std::string peft_key(const std::string& module, char which) {
 
 struct LoraAdapters::Module {
   std::string name;
-  LinearImpl* linear = nullptr;  // owned by the model, which outlives the hook it holds
+  model::LinearImpl* linear = nullptr;  // owned by the model, which outlives the hook it holds
   torch::Tensor a, b;            // [r, in], [out, r] fp32
 };
 
-LoraAdapters::LoraAdapters(CausalLm model, LoraConfig config) : model_(std::move(model)), config_(std::move(config)) {
+LoraAdapters::LoraAdapters(model::CausalLm model, LoraConfig config) : model_(std::move(model)), config_(std::move(config)) {
   if (config_.rank < 1) throw Error("LoRA rank must be at least 1, got " + std::to_string(config_.rank));
   if (config_.dropout < 0 || config_.dropout >= 1)
     throw Error("LoRA dropout must be in [0, 1), got " + std::to_string(config_.dropout));
   dropout_rng_ = std::make_shared<at::Generator>(at::detail::createCPUGenerator(0));
 }
 
-LoraAdapters::LoraAdapters(CausalLm model, LoraConfig config, uint64_t seed)
+LoraAdapters::LoraAdapters(model::CausalLm model, LoraConfig config, uint64_t seed)
     : LoraAdapters(std::move(model), std::move(config)) {
   auto rng = at::detail::createCPUGenerator(seed);
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(model_->device());
@@ -98,7 +98,7 @@ void LoraAdapters::attach_all() {
     m->b.set_requires_grad(true);
     params_.emplace_back(peft_key(m->name, 'A'), m->a);
     params_.emplace_back(peft_key(m->name, 'B'), m->b);
-    LinearImpl* self = m->linear;
+    model::LinearImpl* self = m->linear;
     auto rng = dropout_rng_;
     std::shared_ptr<Module> mod = m;
     m->linear->adapter = [mod, self, rng, scale, p_drop](const torch::Tensor& x) {  // [..., in] -> [..., out]
@@ -166,13 +166,13 @@ void LoraAdapters::save(const std::string& folder) const {
                               {"use_rslora", false},
                               {"use_dora", false},
                               {"modules_to_save", nullptr}};
-  write_json_file((fs::path(folder) / kConfigFile).string(), doc);
+  io::write_json_file((fs::path(folder) / kConfigFile).string(), doc);
 }
 
-std::unique_ptr<LoraAdapters> LoraAdapters::load(CausalLm model, const std::string& folder) {
+std::unique_ptr<LoraAdapters> LoraAdapters::load(model::CausalLm model, const std::string& folder) {
   const std::string config_path = (fs::path(folder) / kConfigFile).string();
   const std::string weights_path = (fs::path(folder) / kWeightsFile).string();
-  const nlohmann::json doc = read_json_file(config_path);
+  const nlohmann::json doc = io::read_json_file(config_path);
   auto fail = [&](const std::string& key, const std::string& reason) {
     throw FileError({config_path, 0}, key + ": " + reason);
   };
@@ -217,8 +217,8 @@ std::unique_ptr<LoraAdapters> LoraAdapters::load(CausalLm model, const std::stri
       const auto it = tensors.find(key);
       if (it == tensors.end()) throw FileError({weights_path, 0}, "tensor \"" + key + "\" is missing");
       if (it->second.sizes().vec() != shape)
-        throw FileError({weights_path, 0}, "tensor \"" + key + "\": shape " + describe_shape(it->second.sizes().vec()) +
-                                               ", expected " + describe_shape(shape) + " (r = " +
+        throw FileError({weights_path, 0}, "tensor \"" + key + "\": shape " + io::describe_shape(it->second.sizes().vec()) +
+                                               ", expected " + io::describe_shape(shape) + " (r = " +
                                                std::to_string(config.rank) + ")");
       used.insert(key);
       return it->second.to(model->device());

@@ -27,7 +27,7 @@ class LoraAdapters {
  public:
   // Attaches fresh adapters (A from `seed`, B zero) to every Linear of `model` whose name ends in
   // a target; freezes the base. Throws Error when a target is unknown or matches nothing.
-  LoraAdapters(CausalLm model, LoraConfig config, uint64_t seed);
+  LoraAdapters(model::CausalLm model, LoraConfig config, uint64_t seed);
   // Detaches (the base keeps any merge, and is unfrozen).
   ~LoraAdapters();
   LoraAdapters(const LoraAdapters&) = delete;
@@ -35,7 +35,7 @@ class LoraAdapters {
 
   // Reads a PEFT folder and attaches its adapters to `model`. Throws FileError naming the file
   // and key (missing or extra tensor, wrong shape, unsupported option).
-  static std::unique_ptr<LoraAdapters> load(CausalLm model, const std::string& folder);
+  static std::unique_ptr<LoraAdapters> load(model::CausalLm model, const std::string& folder);
   // Writes adapter_config.json and adapter_model.safetensors (fp32) into `folder`.
   void save(const std::string& folder) const;
 
@@ -56,10 +56,10 @@ class LoraAdapters {
 
  private:
   struct Module;
-  LoraAdapters(CausalLm model, LoraConfig config);
+  LoraAdapters(model::CausalLm model, LoraConfig config);
   void attach_all();
 
-  CausalLm model_;
+  model::CausalLm model_;
   LoraConfig config_;
   std::vector<std::shared_ptr<Module>> modules_;
   std::vector<std::pair<std::string, torch::Tensor>> params_;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "config/schema.h"
 #include "core/hash.h"
+#include "io/json_fields.h"
 #include "train/tensor_files.h"
 
 namespace tpt::train {
@@ -26,9 +26,9 @@ std::string format_value(double v) {
 
 // Restores the model's train/eval mode however a step ends.
 struct TrainingMode {
-  explicit TrainingMode(CausalLmImpl& model) : model(model), was(model.is_training()) { model.train(); }
+  explicit TrainingMode(model::CausalLmImpl& model) : model(model), was(model.is_training()) { model.train(); }
   ~TrainingMode() { model.train(was); }
-  CausalLmImpl& model;
+  model::CausalLmImpl& model;
   bool was;
 };
 
@@ -50,7 +50,7 @@ TrainOptions sft_options(const TrainSettings& s, int64_t examples) {
   return options;
 }
 
-SftTrainer::SftTrainer(CausalLm model, std::vector<SftExample> data, TrainOptions options)
+SftTrainer::SftTrainer(model::CausalLm model, std::vector<SftExample> data, TrainOptions options)
     : model_(std::move(model)), data_(std::move(data)), options_(std::move(options)) {
   if (data_.empty()) throw Error("SFT: no training examples");
   if (options_.micro_batch_size < 1) throw Error("SFT: micro_batch_size must be at least 1");
@@ -221,12 +221,12 @@ void SftTrainer::save_checkpoint(const std::string& folder) const {
                           {"data_fingerprint", hex64(data_fingerprint_)},
                           {"mode", lora_ ? "lora" : "full"}};
   // Written last: a folder with a state file has a complete optimizer file beside it.
-  write_json_file((fs::path(folder) / kStateFile).string(), state);
+  io::write_json_file((fs::path(folder) / kStateFile).string(), state);
 }
 
 void SftTrainer::load_checkpoint(const std::string& folder) {
   const std::string state_path = (fs::path(folder) / kStateFile).string();
-  const nlohmann::json state = read_json_file(state_path);
+  const nlohmann::json state = io::read_json_file(state_path);
   auto expect = [&](const std::string& key, const nlohmann::json& ours) {
     if (!state.contains(key)) throw FileError({state_path, 0}, key + ": missing");
     if (state[key] != ours)

@@ -78,7 +78,7 @@ class SftTrainer {
  public:
   // Validates the data (every example needs a completion token to learn) and, for LoRA,
   // attaches adapters to `model`. Throws Error naming the example or option at fault.
-  SftTrainer(CausalLm model, std::vector<SftExample> data, TrainOptions options);
+  SftTrainer(model::CausalLm model, std::vector<SftExample> data, TrainOptions options);
 
   // Runs the remaining steps; `cancel` is checked between steps.
   TrainSummary train(const StepCallback& on_step = {}, const std::atomic<bool>* cancel = nullptr);
@@ -108,7 +108,7 @@ class SftTrainer {
   std::vector<std::vector<int64_t>> micro_batches_of(int64_t step);
 
   LoraAdapters* lora() { return lora_.get(); }
-  CausalLm model() const { return model_; }
+  model::CausalLm model() const { return model_; }
 
   // trainer_state.json (step, the options that fix the data order, a data fingerprint) and
   // optimizer.safetensors (fp32 master weights and moments of every trained parameter).
@@ -118,7 +118,7 @@ class SftTrainer {
   void load_checkpoint(const std::string& folder);
 
  private:
-  CausalLm model_;
+  model::CausalLm model_;
   std::vector<SftExample> data_;
   std::vector<int64_t> lengths_;
   TrainOptions options_;

@@ -11,31 +11,31 @@ namespace tpt::train {
 
 void write_tensor_file(const std::string& path, const std::map<std::string, torch::Tensor>& tensors) {
   std::vector<torch::Tensor> host;  // keeps the converted copies alive until written
-  std::vector<TensorToWrite> out;
+  std::vector<io::TensorToWrite> out;
   host.reserve(tensors.size());
   for (const auto& [name, t] : tensors) {
     host.push_back(t.detach().to(torch::kCPU, torch::kFloat32).contiguous());
-    TensorToWrite w;
+    io::TensorToWrite w;
     w.name = name;
-    w.dtype = Dtype::F32;
+    w.dtype = io::Dtype::F32;
     w.shape = host.back().sizes().vec();
     w.data = host.back().data_ptr();
     out.push_back(std::move(w));
   }
-  write_safetensors(path, out, {{"format", "pt"}});
+  io::write_safetensors(path, out, {{"format", "pt"}});
 }
 
 std::map<std::string, torch::Tensor> read_tensor_file(const std::string& path) {
-  SafetensorsFile file(path);
+  io::SafetensorsFile file(path);
   std::map<std::string, torch::Tensor> out;
-  for (const TensorView& view : file.tensors()) {
+  for (const io::TensorView& view : file.tensors()) {
     torch::Dtype dtype;
     switch (view.dtype) {
-      case Dtype::F32: dtype = torch::kFloat32; break;
-      case Dtype::BF16: dtype = torch::kBFloat16; break;
-      case Dtype::F16: dtype = torch::kFloat16; break;
+      case io::Dtype::F32: dtype = torch::kFloat32; break;
+      case io::Dtype::BF16: dtype = torch::kBFloat16; break;
+      case io::Dtype::F16: dtype = torch::kFloat16; break;
       default:
-        throw FileError({path, 0}, "tensor \"" + view.name + "\": " + describe_tensor(view.dtype, view.shape) +
+        throw FileError({path, 0}, "tensor \"" + view.name + "\": " + io::describe_tensor(view.dtype, view.shape) +
                                        ", expected F32, BF16 or F16");
     }
     auto t = torch::empty(view.shape, dtype);

@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
   }
-  const auto runtime = tpt::init_runtime(threads);
-  std::fprintf(stderr, "%s\n", tpt::runtime_summary(runtime).c_str());
+  const auto runtime = tpt::runtime::init_runtime(threads);
+  std::fprintf(stderr, "%s\n", tpt::runtime::runtime_summary(runtime).c_str());
   auto report = tpt::think::run_generation_bench({}, [&](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
   if (json) std::cout << report.to_json().dump(2) << "\n";
   else std::cout << report.to_table();

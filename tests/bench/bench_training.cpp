@@ -19,9 +19,9 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) options.steps = std::atoi(argv[++i]);
   }
-  const auto runtime = tpt::init_runtime(threads);
-  std::fprintf(stderr, "%s\n", tpt::runtime_summary(runtime).c_str());
-  const tpt::GemmPeak peak = tpt::measure_gemm_peak(false, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  const auto runtime = tpt::runtime::init_runtime(threads);
+  std::fprintf(stderr, "%s\n", tpt::runtime::runtime_summary(runtime).c_str());
+  const tpt::runtime::GemmPeak peak = tpt::runtime::measure_gemm_peak(false, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
   auto report = tpt::train::run_training_bench(options, peak.gflops, [&](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
   if (json) std::cout << report.to_json().dump(2) << "\n";
   else std::cout << report.to_table();

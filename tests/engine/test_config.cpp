@@ -7,10 +7,10 @@
 #include "check.h"
 #include "config/experiment_config.h"
 #include "config/presets.h"
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 using nlohmann::json;
-using tpt::ExperimentConfig;
+using tpt::config::ExperimentConfig;
 
 namespace {
 
@@ -45,7 +45,7 @@ TPT_TEST(config, a_minimal_file_takes_the_documented_defaults) {
   COMPARE(c.rounds, 4);
   COMPARE(c.think.temperature, 0.8);
   COMPARE(c.think.top_p, 1.0);
-  COMPARE(c.train.method, tpt::TrainMethod::Full);
+  COMPARE(c.train.method, tpt::config::TrainMethod::Full);
   COMPARE(c.eval.temperature, 0.0);
   COMPARE(c.dataset.on_malformed, std::string("fail"));
   VERIFY(!c.stop.target_pass1.has_value());
@@ -145,7 +145,7 @@ TPT_TEST(config, a_saved_config_loads_back_identically) {
 
 TPT_TEST(config, relative_paths_resolve_against_the_experiment_folder) {
   const std::string dir = tpt::testing::temp_dir();
-  tpt::write_json_file(dir + "/experiment.json", minimal());
+  tpt::io::write_json_file(dir + "/experiment.json", minimal());
   auto c = ExperimentConfig::load(dir + "/experiment.json");
   COMPARE(c.resolve(c.dataset.train), dir + "/data/train.jsonl");
   COMPARE(c.resolve("/abs/path"), std::string("/abs/path"));
@@ -178,7 +178,7 @@ TPT_TEST(config, every_key_is_documented) {
 
 TPT_TEST(config, the_paper_preset_holds_the_papers_gsm8k_settings) {
   // Values from the TPT paper (Costello et al. 2025), as summarised in the design reference.
-  tpt::ExperimentConfig c = tpt::preset("paper-gsm8k");
+  tpt::config::ExperimentConfig c = tpt::config::preset("paper-gsm8k");
   COMPARE(c.think.prompt_format, std::string("zero-shot"));
   COMPARE(c.think.samples_per_problem, 10);
   COMPARE_NEAR(c.think.temperature, 0.8, 0.0);
@@ -186,8 +186,8 @@ TPT_TEST(config, the_paper_preset_holds_the_papers_gsm8k_settings) {
   COMPARE(c.train.max_examples, int64_t{2000});
   COMPARE_NEAR(c.train.learning_rate, 1e-6, 0.0);
   COMPARE(c.train.micro_batch_size * c.train.gradient_accumulation, 8);
-  COMPARE(c.train.init, tpt::TrainInit::Previous);
-  COMPARE(c.train.data, tpt::TrainData::Replace);
+  COMPARE(c.train.init, tpt::config::TrainInit::Previous);
+  COMPARE(c.train.data, tpt::config::TrainData::Replace);
   COMPARE(c.eval.subset_size, int64_t{500});
   COMPARE(c.eval.samples, 20);
   COMPARE_NEAR(c.eval.temperature, 0.7, 0.0);
@@ -200,6 +200,6 @@ TPT_TEST(config, the_paper_preset_holds_the_papers_gsm8k_settings) {
   // model is named.
   VERIFY_CONTAINS(c.dataset.train, "gsm8k/train.jsonl");
   c.model.path = "/models/gemma-2-2b-it";
-  COMPARE(tpt::ExperimentConfig::validate(c.to_json()).size(), size_t{0});
-  VERIFY_THROWS_WITH(tpt::preset("papr"), "paper-gsm8k");
+  COMPARE(tpt::config::ExperimentConfig::validate(c.to_json()).size(), size_t{0});
+  VERIFY_THROWS_WITH(tpt::config::preset("papr"), "paper-gsm8k");
 }

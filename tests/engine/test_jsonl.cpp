@@ -4,7 +4,7 @@
 #include "check.h"
 #include "io/jsonl.h"
 
-using tpt::OnMalformed;
+using tpt::io::OnMalformed;
 
 namespace {
 
@@ -26,15 +26,15 @@ const char* kMixed =
 
 TPT_TEST(jsonl, fail_policy_stops_at_the_first_bad_line_and_names_file_and_line) {
   const std::string path = write_file("mixed.jsonl", kMixed);
-  VERIFY_THROWS_WITH(tpt::read_jsonl(path, OnMalformed::Fail, [](long, const nlohmann::json&) {}),
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl(path, OnMalformed::Fail, [](long, const nlohmann::json&) {}),
                      path + ":3: invalid JSON");
 }
 
 TPT_TEST(jsonl, skip_policy_counts_every_bad_line_and_keeps_the_good_ones) {
   const std::string path = write_file("mixed.jsonl", kMixed);
   std::vector<long> lines;
-  auto report = tpt::read_jsonl(path, OnMalformed::Skip, [&](long line, const nlohmann::json& record) {
-    tpt::require_string(record, "answer");
+  auto report = tpt::io::read_jsonl(path, OnMalformed::Skip, [&](long line, const nlohmann::json& record) {
+    tpt::io::require_string(record, "answer");
     lines.push_back(line);
   });
   COMPARE(lines.size(), size_t{2});
@@ -50,25 +50,25 @@ TPT_TEST(jsonl, skip_policy_counts_every_bad_line_and_keeps_the_good_ones) {
 }
 
 TPT_TEST(jsonl, a_missing_file_is_an_error_naming_it) {
-  VERIFY_THROWS_WITH(tpt::read_jsonl("/nonexistent/x.jsonl", OnMalformed::Fail, [](long, const nlohmann::json&) {}),
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl("/nonexistent/x.jsonl", OnMalformed::Fail, [](long, const nlohmann::json&) {}),
                      "/nonexistent/x.jsonl: cannot open file");
 }
 
 TPT_TEST(jsonl, a_utf8_byte_order_mark_is_ignored) {
   long records = 0;
-  tpt::read_jsonl_text("\xEF\xBB\xBF{\"a\": 1}\n", "bom.jsonl", OnMalformed::Fail,
-                       [&](long, const nlohmann::json& v) { records += v.at("a").get<int>(); });
+  tpt::io::read_jsonl_text("\xEF\xBB\xBF{\"a\": 1}\n", "bom.jsonl", OnMalformed::Fail,
+                           [&](long, const nlohmann::json& v) { records += v.at("a").get<int>(); });
   COMPARE(records, 1L);
 }
 
 TPT_TEST(jsonl, a_wrongly_typed_field_is_named) {
-  VERIFY_THROWS_WITH(tpt::read_jsonl_text("{\"answer\": 5}\n", "t.jsonl", OnMalformed::Fail,
-                                          [](long, const nlohmann::json& v) { tpt::require_string(v, "answer"); }),
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl_text("{\"answer\": 5}\n", "t.jsonl", OnMalformed::Fail,
+                                              [](long, const nlohmann::json& v) { tpt::io::require_string(v, "answer"); }),
                      "t.jsonl:1: field \"answer\" must be a string, got 5");
 }
 
 TPT_TEST(jsonl, invalid_utf8_is_reported_not_crashed_on) {
-  VERIFY_THROWS_WITH(tpt::read_jsonl_text("{\"a\": \"\xff\xfe\"}\n", "bad.jsonl", OnMalformed::Fail,
-                                          [](long, const nlohmann::json&) {}),
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl_text("{\"a\": \"\xff\xfe\"}\n", "bad.jsonl", OnMalformed::Fail,
+                                              [](long, const nlohmann::json&) {}),
                      "bad.jsonl:1: invalid JSON");
 }

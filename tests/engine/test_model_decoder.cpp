@@ -19,8 +19,8 @@ torch::Tensor golden_ids(const std::string& name) {
 }
 
 // Prefill `prefill` tokens of row 0, then one token at a time; returns [1, T, V] logits.
-torch::Tensor decode_with_cache(CausalLmImpl& model, const torch::Tensor& ids, int64_t prefill) {
-  KVCache cache;
+torch::Tensor decode_with_cache(model::CausalLmImpl& model, const torch::Tensor& ids, int64_t prefill) {
+  model::KVCache cache;
   std::vector<torch::Tensor> steps;
   steps.push_back(model.forward(ids.narrow(1, 0, prefill), {}, {}, &cache));
   for (int64_t t = prefill; t < ids.size(1); ++t) steps.push_back(model.forward(ids.narrow(1, t, 1), {}, {}, &cache));
@@ -30,10 +30,10 @@ torch::Tensor decode_with_cache(CausalLmImpl& model, const torch::Tensor& ids, i
 }  // namespace
 
 TPT_TEST(model_decoder, cached_decoding_gives_the_logits_of_a_full_forward_for_every_family) {
-  tpt::init_runtime(1);
+  tpt::runtime::init_runtime(1);
   torch::NoGradGuard no_grad;
   for (const char* name : kGoldenCases) {
-    CausalLm model = load_model(golden_dir(name));
+    model::CausalLm model = model::load_model(golden_dir(name));
     const auto ids = golden_ids(name).narrow(0, 0, 1);  // [1, 48]; Gemma's window is 16
     const auto full = model->forward(ids);              // [1, 48, V]
     COMPARE_TENSORS(decode_with_cache(*model, ids, 5), full, kStateTolerance);
@@ -43,18 +43,18 @@ TPT_TEST(model_decoder, cached_decoding_gives_the_logits_of_a_full_forward_for_e
 
 TPT_TEST(model_decoder, last_only_logits_equal_the_last_column_of_all_logits) {
   torch::NoGradGuard no_grad;
-  CausalLm model = tiny_model(tiny_config("qwen2"));
+  model::CausalLm model = tiny_model(tiny_config("qwen2"));
   const auto ids = torch::randint(0, 64, {2, 9}, torch::kLong);
   const auto all = model->forward(ids);
-  const auto last = model->forward(ids, {}, {}, nullptr, LogitsFor::Last);
+  const auto last = model->forward(ids, {}, {}, nullptr, model::LogitsFor::Last);
   COMPARE_TENSORS(last, all.narrow(1, 8, 1), 0.0);
 }
 
 TPT_TEST(model_decoder, a_left_padded_batch_gives_each_row_the_logits_it_gets_alone) {
-  tpt::init_runtime(1);
+  tpt::runtime::init_runtime(1);
   torch::NoGradGuard no_grad;
   for (const char* name : {"llama-gqa-untied", "gemma2-softcap-window"}) {
-    CausalLm model = load_model(golden_dir(name));
+    model::CausalLm model = model::load_model(golden_dir(name));
     const auto source = golden_ids(name);
     // Rows of 40, 23 and 31 prompt tokens, then 6 decode steps each.
     const std::vector<int64_t> lengths = {40, 23, 31};
@@ -68,10 +68,10 @@ TPT_TEST(model_decoder, a_left_padded_batch_gives_each_row_the_logits_it_gets_al
       ids[i].narrow(0, longest - lengths[i], lengths[i]).copy_(rows[i][0].narrow(0, 0, lengths[i]));
       mask[i].narrow(0, longest - lengths[i], lengths[i]).fill_(true);
     }
-    KVCache cache;
-    auto positions = left_padded_positions(mask);
+    model::KVCache cache;
+    auto positions = model::left_padded_positions(mask);
     std::vector<torch::Tensor> batched;  // per step [B, 1, V]
-    batched.push_back(model->forward(ids, positions, mask, &cache, LogitsFor::Last));
+    batched.push_back(model->forward(ids, positions, mask, &cache, model::LogitsFor::Last));
     for (int64_t step = 0; step < steps; ++step) {
       auto next = torch::empty({b, 1}, torch::kLong);
       for (int64_t i = 0; i < b; ++i) next[i][0] = rows[i][0][lengths[i] + step];
@@ -89,11 +89,11 @@ TPT_TEST(model_decoder, a_left_padded_batch_gives_each_row_the_logits_it_gets_al
 
 TPT_TEST(model_decoder, dropping_finished_rows_from_the_cache_leaves_the_others_unchanged) {
   torch::NoGradGuard no_grad;
-  CausalLm model = load_model(golden_dir("gemma2-softcap-window"));
+  model::CausalLm model = model::load_model(golden_dir("gemma2-softcap-window"));
   const auto ids = golden_ids("gemma2-softcap-window");  // [2, 48]
   const auto three = torch::cat({ids, ids.narrow(0, 0, 1).flip(1)}, 0);  // [3, 48], equal lengths
   const auto full = model->forward(three);                                // [3, 48, V]
-  KVCache cache;
+  model::KVCache cache;
   model->forward(three.narrow(1, 0, 20), {}, {}, &cache);
   COMPARE(cache.length(), int64_t{20});
   COMPARE(cache.batch_size(), int64_t{3});
@@ -115,13 +115,13 @@ TPT_TEST(model_decoder, the_final_soft_cap_bounds_every_logit) {
   torch::NoGradGuard no_grad;
   auto config = tiny_config("gemma2");
   config["final_logit_softcapping"] = 5.0;
-  CausalLm model = tiny_model(config, 3, /*stddev=*/1.0);  // large weights: raw logits in the hundreds
+  model::CausalLm model = tiny_model(config, 3, /*stddev=*/1.0);  // large weights: raw logits in the hundreds
   const auto logits = model->forward(torch::randint(0, 64, {2, 12}, torch::kLong));
   VERIFY(logits.abs().max().item<double>() <= 5.0);
   VERIFY(logits.abs().max().item<double>() > 4.0);  // saturated, so the cap is what bounded it
 
   config["final_logit_softcapping"] = nullptr;
-  CausalLm uncapped = tiny_model(config, 3, 1.0);
+  model::CausalLm uncapped = tiny_model(config, 3, 1.0);
   VERIFY(uncapped->forward(torch::randint(0, 64, {2, 12}, torch::kLong)).abs().max().item<double>() > 5.0);
 }
 
@@ -133,13 +133,13 @@ TPT_TEST(model_decoder, the_attention_soft_cap_bounds_scores_before_the_softmax)
   config["attn_logit_softcapping"] = 1e-6;
   config["num_hidden_layers"] = 1;
   config["layer_types"] = {"full_attention"};
-  CausalLm model = tiny_model(config, 4, 0.5);
+  model::CausalLm model = tiny_model(config, 4, 0.5);
   std::map<std::string, torch::Tensor> seen;
   model->set_activation_hook([&](const std::string& name, const torch::Tensor& t) { seen[name] = t.clone(); });
   const int64_t t = 7;
   model->forward(torch::randint(0, 64, {1, t}, torch::kLong));
 
-  auto& attn = model->model->layers[0]->as<DecoderLayer>()->self_attn;
+  auto& attn = model->model->layers[0]->as<model::DecoderLayer>()->self_attn;
   const auto v = attn->v_proj(seen.at("layers.0.attn_norm")).view({1, t, 2, 16});  // [1, T, H_kv, D]
   const auto visible = torch::tril(torch::ones({t, t}));                               // [T, S]
   const auto mean_v = torch::einsum("ts,bskd->btkd", {visible / visible.sum(1, true), v});  // [1, T, H_kv, D]
@@ -152,7 +152,7 @@ TPT_TEST(model_decoder, a_sliding_window_layer_hides_keys_window_or_more_tokens_
   torch::NoGradGuard no_grad;
   auto config = tiny_config("gemma2");  // window 4
   config["layer_types"] = {"sliding_attention", "sliding_attention"};
-  CausalLm model = tiny_model(config, 5, 0.3);
+  model::CausalLm model = tiny_model(config, 5, 0.3);
   std::map<std::string, torch::Tensor> seen;
   model->set_activation_hook([&](const std::string& name, const torch::Tensor& t) { seen[name] = t.clone(); });
 
@@ -173,7 +173,7 @@ TPT_TEST(model_decoder, a_sliding_window_layer_hides_keys_window_or_more_tokens_
 
   // Full attention layers do see it.
   config["layer_types"] = {"full_attention", "full_attention"};
-  CausalLm full = tiny_model(config, 5, 0.3);
+  model::CausalLm full = tiny_model(config, 5, 0.3);
   VERIFY(max_abs_diff(full->forward(ids).narrow(1, 15, 1), full->forward(changed).narrow(1, 15, 1)) > 1e-4);
 }
 
@@ -189,8 +189,8 @@ TPT_TEST(model_decoder, llama3_rope_scaling_matches_hand_computed_inverse_freque
   config["rope_parameters"] = {{"rope_type", "llama3"}, {"rope_theta", 10000.0}, {"factor", 8.0},
                                {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
                                {"original_max_position_embeddings", 128}};
-  const ModelConfig c = parse_model_config(config);
-  const auto inv = rope_inverse_frequencies(c.rope, c.head_dim);
+  const model::ModelConfig c = model::parse_model_config(config);
+  const auto inv = model::rope_inverse_frequencies(c.rope, c.head_dim);
   COMPARE(inv.size(), size_t{4});
   const double smooth = (128.0 / 62.83185307179586 - 1.0) / (4.0 - 1.0);  // 0.345716...
   COMPARE_NEAR(inv[0], 1.0, 1e-15);                                      // 6.28 < 32: unchanged
@@ -205,7 +205,7 @@ TPT_TEST(model_decoder, llama3_rope_scaling_matches_hand_computed_inverse_freque
   old["rope_theta"] = 10000.0;
   old["rope_scaling"] = {{"type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
                          {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 128}};
-  const auto inv_old = rope_inverse_frequencies(parse_model_config(old).rope, 8);
+  const auto inv_old = model::rope_inverse_frequencies(model::parse_model_config(old).rope, 8);
   for (size_t i = 0; i < 4; ++i) COMPARE(inv_old[i], inv[i]);
 }
 
@@ -213,8 +213,8 @@ TPT_TEST(model_decoder, qwen2_uses_its_qkv_bias_and_has_no_output_bias) {
   torch::NoGradGuard no_grad;
   // The golden fixture's biases are zeros (transformers initialises biases so), so this uses
   // random ones.
-  CausalLm model = tiny_model(tiny_config("qwen2"));
-  auto attn = model->model->layers[0]->as<DecoderLayer>()->self_attn;
+  model::CausalLm model = tiny_model(tiny_config("qwen2"));
+  auto attn = model->model->layers[0]->as<model::DecoderLayer>()->self_attn;
   VERIFY(attn->q_proj->bias.defined() && attn->k_proj->bias.defined() && attn->v_proj->bias.defined());
   VERIFY(!attn->o_proj->bias.defined());
   const auto ids = torch::randint(0, 64, {2, 10}, torch::kLong);
@@ -230,17 +230,17 @@ TPT_TEST(model_decoder, gemma_norms_scale_by_one_plus_w_and_llama_norms_by_w) {
   const auto x = torch::randn({2, 3, 8});
   const auto w = torch::randn({8});
   const auto normed = x / torch::sqrt(x.pow(2).mean(-1, true) + 1e-6);
-  RMSNorm gemma(8, 1e-6, /*unit_offset=*/true, torch::kFloat32);
+  model::RMSNorm gemma(8, 1e-6, /*unit_offset=*/true, torch::kFloat32);
   gemma->weight.copy_(w);
   COMPARE_TENSORS(gemma(x), normed * (1 + w), 1e-5);
-  RMSNorm llama(8, 1e-6, /*unit_offset=*/false, torch::kFloat32);
+  model::RMSNorm llama(8, 1e-6, /*unit_offset=*/false, torch::kFloat32);
   llama->weight.copy_(w);
   COMPARE_TENSORS(llama(x), normed * w, 1e-5);
 }
 
 TPT_TEST(model_decoder, gemma_scales_embeddings_by_the_square_root_of_the_hidden_size) {
   torch::NoGradGuard no_grad;
-  CausalLm model = tiny_model(tiny_config("gemma2"));
+  model::CausalLm model = tiny_model(tiny_config("gemma2"));
   torch::Tensor embed;
   model->set_activation_hook([&](const std::string& name, const torch::Tensor& t) {
     if (name == "embed") embed = t.clone();
@@ -255,8 +255,8 @@ TPT_TEST(model_decoder, gemma_scales_embeddings_by_the_square_root_of_the_hidden
   config["num_hidden_layers"] = 1;
   config["layer_types"] = {"full_attention"};
   config["intermediate_size"] = 8;
-  CausalLm big(parse_model_config(config), torch::kBFloat16);
-  randomize_weights(*big, 1);
+  model::CausalLm big(model::parse_model_config(config), torch::kBFloat16);
+  model::randomize_weights(*big, 1);
   big->set_activation_hook([&](const std::string& name, const torch::Tensor& t) {
     if (name == "embed") embed = t.clone();
   });
@@ -267,16 +267,16 @@ TPT_TEST(model_decoder, gemma_scales_embeddings_by_the_square_root_of_the_hidden
 
 TPT_TEST(model_decoder, a_padding_query_with_every_key_hidden_stays_finite) {
   torch::NoGradGuard no_grad;
-  CausalLm model = tiny_model(tiny_config("llama"));
+  model::CausalLm model = tiny_model(tiny_config("llama"));
   auto mask = torch::ones({2, 6}, torch::kBool);
   mask[1].narrow(0, 0, 3).fill_(false);
-  const auto logits = model->forward(torch::randint(0, 64, {2, 6}, torch::kLong), left_padded_positions(mask), mask);
+  const auto logits = model->forward(torch::randint(0, 64, {2, 6}, torch::kLong), model::left_padded_positions(mask), mask);
   VERIFY(torch::isfinite(logits).all().item<bool>());
 }
 
 TPT_TEST(model_decoder, the_summary_describes_the_model_for_people) {
-  CausalLm model = load_model(golden_dir("gemma2-softcap-window"));
-  const ModelSummary s = summarize(*model);
+  model::CausalLm model = model::load_model(golden_dir("gemma2-softcap-window"));
+  const model::ModelSummary s = model::summarize(*model);
   COMPARE(s.family, std::string("gemma2"));
   COMPARE(s.layers, int64_t{4});
   COMPARE(s.hidden, int64_t{64});

@@ -11,10 +11,10 @@ using namespace tpt::model_testing;
 namespace {
 
 void check_golden(const std::string& name) {
-  tpt::init_runtime(1);
+  tpt::runtime::init_runtime(1);
   torch::NoGradGuard no_grad;
   const std::string dir = golden_dir(name);
-  CausalLm model = load_model(dir);
+  model::CausalLm model = model::load_model(dir);
   const auto ids = read_tensor(dir + "/golden.safetensors", "input_ids");       // [2, 48]
   const auto expected = read_tensor(dir + "/golden.safetensors", "logits");     // [2, 48, 320]
   const auto logits = model->forward(ids);

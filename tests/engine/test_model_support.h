@@ -64,24 +64,24 @@ inline nlohmann::json tiny_config(const std::string& family) {
   return c;
 }
 
-inline CausalLm tiny_model(const nlohmann::json& config, uint64_t seed = 1, double stddev = 0.1) {
-  CausalLm model(parse_model_config(config));
-  randomize_weights(*model, seed, stddev);
+inline model::CausalLm tiny_model(const nlohmann::json& config, uint64_t seed = 1, double stddev = 0.1) {
+  model::CausalLm model(model::parse_model_config(config));
+  model::randomize_weights(*model, seed, stddev);
   model->eval();
   return model;
 }
 
 // Saves `model` as an HF folder in a fresh temporary directory.
-inline std::string save_to_temp(CausalLmImpl& model, const SaveOptions& options = {}) {
+inline std::string save_to_temp(model::CausalLmImpl& model, const model::SaveOptions& options = {}) {
   const std::string dir = tpt::testing::temp_dir() + "/model";
-  save_model(model, dir, options);
+  model::save_model(model, dir, options);
   return dir;
 }
 
 inline torch::Tensor read_tensor(const std::string& path, const std::string& name) {
-  SafetensorsFile file(path);
-  const TensorView& view = file.at(name);
-  const auto dtype = view.dtype == Dtype::I64 ? torch::kLong : torch::kFloat32;
+  io::SafetensorsFile file(path);
+  const io::TensorView& view = file.at(name);
+  const auto dtype = view.dtype == io::Dtype::I64 ? torch::kLong : torch::kFloat32;
   auto t = torch::empty(view.shape, dtype);
   std::memcpy(t.data_ptr(), view.data, view.size_bytes);
   return t;
@@ -101,7 +101,7 @@ inline std::string first_mismatches(const torch::Tensor& got, const torch::Tenso
   for (int64_t i = 0; i < bad.size(0) && i < count; ++i) {
     std::vector<int64_t> index(bad[i].data_ptr<int64_t>(), bad[i].data_ptr<int64_t>() + bad.size(1));
     std::vector<at::indexing::TensorIndex> at_index(index.begin(), index.end());
-    out << "at " << describe_shape(index) << ": got " << g.index(at_index).item<double>() << ", expected "
+    out << "at " << io::describe_shape(index) << ": got " << g.index(at_index).item<double>() << ", expected "
         << e.index(at_index).item<double>() << "; ";
   }
   out << bad.size(0) << " mismatches in total";
@@ -113,8 +113,8 @@ inline std::string first_mismatches(const torch::Tensor& got, const torch::Tenso
     const auto tpt_g_ = (got);                                                                          \
     const auto tpt_e_ = (expected);                                                                     \
     if (tpt_g_.sizes() != tpt_e_.sizes())                                                               \
-      TPT_FAIL(std::string(#got) + ": shape " + ::tpt::describe_shape(tpt_g_.sizes().vec()) +          \
-               ", expected " + ::tpt::describe_shape(tpt_e_.sizes().vec()));                            \
+      TPT_FAIL(std::string(#got) + ": shape " + ::tpt::io::describe_shape(tpt_g_.sizes().vec()) +          \
+               ", expected " + ::tpt::io::describe_shape(tpt_e_.sizes().vec()));                            \
     const double tpt_d_ = ::tpt::model_testing::max_abs_diff(tpt_g_, tpt_e_);                           \
     if (!(tpt_d_ <= (tolerance)))                                                                       \
       TPT_FAIL(std::string(#got) + ": max abs diff " + ::tpt::testing::show(tpt_d_) + " > " +          \

@@ -17,11 +17,11 @@
 #include "check.h"
 #include "cli_process.h"
 #include "data/gsm8k.h"
+#include "demo/base_model.h"
+#include "demo/demo.h"
 #include "model/checkpoint.h"
 #include "prune/rule_set.h"
-#include "run/base_model.h"
-#include "run/demo.h"
-#include "run/status.h"
+#include "report/status.h"
 #include "text/model_tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -35,8 +35,8 @@ using tpt::testing::tpt_run;
 
 // A recipe small enough to build in about a second: these tests check the plumbing, not
 // what the model learns.
-tpt::run::BaseModelRecipe tiny_recipe(uint64_t seed = 3) {
-  tpt::run::BaseModelRecipe r = tpt::run::builtin_base_model_recipe(true, seed);
+tpt::demo::BaseModelRecipe tiny_recipe(uint64_t seed = 3) {
+  tpt::demo::BaseModelRecipe r = tpt::demo::builtin_base_model_recipe(true, seed);
   r.name = "test";
   r.hidden_size = 32;
   r.intermediate_size = 64;
@@ -70,7 +70,7 @@ class TempDataHome {
 TPT_TEST(base_model, folder_loads_like_any_model_and_records_its_recipe) {
   const auto recipe = tiny_recipe();
   const std::string out = tpt::testing::temp_dir() + "/model";
-  const auto build = tpt::run::build_base_model(recipe, out);
+  const auto build = tpt::demo::build_base_model(recipe, out);
   VERIFY(!build.cancelled);
   COMPARE(fs::path(build.folder), fs::absolute(out).lexically_normal());
   for (const char* file : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -78,15 +78,15 @@ TPT_TEST(base_model, folder_loads_like_any_model_and_records_its_recipe) {
     if (!fs::exists(fs::path(out) / file)) TPT_FAIL(std::string("missing ") + file);
   VERIFY(!fs::exists(out + ".partial"));
 
-  tpt::CausalLm model = tpt::load_model(out);
-  COMPARE(tpt::summarize(*model).family, std::string("llama"));
-  COMPARE(tpt::summarize(*model).parameters, build.parameters);
+  tpt::model::CausalLm model = tpt::model::load_model(out);
+  COMPARE(tpt::model::summarize(*model).family, std::string("llama"));
+  COMPARE(tpt::model::summarize(*model).parameters, build.parameters);
   const auto tokenizer = tpt::text::load_model_tokenizer(out);
   // The tokenizer learnt from the recipe's problems: bytes, <|endoftext|>, merges; the model's
   // vocabulary is exactly its size.
-  COMPARE(tpt::summarize(*model).vocab, static_cast<int64_t>(tokenizer.tokenizer->vocab_size()));
-  VERIFY(tpt::summarize(*model).vocab > 257);
-  VERIFY(tpt::summarize(*model).vocab <= recipe.tokenizer_vocab_size);
+  COMPARE(tpt::model::summarize(*model).vocab, static_cast<int64_t>(tokenizer.tokenizer->vocab_size()));
+  VERIFY(tpt::model::summarize(*model).vocab > 257);
+  VERIFY(tpt::model::summarize(*model).vocab <= recipe.tokenizer_vocab_size);
   // <|endoftext|> (id 256, after the 256 bytes) ends a solution.
   VERIFY(tokenizer.eos_id.has_value());
   COMPARE(*tokenizer.eos_id, int32_t{256});
@@ -104,11 +104,11 @@ TPT_TEST(base_model, folder_loads_like_any_model_and_records_its_recipe) {
 TPT_TEST(base_model, same_recipe_gives_the_same_weights) {
   const auto recipe = tiny_recipe();
   const std::string a = tpt::testing::temp_dir() + "/a", b = tpt::testing::temp_dir() + "/b";
-  tpt::run::build_base_model(recipe, a);
-  tpt::run::build_base_model(recipe, b);
+  tpt::demo::build_base_model(recipe, a);
+  tpt::demo::build_base_model(recipe, b);
   VERIFY(slurp(a + "/model.safetensors") == slurp(b + "/model.safetensors"));
   const std::string c = tpt::testing::temp_dir() + "/c";
-  tpt::run::build_base_model(tiny_recipe(4), c);
+  tpt::demo::build_base_model(tiny_recipe(4), c);
   VERIFY(slurp(a + "/model.safetensors") != slurp(c + "/model.safetensors"));
 }
 
@@ -116,50 +116,50 @@ TPT_TEST(base_model, refuses_a_folder_that_is_not_empty) {
   const std::string out = tpt::testing::temp_dir() + "/taken";
   fs::create_directories(out);
   std::ofstream(out + "/notes.txt") << "mine";
-  VERIFY_THROWS_WITH(tpt::run::build_base_model(tiny_recipe(), out), "not empty");
+  VERIFY_THROWS_WITH(tpt::demo::build_base_model(tiny_recipe(), out), "not empty");
   COMPARE(slurp(out + "/notes.txt"), std::string("mine"));
 }
 
 TPT_TEST(base_model, recipe_round_trips_through_json_and_the_hash_covers_the_seed) {
-  const auto recipe = tpt::run::builtin_base_model_recipe(false, 1);
-  const auto again = tpt::run::BaseModelRecipe::from_json(recipe.to_json());
+  const auto recipe = tpt::demo::builtin_base_model_recipe(false, 1);
+  const auto again = tpt::demo::BaseModelRecipe::from_json(recipe.to_json());
   COMPARE(again.to_json(), recipe.to_json());
   COMPARE(again.hash(), recipe.hash());
   COMPARE(recipe.hash().size(), size_t{16});
-  VERIFY(recipe.hash() != tpt::run::builtin_base_model_recipe(false, 2).hash());
-  VERIFY(recipe.hash() != tpt::run::builtin_base_model_recipe(true, 1).hash());
+  VERIFY(recipe.hash() != tpt::demo::builtin_base_model_recipe(false, 2).hash());
+  VERIFY(recipe.hash() != tpt::demo::builtin_base_model_recipe(true, 1).hash());
 }
 
 TPT_TEST(base_model, recipe_errors_name_the_field) {
-  json doc = tpt::run::builtin_base_model_recipe(false).to_json();
+  json doc = tpt::demo::builtin_base_model_recipe(false).to_json();
   doc["train"]["stpes"] = 10;
   doc["model"]["heads"] = 5;
-  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "train.stpes");
-  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "model.heads");
-  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "my-recipe.json");
-  doc = tpt::run::builtin_base_model_recipe(false).to_json();
+  VERIFY_THROWS_WITH(tpt::demo::BaseModelRecipe::from_json(doc, "my-recipe.json"), "train.stpes");
+  VERIFY_THROWS_WITH(tpt::demo::BaseModelRecipe::from_json(doc, "my-recipe.json"), "model.heads");
+  VERIFY_THROWS_WITH(tpt::demo::BaseModelRecipe::from_json(doc, "my-recipe.json"), "my-recipe.json");
+  doc = tpt::demo::builtin_base_model_recipe(false).to_json();
   doc["data"][1]["task"]["max_steps"] = 9;
-  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "data[1].task.max_steps");
+  VERIFY_THROWS_WITH(tpt::demo::BaseModelRecipe::from_json(doc, "my-recipe.json"), "data[1].task.max_steps");
   doc.erase("data");
-  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "data: required");
-  doc = tpt::run::builtin_base_model_recipe(false).to_json();
+  VERIFY_THROWS_WITH(tpt::demo::BaseModelRecipe::from_json(doc, "my-recipe.json"), "data: required");
+  doc = tpt::demo::builtin_base_model_recipe(false).to_json();
   doc["tokenizer"]["vocab_size"] = 100;
-  VERIFY_THROWS_WITH(tpt::run::BaseModelRecipe::from_json(doc, "my-recipe.json"), "tokenizer.vocab_size");
+  VERIFY_THROWS_WITH(tpt::demo::BaseModelRecipe::from_json(doc, "my-recipe.json"), "tokenizer.vocab_size");
 }
 
 TPT_TEST(base_model, cache_builds_once_in_the_user_data_folder_and_reuses_after) {
   const TempDataHome home;
   const auto recipe = tiny_recipe();
   const std::string expected = home.dir() + "/tpt-workbench/models/base-" + recipe.hash();
-  COMPARE(tpt::run::cached_base_model_dir(recipe), expected);
+  COMPARE(tpt::demo::cached_base_model_dir(recipe), expected);
 
-  const auto first = tpt::run::ensure_base_model(recipe);
+  const auto first = tpt::demo::ensure_base_model(recipe);
   COMPARE(first.folder, expected);
   VERIFY(!first.reused);
   VERIFY(fs::exists(expected + "/base_model.json"));
   const auto written = fs::last_write_time(expected + "/model.safetensors");
 
-  const auto second = tpt::run::ensure_base_model(recipe);
+  const auto second = tpt::demo::ensure_base_model(recipe);
   COMPARE(second.folder, expected);
   VERIFY(second.reused);
   VERIFY(fs::last_write_time(expected + "/model.safetensors") == written);
@@ -175,7 +175,7 @@ TPT_TEST(base_model, cache_builds_once_in_the_user_data_folder_and_reuses_after)
 TPT_TEST(base_model, cache_discards_what_a_killed_build_left) {
   const TempDataHome home;
   const auto recipe = tiny_recipe();
-  const std::string folder = tpt::run::cached_base_model_dir(recipe);
+  const std::string folder = tpt::demo::cached_base_model_dir(recipe);
   // A build killed while staging, and a folder without its recipe file (never renamed into
   // place by this code, so not to be trusted).
   fs::create_directories(folder + ".partial");
@@ -183,11 +183,11 @@ TPT_TEST(base_model, cache_discards_what_a_killed_build_left) {
   fs::create_directories(folder);
   std::ofstream(folder + "/config.json") << "{}";
 
-  const auto build = tpt::run::ensure_base_model(recipe);
+  const auto build = tpt::demo::ensure_base_model(recipe);
   VERIFY(!build.reused);
   VERIFY(fs::exists(folder + "/base_model.json"));
   VERIFY(!fs::exists(folder + ".partial"));
-  tpt::load_model(folder);  // a complete model, not the leftovers
+  tpt::model::load_model(folder);  // a complete model, not the leftovers
 }
 
 TPT_TEST(base_model, cancel_leaves_nothing_in_the_cache) {
@@ -195,20 +195,20 @@ TPT_TEST(base_model, cancel_leaves_nothing_in_the_cache) {
   const auto recipe = tiny_recipe();
   tpt::run::RunControl control;
   control.cancel();
-  const auto build = tpt::run::ensure_base_model(recipe, nullptr, &control);
+  const auto build = tpt::demo::ensure_base_model(recipe, nullptr, &control);
   VERIFY(build.cancelled);
   VERIFY(build.folder.empty());
-  VERIFY(!fs::exists(tpt::run::cached_base_model_dir(recipe)));
-  VERIFY(!fs::exists(tpt::run::cached_base_model_dir(recipe) + ".partial"));
+  VERIFY(!fs::exists(tpt::demo::cached_base_model_dir(recipe)));
+  VERIFY(!fs::exists(tpt::demo::cached_base_model_dir(recipe) + ".partial"));
 }
 
 TPT_TEST(demo, experiment_is_a_valid_config_with_pass_at_k_above_one) {
   for (bool quick : {false, true}) {
-    tpt::run::DemoOptions options;
+    tpt::demo::DemoOptions options;
     options.quick = quick;
-    const auto config = tpt::run::demo_experiment_config(options, "/models/base");
+    const auto config = tpt::demo::demo_experiment_config(options, "/models/base");
     // Through the validator, as the GUI's preset and `tpt run` will read it.
-    const auto loaded = tpt::ExperimentConfig::from_json(config.to_json(), "demo");
+    const auto loaded = tpt::config::ExperimentConfig::from_json(config.to_json(), "demo");
     COMPARE(loaded.think.prompt_format, std::string("plain"));
     COMPARE(loaded.rounds, 4);
     COMPARE(loaded.model.path, std::string("/models/base"));
@@ -218,10 +218,10 @@ TPT_TEST(demo, experiment_is_a_valid_config_with_pass_at_k_above_one) {
 }
 
 TPT_TEST(demo, no_pruning_keeps_every_sample_right_or_wrong) {
-  tpt::run::DemoOptions options;
+  tpt::demo::DemoOptions options;
   options.pruning = false;
-  const auto config = tpt::ExperimentConfig::from_json(
-      tpt::run::demo_experiment_config(options, "/models/base").to_json(), "demo");
+  const auto config = tpt::config::ExperimentConfig::from_json(
+      tpt::demo::demo_experiment_config(options, "/models/base").to_json(), "demo");
   std::vector<tpt::prune::PruneSample> samples(4);
   samples[0].id = 1, samples[0].problem_key = "p", samples[0].completion = "2+3=<<2+3=5>>5\n#### 5", samples[0].gold = "5";
   samples[1].id = 2, samples[1].problem_key = "p", samples[1].completion = "2+3=<<2+3=6>>6\n#### 6", samples[1].gold = "5";
@@ -231,7 +231,7 @@ TPT_TEST(demo, no_pruning_keeps_every_sample_right_or_wrong) {
   for (const auto& d : config.prune.apply(samples)) VERIFY(d.kept);
 
   options.pruning = true;
-  const auto pruned = tpt::run::demo_experiment_config(options, "/models/base");
+  const auto pruned = tpt::demo::demo_experiment_config(options, "/models/base");
   const auto decisions = pruned.prune.apply(samples);
   COMPARE(decisions[0].kept, true);
   COMPARE(decisions[1].kept, false);
@@ -241,23 +241,23 @@ TPT_TEST(demo, no_pruning_keeps_every_sample_right_or_wrong) {
 }
 
 TPT_TEST(demo, variants_have_their_own_folders) {
-  tpt::run::DemoOptions options;
-  COMPARE(tpt::run::default_demo_dir(options), std::string("tpt-demo"));
+  tpt::demo::DemoOptions options;
+  COMPARE(tpt::demo::default_demo_dir(options), std::string("tpt-demo"));
   options.pruning = false;
-  COMPARE(tpt::run::default_demo_dir(options), std::string("tpt-demo-no-pruning"));
+  COMPARE(tpt::demo::default_demo_dir(options), std::string("tpt-demo-no-pruning"));
   options.quick = true;
   options.seed = 5;
-  COMPARE(tpt::run::default_demo_dir(options), std::string("tpt-demo-quick-no-pruning-seed-5"));
+  COMPARE(tpt::demo::default_demo_dir(options), std::string("tpt-demo-quick-no-pruning-seed-5"));
 }
 
 TPT_TEST(demo, data_is_the_harder_task_and_test_problems_never_in_train) {
-  tpt::run::DemoOptions options;
+  tpt::demo::DemoOptions options;
   options.quick = true;
   const std::string dir = tpt::testing::temp_dir() + "/demo-data";
-  tpt::run::write_demo_data(options, dir);
-  const auto spec = tpt::run::demo_spec(options);
-  const auto train = tpt::load_gsm8k(dir + "/train.jsonl");
-  const auto test = tpt::load_gsm8k(dir + "/test.jsonl");
+  tpt::demo::write_demo_data(options, dir);
+  const auto spec = tpt::demo::demo_spec(options);
+  const auto train = tpt::data::load_gsm8k(dir + "/train.jsonl");
+  const auto test = tpt::data::load_gsm8k(dir + "/test.jsonl");
   COMPARE(static_cast<int64_t>(train.problems.size()), spec.train_problems);
   COMPARE(static_cast<int64_t>(test.problems.size()), spec.test_problems);
   // Harder than most of what the base model learned from: its parts up to the demo's steps,
@@ -275,16 +275,16 @@ TPT_TEST(demo, data_is_the_harder_task_and_test_problems_never_in_train) {
 }
 
 TPT_TEST(demo, prepare_refuses_a_folder_holding_another_experiment) {
-  tpt::run::DemoOptions options;
+  tpt::demo::DemoOptions options;
   options.quick = true;
   const std::string dir = tpt::testing::temp_dir() + "/demo";
-  const std::string folder = tpt::run::prepare_demo(options, dir, "/models/base");
+  const std::string folder = tpt::demo::prepare_demo(options, dir, "/models/base");
   VERIFY(fs::exists(folder + "/experiment.json"));
   VERIFY(fs::exists(folder + "/train.jsonl"));
   // The same demo again: accepted as it is (the runner resumes it).
-  COMPARE(tpt::run::prepare_demo(options, dir, "/models/base"), folder);
+  COMPARE(tpt::demo::prepare_demo(options, dir, "/models/base"), folder);
   options.seed = 2;
-  VERIFY_THROWS_WITH(tpt::run::prepare_demo(options, dir, "/models/base"), "another experiment");
+  VERIFY_THROWS_WITH(tpt::demo::prepare_demo(options, dir, "/models/base"), "another experiment");
 }
 
 TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
@@ -294,11 +294,11 @@ TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
   if (r.status != 0) TPT_FAIL("tpt demo --quick failed (" + std::to_string(r.status) + "): " + r.err);
 
   // The quick base model was built into the temporary data folder's cache.
-  const auto recipe = tpt::run::builtin_base_model_recipe(true, 1);
+  const auto recipe = tpt::demo::builtin_base_model_recipe(true, 1);
   const std::string cached = home + "/tpt-workbench/models/base-" + recipe.hash();
   VERIFY(fs::exists(cached + "/base_model.json"));
 
-  const tpt::run::ExperimentStatus status = tpt::run::read_status(dir);
+  const tpt::report::ExperimentStatus status = tpt::report::read_status(dir);
   COMPARE(status.state, std::string("completed"));
   COMPARE(status.rounds.size(), size_t{5});
   for (const auto& round : status.rounds) {
@@ -313,7 +313,7 @@ TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
     VERIFY(round.samples > 0);
     // Trained and saved: every round's model loads (a round that kept nothing keeps the
     // previous model, which loads too).
-    tpt::load_model(round.model_path);
+    tpt::model::load_model(round.model_path);
   }
   VERIFY_CONTAINS(r.out, "round");
 
@@ -328,7 +328,7 @@ TPT_TEST(demo, quick_demo_runs_every_round_end_to_end) {
   const Result rerun = tpt_run("-q demo --quick --dir '" + other + "'", "XDG_DATA_HOME='" + home + "'");
   COMPARE(rerun.status, 0);
   const auto numbers = [](const std::string& folder) {
-    json rounds = tpt::run::to_json(tpt::run::read_status(folder)).at("rounds");
+    json rounds = tpt::report::to_json(tpt::report::read_status(folder)).at("rounds");
     for (auto& round : rounds) {
       round.erase("seconds");
       round.erase("model");

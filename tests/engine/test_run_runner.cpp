@@ -18,10 +18,10 @@
 #include "check.h"
 #include "cli_process.h"
 #include "model/checkpoint.h"
-#include "run/export.h"
-#include "run/problems.h"
+#include "report/export.h"
+#include "report/problems.h"
+#include "report/status.h"
 #include "run/runner.h"
-#include "run/status.h"
 #include "store/store.h"
 #include "text/model_tokenizer.h"
 #include "tiny_experiment.h"
@@ -182,7 +182,7 @@ TPT_TEST(runner, two_rounds_fill_every_table_consistently) {
     VERIFY(std::isfinite(metrics.at("train.loss")));
     // Each round's model is a complete HF folder that loads, tokenizer included.
     COMPARE(round.model_path, dir + "/models/round-" + std::to_string(round.round_index));
-    auto model = tpt::load_model(round.model_path);
+    auto model = tpt::model::load_model(round.model_path);
     VERIFY(model->config().vocab_size == 257);
     VERIFY(tpt::text::load_model_tokenizer(round.model_path).eos_id == 256);
     VERIFY(!fs::exists(dir + "/models/round-" + std::to_string(round.round_index) + ".partial"));
@@ -251,7 +251,7 @@ TPT_TEST(runner, a_changed_setting_is_refused_and_can_be_forked) {
   config["rounds"] = 1;
   std::ofstream(dir + "/experiment.json") << config.dump(2);
   COMPARE(tpt_run("-q run " + dir).status, 0);
-  COMPARE(tpt::run::read_status(dir).rounds.size(), size_t{2});
+  COMPARE(tpt::report::read_status(dir).rounds.size(), size_t{2});
   // The fork is a new experiment whose relative paths still reach the same files.
   config["eval"]["samples"] = 1;
   config["eval"]["pass_at_k"] = {1};
@@ -262,7 +262,7 @@ TPT_TEST(runner, a_changed_setting_is_refused_and_can_be_forked) {
   COMPARE(forked.status, 0);
   const json written = json::parse(slurp(fork + "/experiment.json"));
   COMPARE(written.at("dataset").at("train").get<std::string>(), dir + "/train.jsonl");
-  COMPARE(tpt::run::read_status(fork).state, std::string("completed"));
+  COMPARE(tpt::report::read_status(fork).state, std::string("completed"));
 }
 
 TPT_TEST(runner, a_missing_model_folder_is_named) {
@@ -273,7 +273,7 @@ TPT_TEST(runner, a_missing_model_folder_is_named) {
   COMPARE(r.status, 1);
   VERIFY_CONTAINS(r.err, "/nonexistent/model-folder");
   VERIFY_CONTAINS(r.err, "model.path");
-  COMPARE(tpt::run::read_status(dir).state, std::string("failed"));
+  COMPARE(tpt::report::read_status(dir).state, std::string("failed"));
 }
 
 TPT_TEST(runner, a_full_disk_stops_the_run_with_the_file_named_and_loses_nothing) {
@@ -387,7 +387,7 @@ TPT_TEST(runner, cancel_stops_between_batches_and_a_later_run_completes_identica
   observer.control = &control;
   const auto result = tpt::run::Runner(dir, &observer, &control).run();
   COMPARE(std::string(tpt::run::to_string(result.outcome)), std::string("cancelled"));
-  COMPARE(tpt::run::read_status(dir).state, std::string("cancelled"));
+  COMPARE(tpt::report::read_status(dir).state, std::string("cancelled"));
   const auto resumed = tpt::run::Runner(dir).run();
   COMPARE(std::string(tpt::run::to_string(resumed.outcome)), std::string("completed"));
   compare_snapshots(snapshot(dir), reference());
@@ -408,7 +408,7 @@ TPT_TEST(runner, pause_holds_the_run_until_resume) {
 
 TPT_TEST(runner, problem_fates_match_the_stored_answers) {
   const std::string dir = reference_dir();
-  const auto summary = tpt::run::summarize_problems(dir);
+  const auto summary = tpt::report::summarize_problems(dir);
   COMPARE(summary.problems.size(), size_t{4});
   // Recount from the stored answers: solved = at least half of a round's answers correct.
   tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);

@@ -6,16 +6,16 @@
 #include "runtime/torch_runtime.h"
 
 TPT_TEST(runtime, library_paths_are_classified_by_implementation) {
-  using tpt::BlasKind;
-  COMPARE(tpt::classify_blas_library("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"), BlasKind::Reference);
-  COMPARE(tpt::classify_blas_library("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"), BlasKind::OpenBlas);
-  COMPARE(tpt::classify_blas_library("/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so"), BlasKind::OpenBlas);
-  COMPARE(tpt::classify_blas_library("/opt/intel/lib/libmkl_rt.so.2"), BlasKind::Mkl);
-  COMPARE(tpt::classify_blas_library("/usr/lib/x86_64-linux-gnu/blis-pthread/libblas.so.3"), BlasKind::Blis);
+  using tpt::runtime::BlasKind;
+  COMPARE(tpt::runtime::classify_blas_library("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"), BlasKind::Reference);
+  COMPARE(tpt::runtime::classify_blas_library("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"), BlasKind::OpenBlas);
+  COMPARE(tpt::runtime::classify_blas_library("/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so"), BlasKind::OpenBlas);
+  COMPARE(tpt::runtime::classify_blas_library("/opt/intel/lib/libmkl_rt.so.2"), BlasKind::Mkl);
+  COMPARE(tpt::runtime::classify_blas_library("/usr/lib/x86_64-linux-gnu/blis-pthread/libblas.so.3"), BlasKind::Blis);
 }
 
 TPT_TEST(runtime, the_detected_blas_is_a_library_mapped_into_this_process) {
-  tpt::BlasInfo info = tpt::detect_blas();
+  tpt::runtime::BlasInfo info = tpt::runtime::detect_blas();
   if (info.library_path.empty()) SKIP("no separate BLAS library (libtorch with a static BLAS)");
   // Independent reference: the kernel's list of mapped files, by resolved path.
   std::ifstream maps("/proc/self/maps");
@@ -28,32 +28,32 @@ TPT_TEST(runtime, the_detected_blas_is_a_library_mapped_into_this_process) {
   VERIFY(mapped);
   // A BLAS built into libtorch is named by libtorch's build configuration instead.
   if (info.library_path.find("libtorch") == std::string::npos)
-    COMPARE(info.kind, tpt::classify_blas_library(info.library_path));
-  VERIFY(info.kind != tpt::BlasKind::Unknown);
+    COMPARE(info.kind, tpt::runtime::classify_blas_library(info.library_path));
+  VERIFY(info.kind != tpt::runtime::BlasKind::Unknown);
 }
 
 TPT_TEST(runtime, the_summary_names_libtorch_blas_and_threads) {
-  auto info = tpt::init_runtime(1);
+  auto info = tpt::runtime::init_runtime(1);
   COMPARE(info.intra_op_threads, 1);
-  const std::string summary = tpt::runtime_summary(info);
+  const std::string summary = tpt::runtime::runtime_summary(info);
   VERIFY_CONTAINS(summary, "libtorch " + info.torch_version);
   VERIFY_CONTAINS(summary, "BLAS: " + info.blas.name);
   VERIFY_CONTAINS(summary, "1 threads");
 }
 
 TPT_TEST(runtime, only_the_reference_blas_draws_the_slow_blas_warning) {
-  tpt::RuntimeInfo info;
-  info.blas.kind = tpt::BlasKind::Reference;
+  tpt::runtime::RuntimeInfo info;
+  info.blas.kind = tpt::runtime::BlasKind::Reference;
   info.blas.library_path = "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0";
-  auto warning = tpt::blas_warning(info);
+  auto warning = tpt::runtime::blas_warning(info);
   VERIFY(warning.has_value());
   VERIFY_CONTAINS(*warning, "slow reference BLAS");
   VERIFY_CONTAINS(*warning, "libopenblas0-pthread");
-  info.blas.kind = tpt::BlasKind::OpenBlas;
-  VERIFY(!tpt::blas_warning(info).has_value());
+  info.blas.kind = tpt::runtime::BlasKind::OpenBlas;
+  VERIFY(!tpt::runtime::blas_warning(info).has_value());
 }
 
 TPT_TEST(runtime, a_gemm_rate_is_measured) {
-  const double gflops = tpt::measure_gemm_gflops(128, 0.05);
+  const double gflops = tpt::runtime::measure_gemm_gflops(128, 0.05);
   VERIFY(gflops > 0.0);
 }

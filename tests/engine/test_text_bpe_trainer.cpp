@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "check.h"
-#include "data/word_problems.h"
+#include "demo/word_problems.h"
 #include "text/bpe_trainer.h"
 #include "text/tokenizer.h"
 
@@ -69,11 +69,11 @@ TPT_TEST(bpe_trainer, keeps_digits_one_per_token_with_the_space_before_them) {
 }
 
 TPT_TEST(bpe_trainer, word_problems_round_trip_in_under_half_the_tokens_of_bytes) {
-  tpt::WordProblemOptions task;
+  tpt::demo::WordProblemOptions task;
   task.min_steps = 1;
   task.max_steps = 2;
   std::vector<std::string> corpus;
-  for (const auto& p : generate_word_problems(task, tpt::WordProblemSplit::Train, 500)) {
+  for (const auto& p : generate_word_problems(task, tpt::demo::WordProblemSplit::Train, 500)) {
     corpus.push_back("Question: " + p.problem.question + "\nSolution:");
     corpus.push_back(" " + p.problem.solution);
   }
@@ -85,7 +85,7 @@ TPT_TEST(bpe_trainer, word_problems_round_trip_in_under_half_the_tokens_of_bytes
   task.max_steps = 4;
   task.operations = "+-*/";
   size_t bytes = 0, tokens = 0;
-  for (const auto& p : generate_word_problems(task, tpt::WordProblemSplit::Test, 200)) {
+  for (const auto& p : generate_word_problems(task, tpt::demo::WordProblemSplit::Test, 200)) {
     const std::string text = "Question: " + p.problem.question + "\nSolution: " + p.problem.solution;
     const auto encoded = tokenizer.encode(text);
     COMPARE(tokenizer.decode(encoded), text);

@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "check.h"
-#include "text/decoder.h"
 #include "text/normalizer.h"
 #include "text/post_processor.h"
 #include "text/pre_tokenizer.h"
+#include "text/token_decoder.h"
 
 using namespace tpt::text;
 using nlohmann::json;

@@ -16,8 +16,8 @@ namespace {
 std::string fixture(const std::string& name) { return std::string(TPT_FIXTURES_DIR) + "/hf-golden/" + name; }
 
 // TPT_TEST_DEVICE=cuda runs these on the GPU (fp32), where libtorch has CUDA.
-tpt::LoadOptions test_device() {
-  tpt::LoadOptions options;
+tpt::model::LoadOptions test_device() {
+  tpt::model::LoadOptions options;
   const char* device = std::getenv("TPT_TEST_DEVICE");
   if (device && std::string(device) == "cuda") options.device = torch::Device(torch::kCUDA);
   options.dtype = torch::kFloat32;
@@ -25,7 +25,7 @@ tpt::LoadOptions test_device() {
 }
 
 struct Setup {
-  tpt::CausalLm model = tpt::load_model(fixture("llama-gqa-untied"), test_device());
+  tpt::model::CausalLm model = tpt::model::load_model(fixture("llama-gqa-untied"), test_device());
   tpt::text::Tokenizer tokenizer = tpt::text::byte_tokenizer();  // ids 0..255 are bytes
   Generator generator{model, tokenizer};
 };

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "check.h"
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "test_model_support.h"
 #include "train/sft_trainer.h"
 
@@ -21,14 +21,14 @@ std::vector<SftExample> pairs() {
   return {{{3, 9, 4}, {20, 21, 22, 1}}, {{5, 6}, {30, 31, 32, 33, 34, 1}}, {{7, 8, 9, 10, 11}, {40, 41, 1}}};
 }
 
-torch::Tensor probe_logits(CausalLm& model) {
+torch::Tensor probe_logits(model::CausalLm& model) {
   torch::NoGradGuard no_grad;
   model->eval();
   return model->forward(torch::tensor({{3, 9, 4, 20, 21}, {5, 6, 30, 31, 32}}));  // [2, 5, V]
 }
 
 // A LoRA run of a few steps on `model`; the trainer keeps the adapters attached.
-std::unique_ptr<SftTrainer> train_lora(CausalLm model, int steps = 5, double dropout = 0.1) {
+std::unique_ptr<SftTrainer> train_lora(model::CausalLm model, int steps = 5, double dropout = 0.1) {
   TrainOptions o;
   o.micro_batch_size = 3;
   o.max_steps = steps;
@@ -96,7 +96,7 @@ TPT_TEST(train_lora, adapters_saved_in_peft_layout_load_back_and_reproduce_the_l
   const std::string dir = tpt::testing::temp_dir() + "/adapter";
   trainer->lora()->save(dir);
 
-  const auto config = read_json_file(dir + "/adapter_config.json");
+  const auto config = io::read_json_file(dir + "/adapter_config.json");
   COMPARE(config["peft_type"].get<std::string>(), std::string("LORA"));
   COMPARE(config["task_type"].get<std::string>(), std::string("CAUSAL_LM"));
   COMPARE(config["r"].get<int>(), 4);
@@ -106,10 +106,10 @@ TPT_TEST(train_lora, adapters_saved_in_peft_layout_load_back_and_reproduce_the_l
   COMPARE(config["base_model_name_or_path"].get<std::string>(), std::string("tiny-llama"));
   COMPARE(config["bias"].get<std::string>(), std::string("none"));
   COMPARE(config["fan_in_fan_out"].get<bool>(), false);
-  SafetensorsFile file(dir + "/adapter_model.safetensors");
+  io::SafetensorsFile file(dir + "/adapter_model.safetensors");
   COMPARE(file.tensors().size(), size_t{28});
-  const TensorView& b = file.at("base_model.model.model.layers.1.mlp.up_proj.lora_B.weight");
-  COMPARE(describe_tensor(b.dtype, b.shape), std::string("F32 [48, 4]"));
+  const io::TensorView& b = file.at("base_model.model.model.layers.1.mlp.up_proj.lora_B.weight");
+  COMPARE(io::describe_tensor(b.dtype, b.shape), std::string("F32 [48, 4]"));
 
   auto fresh = tiny_model(tiny_config("llama"), 4);
   auto loaded = LoraAdapters::load(fresh, dir);
@@ -124,14 +124,14 @@ TPT_TEST(train_lora, a_folder_that_does_not_fit_the_model_is_refused_with_the_te
   trainer->lora()->save(dir);
   trainer.reset();
   // Claim another rank: every A is then the wrong shape.
-  auto config = read_json_file(dir + "/adapter_config.json");
+  auto config = io::read_json_file(dir + "/adapter_config.json");
   config["r"] = 8;
-  write_json_file(dir + "/adapter_config.json", config);
+  io::write_json_file(dir + "/adapter_config.json", config);
   auto fresh = tiny_model(tiny_config("llama"));
   VERIFY_THROWS_WITH(LoraAdapters::load(fresh, dir),
                      "tensor \"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight\": shape [4, 32], expected [8, 32]");
   config["r"] = 4;
   config["peft_type"] = "IA3";
-  write_json_file(dir + "/adapter_config.json", config);
+  io::write_json_file(dir + "/adapter_config.json", config);
   VERIFY_THROWS_WITH(LoraAdapters::load(fresh, dir), "peft_type: expected \"LORA\"");
 }

@@ -26,13 +26,13 @@ std::vector<SftExample> pairs() {
           {{12, 13, 14, 15}, {50, 51, 52, 53, 1}}};
 }
 
-std::map<std::string, torch::Tensor> snapshot(CausalLmImpl& model) {
+std::map<std::string, torch::Tensor> snapshot(model::CausalLmImpl& model) {
   std::map<std::string, torch::Tensor> out;
   for (const auto& item : model.named_parameters()) out[item.key()] = item.value().detach().clone();
   return out;
 }
 
-void verify_bitwise_equal(CausalLmImpl& model, const std::map<std::string, torch::Tensor>& expected) {
+void verify_bitwise_equal(model::CausalLmImpl& model, const std::map<std::string, torch::Tensor>& expected) {
   for (const auto& item : model.named_parameters()) {
     if (!torch::equal(item.value().detach(), expected.at(item.key())))
       TPT_FAIL(item.key() + " changed: max abs diff " + std::to_string(max_abs_diff(item.value().detach(), expected.at(item.key()))));
@@ -193,8 +193,8 @@ TPT_TEST(train_sft, a_fully_fine_tuned_model_saved_as_an_hf_folder_reloads_with_
   SftTrainer trainer(model, pairs(), o);
   trainer.train();
   const std::string dir = tpt::testing::temp_dir() + "/finetuned";
-  save_model(*model, dir);
-  auto reloaded = load_model(dir);
+  model::save_model(*model, dir);
+  auto reloaded = model::load_model(dir);
   const auto ids = torch::tensor({3, 9, 4, 20, 21, 22}).unsqueeze(0);
   torch::NoGradGuard no_grad;
   model->eval();

@@ -14,22 +14,22 @@
 
 #include "check.h"
 #include "data/gsm8k.h"
-#include "data/word_problems.h"
+#include "demo/word_problems.h"
 #include "prune/verifier.h"
 
 namespace {
 
-using tpt::WordProblem;
-using tpt::WordProblemSplit;
+using tpt::demo::WordProblem;
+using tpt::demo::WordProblemSplit;
 
-tpt::WordProblemOptions level(int number, uint64_t seed = 1) {
-  tpt::WordProblemOptions options = tpt::parse_word_problem_level(std::to_string(number)).options;
+tpt::demo::WordProblemOptions level(int number, uint64_t seed = 1) {
+  tpt::demo::WordProblemOptions options = tpt::demo::parse_word_problem_level(std::to_string(number)).options;
   options.seed = seed;
   return options;
 }
 
 std::vector<WordProblem> generate(int level_number, WordProblemSplit split, int64_t count, uint64_t seed = 1) {
-  return tpt::generate_word_problems(level(level_number, seed), split, count);
+  return tpt::demo::generate_word_problems(level(level_number, seed), split, count);
 }
 
 // A calculator for "<<expr=value>>" written for this test: integers, + - * /, usual precedence,
@@ -154,7 +154,7 @@ std::string with_numbers_as_n(const std::string& text) {
 
 std::vector<WordProblem> every_level_sample() {
   std::vector<WordProblem> all;
-  for (const auto& l : tpt::word_problem_levels()) {
+  for (const auto& l : tpt::demo::word_problem_levels()) {
     for (WordProblemSplit split : {WordProblemSplit::Train, WordProblemSplit::Test}) {
       auto problems = generate(l.number, split, split == WordProblemSplit::Train ? 400 : 100, 17);
       all.insert(all.end(), problems.begin(), problems.end());
@@ -243,7 +243,7 @@ TPT_TEST(word_problems, output_is_pinned_so_every_machine_draws_the_same_problem
   COMPARE(p.question, std::string("Tom's team scores 16 points, and Tom scores all but 7 of them. Raj scores 4 times "
                                   "as many points as Tom. How many points does Raj score?"));
   COMPARE(p.solution, std::string("Tom scores 16-7=<<16-7=9>>9 points.\nRaj scores 9*4=<<9*4=36>>36 points.\n#### 36"));
-  COMPARE(p.id, tpt::problem_id("train", p.question, p.solution));
+  COMPARE(p.id, tpt::data::problem_id("train", p.question, p.solution));
 }
 
 TPT_TEST(word_problems, a_longer_set_extends_a_shorter_one) {
@@ -259,7 +259,7 @@ TPT_TEST(word_problems, train_and_test_share_no_question_not_even_with_other_nam
     for (const auto& wp : train) {
       train_questions.insert(wp.problem.question);
       train_skeletons.insert(without_names(wp.problem.question));
-      VERIFY(tpt::word_problem_split_of(wp.key) == WordProblemSplit::Train);
+      VERIFY(tpt::demo::word_problem_split_of(wp.key) == WordProblemSplit::Train);
     }
     COMPARE(train_questions.size(), train.size());  // no duplicates within a split either
     for (uint64_t seed : {1, 2}) {
@@ -278,13 +278,13 @@ TPT_TEST(word_problems, train_and_test_share_no_question_not_even_with_other_nam
 TPT_TEST(word_problems, about_one_key_in_five_goes_to_test) {
   long test = 0;
   const long n = 20000;
-  for (long i = 0; i < n; ++i) test += tpt::word_problem_split_of("key " + std::to_string(i)) == WordProblemSplit::Test;
+  for (long i = 0; i < n; ++i) test += tpt::demo::word_problem_split_of("key " + std::to_string(i)) == WordProblemSplit::Test;
   VERIFY(test > n * 18 / 100 && test < n * 22 / 100);
 }
 
 TPT_TEST(word_problems, the_number_of_steps_grows_with_the_level) {
   double previous_mean = 0;
-  for (const auto& l : tpt::word_problem_levels()) {
+  for (const auto& l : tpt::demo::word_problem_levels()) {
     const auto problems = generate(l.number, WordProblemSplit::Train, 300);
     long total = 0;
     for (const auto& wp : problems) {
@@ -317,7 +317,7 @@ TPT_TEST(word_problems, problems_come_from_at_least_twelve_scenario_families_and
     first_words.insert(wp.problem.question.substr(0, wp.problem.question.find(' ')));
   }
   VERIFY(families.size() >= 12);
-  COMPARE(tpt::word_problem_families().size() >= families.size(), true);
+  COMPARE(tpt::demo::word_problem_families().size() >= families.size(), true);
   VERIFY(phrasings.size() >= 250);   // a model cannot get by on a few memorised templates
   VERIFY(first_words.size() >= 30);  // many different names
 }
@@ -326,10 +326,10 @@ TPT_TEST(word_problems, written_files_load_back_through_load_gsm8k_unchanged) {
   const std::string dir = tpt::testing::temp_dir();
   for (WordProblemSplit split : {WordProblemSplit::Train, WordProblemSplit::Test}) {
     const auto problems = generate(4, split, 150, 3);
-    const std::string path = dir + "/" + tpt::to_string(split) + ".jsonl";
-    tpt::write_gsm8k(path, problems);
+    const std::string path = dir + "/" + tpt::demo::to_string(split) + ".jsonl";
+    tpt::demo::write_gsm8k(path, problems);
     VERIFY(!std::filesystem::exists(path + ".tmp"));
-    const tpt::ProblemSet set = tpt::load_gsm8k(path);
+    const tpt::data::ProblemSet set = tpt::data::load_gsm8k(path);
     COMPARE(set.problems.size(), problems.size());
     COMPARE(set.report.skipped, 0L);
     for (size_t i = 0; i < problems.size(); ++i) {
@@ -349,26 +349,26 @@ TPT_TEST(word_problems, written_files_load_back_through_load_gsm8k_unchanged) {
 
 TPT_TEST(word_problems, writing_replaces_an_existing_file_whole) {
   const std::string path = tpt::testing::temp_dir() + "/train.jsonl";
-  tpt::write_gsm8k(path, generate(1, WordProblemSplit::Train, 30));
-  tpt::write_gsm8k(path, generate(1, WordProblemSplit::Train, 10));
-  COMPARE(tpt::load_gsm8k(path).problems.size(), size_t{10});
-  VERIFY_THROWS_WITH(tpt::write_gsm8k(path + "/nested/x.jsonl", std::vector<tpt::Problem>{}), "cannot write file");
+  tpt::demo::write_gsm8k(path, generate(1, WordProblemSplit::Train, 30));
+  tpt::demo::write_gsm8k(path, generate(1, WordProblemSplit::Train, 10));
+  COMPARE(tpt::data::load_gsm8k(path).problems.size(), size_t{10});
+  VERIFY_THROWS_WITH(tpt::demo::write_gsm8k(path + "/nested/x.jsonl", std::vector<tpt::data::Problem>{}), "cannot write file");
 }
 
 TPT_TEST(word_problems, levels_parse_by_number_or_name_and_a_bad_one_is_an_error_naming_it) {
-  COMPARE(tpt::parse_word_problem_level("2").name, std::string("medium"));
-  COMPARE(tpt::parse_word_problem_level("Medium").number, 2);
-  COMPARE(tpt::parse_word_problem_level("level-3").number, 3);
-  COMPARE(tpt::parse_word_problem_level(" 1 ").number, 1);
-  VERIFY_THROWS_WITH(tpt::parse_word_problem_level("impossible"), "unknown word-problem level \"impossible\"");
-  VERIFY_THROWS_WITH(tpt::parse_word_problem_level("9"), "\"9\": expected one of 1 (easy), 2 (medium)");
-  VERIFY_THROWS_WITH(tpt::parse_word_problem_level(""), "unknown word-problem level \"\"");
+  COMPARE(tpt::demo::parse_word_problem_level("2").name, std::string("medium"));
+  COMPARE(tpt::demo::parse_word_problem_level("Medium").number, 2);
+  COMPARE(tpt::demo::parse_word_problem_level("level-3").number, 3);
+  COMPARE(tpt::demo::parse_word_problem_level(" 1 ").number, 1);
+  VERIFY_THROWS_WITH(tpt::demo::parse_word_problem_level("impossible"), "unknown word-problem level \"impossible\"");
+  VERIFY_THROWS_WITH(tpt::demo::parse_word_problem_level("9"), "\"9\": expected one of 1 (easy), 2 (medium)");
+  VERIFY_THROWS_WITH(tpt::demo::parse_word_problem_level(""), "unknown word-problem level \"\"");
 }
 
 TPT_TEST(word_problems, bad_options_are_errors_naming_the_field) {
-  tpt::WordProblemOptions options;
+  tpt::demo::WordProblemOptions options;
   options.min_steps = 0;
-  VERIFY_THROWS_WITH(tpt::generate_word_problems(options, WordProblemSplit::Train, 1), "min_steps must be in [1, 6], got 0");
+  VERIFY_THROWS_WITH(tpt::demo::generate_word_problems(options, WordProblemSplit::Train, 1), "min_steps must be in [1, 6], got 0");
   options = {};
   options.max_steps = 7;
   VERIFY_THROWS_WITH(options.validate(), "max_steps must be in [min_steps, 6]");
@@ -378,13 +378,13 @@ TPT_TEST(word_problems, bad_options_are_errors_naming_the_field) {
   options = {};
   options.max_result = 10;
   VERIFY_THROWS_WITH(options.validate(), "max_result must be in [max_operand, 10^12]");
-  VERIFY_THROWS_WITH(tpt::generate_word_problems({}, WordProblemSplit::Train, -1), "count must be >= 0");
+  VERIFY_THROWS_WITH(tpt::demo::generate_word_problems({}, WordProblemSplit::Train, -1), "count must be >= 0");
 }
 
 TPT_TEST(word_problems, asking_for_more_problems_than_the_options_allow_is_an_error) {
-  tpt::WordProblemOptions tiny;  // only 2+2 in each family's sum templates
+  tpt::demo::WordProblemOptions tiny;  // only 2+2 in each family's sum templates
   tiny.max_operand = 4;
   tiny.max_result = 4;
   tiny.operations = "+";
-  VERIFY_THROWS_WITH(tpt::generate_word_problems(tiny, WordProblemSplit::Train, 1000), "distinct train problems exist");
+  VERIFY_THROWS_WITH(tpt::demo::generate_word_problems(tiny, WordProblemSplit::Train, 1000), "distinct train problems exist");
 }

@@ -35,11 +35,11 @@ inline std::string write_tiny_model(const std::string& dir) {
                                  {"bos_token_id", nullptr},
                                  {"eos_token_id", 256},
                                  {"dtype", "float32"}};
-  CausalLm model(parse_model_config(config));
-  randomize_weights(*model, 11, 0.2);
-  SaveOptions options;
+  model::CausalLm model(model::parse_model_config(config));
+  model::randomize_weights(*model, 11, 0.2);
+  model::SaveOptions options;
   options.copy_tokenizer_files = false;
-  save_model(*model, dir, options);
+  model::save_model(*model, dir, options);
   std::ofstream(dir + "/tokenizer.json") << text::byte_tokenizer_json({"<|endoftext|>"}).dump();
   std::ofstream(dir + "/tokenizer_config.json")
       << nlohmann::json{{"eos_token", "<|endoftext|>"}, {"add_bos_token", false}}.dump();

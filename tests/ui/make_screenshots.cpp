@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   }
   const QString out = QString::fromLocal8Bit(argv[1]);
   QDir().mkpath(out);
-  tpt::init_runtime();
+  tpt::runtime::init_runtime();
 
   tpt::ui::MainWindow window;
   window.resize(1500, 920);

@@ -21,7 +21,7 @@ class TestMainWindow : public QObject {
     QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
     QCoreApplication::setApplicationName(QStringLiteral("test_main_window"));
     QSettings().clear();
-    tpt::init_runtime(1);
+    tpt::runtime::init_runtime(1);
   }
 
   void windowShowsTitleAndEngineReport() {
@@ -42,7 +42,7 @@ class TestMainWindow : public QObject {
     auto* banner = window.findChild<QLabel*>(QStringLiteral("runtimeWarning"));
     QVERIFY(banner);
     QCOMPARE(banner->isVisible(), !window.runtimeWarning().isEmpty());
-    const bool reference = tpt::detect_blas().kind == tpt::BlasKind::Reference;
+    const bool reference = tpt::runtime::detect_blas().kind == tpt::runtime::BlasKind::Reference;
     QCOMPARE(!window.runtimeWarning().isEmpty(), reference);
   }
 

@@ -89,7 +89,7 @@ class TestReview : public QObject {
     QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
     QCoreApplication::setApplicationName(QStringLiteral("test_review"));
     QSettings().clear();
-    tpt::init_runtime(1);
+    tpt::runtime::init_runtime(1);
     m_model = tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString());
   }
 

@@ -20,7 +20,7 @@
 #include "config/experiment_config.h"
 #include "main_window.h"
 #include "presentation_window.h"
-#include "run/status.h"
+#include "report/status.h"
 #include "run_bridge.h"
 #include "run_panel.h"
 #include "runtime/torch_runtime.h"
@@ -76,7 +76,7 @@ class TestWorkbench : public QObject {
     QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
     QCoreApplication::setApplicationName(QStringLiteral("test_workbench"));
     QSettings().clear();
-    tpt::init_runtime(1);
+    tpt::runtime::init_runtime(1);
     QVERIFY(m_tmp.isValid());
     m_model = QString::fromStdString(tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString()));
   }
@@ -105,7 +105,7 @@ class TestWorkbench : public QObject {
     QVERIFY(temperature->property("invalid").toBool());
     // The message is the engine's own, for the same document.
     std::string expected;
-    for (const auto& issue : tpt::ExperimentConfig::validate(setup->document()))
+    for (const auto& issue : tpt::config::ExperimentConfig::validate(setup->document()))
       if (issue.path == "think.temperature") expected = issue.message;
     QVERIFY(!expected.empty());
     QCOMPARE(temperature->toolTip(), QString::fromStdString(expected));
@@ -124,7 +124,7 @@ class TestWorkbench : public QObject {
     QVERIFY(setup->isValid());
     QVERIFY(!temperature->property("invalid").toBool());
     QVERIFY(setup->save());
-    QCOMPARE(tpt::ExperimentConfig::load((window.experimentDir() + QStringLiteral("/experiment.json")).toStdString())
+    QCOMPARE(tpt::config::ExperimentConfig::load((window.experimentDir() + QStringLiteral("/experiment.json")).toStdString())
                  .think.temperature,
              0.7);
     // The model folder is summarised without loading it; the estimate counts the files.
@@ -150,7 +150,7 @@ class TestWorkbench : public QObject {
     // The chart shows the base round and both trained rounds, as stored. The spy hears
     // `finished` on the engine thread; the chart reloads from the same signal queued to the GUI
     // thread, so it is given the event loop to catch up.
-    const auto status = tpt::run::read_status(window.experimentDir().toStdString());
+    const auto status = tpt::report::read_status(window.experimentDir().toStdString());
     QTRY_COMPARE_WITH_TIMEOUT(window.chartPanel()->strictPass1().size(), 3, 10000);
     for (int r = 0; r < 3; ++r)
       QCOMPARE(window.chartPanel()->strictPass1()[r], 100 * *status.rounds[r].metric("pass@1.strict"));
@@ -204,7 +204,7 @@ class TestWorkbench : public QObject {
     QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     QCOMPARE(finished.at(0).at(0).value<tpt::run::RunOutcome>(), tpt::run::RunOutcome::Cancelled);
-    QCOMPARE(tpt::run::read_status(window.experimentDir().toStdString()).state, std::string("cancelled"));
+    QCOMPARE(tpt::report::read_status(window.experimentDir().toStdString()).state, std::string("cancelled"));
     // Start again resumes and finishes.
     QTRY_VERIFY(panel->startButton()->isEnabled());
     QTest::mouseClick(panel->startButton(), Qt::LeftButton);

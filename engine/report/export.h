@@ -7,13 +7,13 @@
 //                            exactly the text the model read (chat template applied).
 //   csv                      the metrics of every round, one row per round.
 //
-// Files are written atomically (a temporary file renamed into place). Torch-free.
+// Files are written atomically (io/atomic_file.h: a temporary file renamed into place). Torch-free.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace tpt::run {
+namespace tpt::report {
 
 enum class ExportFormat { ChatJsonl, PromptCompletionJsonl, Csv };
 
@@ -32,4 +32,4 @@ struct ExportResult {
 ExportResult export_experiment(const std::string& dir_or_file, ExportFormat format, int round,
                                const std::string& out = "");
 
-}  // namespace tpt::run
+}  // namespace tpt::report

@@ -24,11 +24,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/word_problems.h"
+#include "demo/word_problems.h"
 #include "run/control.h"
 #include "run/observer.h"
 
-namespace tpt::run {
+namespace tpt::demo {
 
 // Bump when the builder changes what a recipe produces (data rendering, initialisation,
 // training loop): the version is part of the recipe hash, so caches of older builds are not
@@ -89,7 +89,7 @@ struct BaseModelRecipe {
 BaseModelRecipe builtin_base_model_recipe(bool quick, uint64_t seed = 1);
 
 struct BaseModelBuild {
-  bool cancelled = false;  // RunControl::cancel: nothing was written
+  bool cancelled = false;  // run::RunControl::cancel: nothing was written
   std::string folder;      // the finished model folder
   int64_t parameters = 0;
   int64_t steps = 0;
@@ -103,7 +103,7 @@ struct BaseModelBuild {
 // unit "steps", with loss and ETA; log lines say what is being built. `observer` and `control`
 // may be null. Throws Error naming the folder, or train::TrainingError.
 BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string& out_dir,
-                                Observer* observer = nullptr, RunControl* control = nullptr);
+                                run::Observer* observer = nullptr, run::RunControl* control = nullptr);
 
 // The user's data folder for TPT Workbench: $XDG_DATA_HOME/tpt-workbench, or
 // ~/.local/share/tpt-workbench when XDG_DATA_HOME is unset or empty. Throws Error when
@@ -116,7 +116,7 @@ std::string cached_base_model_dir(const BaseModelRecipe& recipe);
 // The cached model folder of `recipe`, built first when the cache does not hold it. Holds a
 // lock while it looks and builds, so two processes asking at once build it once. A staging
 // folder left by a killed build is discarded. `folder` is empty only when cancelled.
-BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, Observer* observer = nullptr,
-                                 RunControl* control = nullptr);
+BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, run::Observer* observer = nullptr,
+                                 run::RunControl* control = nullptr);
 
-}  // namespace tpt::run
+}  // namespace tpt::demo

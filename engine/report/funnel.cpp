@@ -1,4 +1,4 @@
-#include "run/funnel.h"
+#include "report/funnel.h"
 
 #include <filesystem>
 #include <set>
@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "run/paths.h"
 
-namespace tpt::run {
+namespace tpt::report {
 
 Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prune::RuleSet& rules) {
   Funnel f;
@@ -59,16 +59,16 @@ std::int64_t find_round(store::Store& store, int round_index, const std::string&
 }  // namespace
 
 std::vector<prune::PruneSample> round_prune_inputs(const std::string& dir_or_file, int round_index) {
-  const ExperimentPaths paths = ExperimentPaths::locate(dir_or_file);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(dir_or_file);
   if (!std::filesystem::exists(paths.store_file)) throw Error(paths.dir + ": no experiment database here");
   store::Store store(paths.store_file, store::OpenMode::read_only);
   return store.prune_inputs(find_round(store, round_index, paths.dir));
 }
 
 Funnel reprune_round(const std::string& dir_or_file, int round_index, const prune::RuleSet& rules) {
-  const ExperimentPaths paths = ExperimentPaths::locate(dir_or_file);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(dir_or_file);
   if (!std::filesystem::exists(paths.store_file)) throw Error(paths.dir + ": no experiment database here");
-  RunLock lock(paths);  // no run may prune or train this round meanwhile
+  run::RunLock lock(paths);  // no run may prune or train this round meanwhile
   store::Store store(paths.store_file);
   const std::int64_t round_id = find_round(store, round_index, paths.dir);
   const auto round = *store.get_round(round_id);
@@ -102,4 +102,4 @@ Funnel reprune_round(const std::string& dir_or_file, int round_index, const prun
   return funnel;
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::report

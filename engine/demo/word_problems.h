@@ -3,7 +3,7 @@
 // A problem is a short chain of arithmetic steps told as a story ("Mia buys 3 packs of 4 pens.
 // She gives 5 pens to Leo. How many pens does she have left?"); its gold solution has one line
 // per step with a GSM8K calculator annotation ("She has 12-5=<<12-5=7>>7 pens left.") and a
-// final "#### 7" line. Problems come out as tpt::Problem and are written as GSM8K JSONL, so an
+// final "#### 7" line. Problems come out as tpt::data::Problem and are written as GSM8K JSONL, so an
 // experiment reads them through load_gsm8k like any other problem set.
 //
 // Difficulty is the number of steps, the size of the numbers and the operations used. Every
@@ -25,7 +25,7 @@
 
 #include "data/gsm8k.h"
 
-namespace tpt {
+namespace tpt::demo {
 
 struct WordProblemOptions {
   uint64_t seed = 1;
@@ -60,7 +60,7 @@ const char* to_string(WordProblemSplit split);  // "train", "test"
 WordProblemSplit word_problem_split_of(std::string_view key);
 
 struct WordProblem {
-  Problem problem;     // id "<split>-<hash>" as load_gsm8k gives for a file named <split>.jsonl
+  data::Problem problem;     // id "<split>-<hash>" as load_gsm8k gives for a file named <split>.jsonl
   std::string family;  // scenario family: "shopping", "ages", ...
   std::string key;     // content key: family, templates and numbers
   int steps = 0;       // reasoning steps = calculator annotations in the solution
@@ -79,7 +79,7 @@ std::vector<WordProblem> generate_word_problems(const WordProblemOptions& option
 
 // Writes problems as GSM8K JSONL, {"question": ..., "answer": ...} per line, atomically
 // (a temporary file renamed over `path`), so a reader never sees half a file.
-void write_gsm8k(const std::string& path, const std::vector<Problem>& problems);
+void write_gsm8k(const std::string& path, const std::vector<data::Problem>& problems);
 void write_gsm8k(const std::string& path, const std::vector<WordProblem>& problems);
 
-}  // namespace tpt
+}  // namespace tpt::demo

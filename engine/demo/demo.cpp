@@ -1,15 +1,15 @@
-#include "run/demo.h"
+#include "demo/demo.h"
 
 #include <filesystem>
 
-#include "config/schema.h"
+#include "io/json_fields.h"
 #include "prune/rules.h"
 #include "run/paths.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace tpt::run {
+namespace tpt::demo {
 
 DemoSpec demo_spec(const DemoOptions& options) {
   DemoSpec spec;
@@ -28,8 +28,8 @@ DemoSpec demo_spec(const DemoOptions& options) {
   return spec;
 }
 
-ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path) {
-  ExperimentConfig c;
+config::ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path) {
+  config::ExperimentConfig c;
   c.name = std::string(options.quick ? "demo-quick" : "demo") + (options.pruning ? "" : "-no-pruning");
   c.description = options.pruning
                       ? "TPT on the built-in word problems with the built-in base model (tpt demo)"
@@ -62,7 +62,7 @@ ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::s
   c.train.learning_rate = 1e-3;
   c.train.epochs = options.quick ? 1 : 4;
   c.train.warmup_ratio = 0.1;
-  c.train.schedule = TrainSchedule::Cosine;
+  c.train.schedule = config::TrainSchedule::Cosine;
   c.train.micro_batch_size = 16;
   c.train.gradient_accumulation = 1;
   c.train.checkpoint_steps = 0;
@@ -97,12 +97,12 @@ void write_demo_data(const DemoOptions& options, const std::string& dir) {
 
 std::string prepare_demo(const DemoOptions& options, const std::string& dir, const std::string& model_path) {
   const std::string folder = fs::absolute(dir).lexically_normal().string();
-  const ExperimentPaths paths = ExperimentPaths::locate(folder);
-  ExperimentConfig config = demo_experiment_config(options, model_path);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(folder);
+  config::ExperimentConfig config = demo_experiment_config(options, model_path);
   config.base_dir = paths.dir;
   std::error_code ec;
   if (fs::exists(paths.config_file, ec)) {
-    const json existing = read_json_file(paths.config_file);
+    const json existing = io::read_json_file(paths.config_file);
     if (existing != config.to_json())
       throw Error(paths.config_file + ": this folder holds another experiment (not the demo " + config.name +
                   " with seed " + std::to_string(options.seed) +
@@ -117,4 +117,4 @@ std::string prepare_demo(const DemoOptions& options, const std::string& dir, con
   return paths.dir;
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::demo

@@ -13,7 +13,7 @@
 
 #include "store/records.h"
 
-namespace tpt::run {
+namespace tpt::report {
 
 struct RoundStatus {
   int round = 0;
@@ -50,4 +50,4 @@ nlohmann::json to_json(const ExperimentStatus& status);
 // The table `tpt status` prints: one line per round.
 std::string format_table(const ExperimentStatus& status);
 
-}  // namespace tpt::run
+}  // namespace tpt::report

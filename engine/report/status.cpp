@@ -1,15 +1,15 @@
-#include "run/status.h"
+#include "report/status.h"
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 
-#include "config/schema.h"
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "run/paths.h"
 #include "store/store.h"
 
-namespace tpt::run {
+namespace tpt::report {
 
 std::optional<double> RoundStatus::metric(const std::string& name) const {
   const auto it = metrics.find(name);
@@ -18,18 +18,18 @@ std::optional<double> RoundStatus::metric(const std::string& name) const {
 }
 
 ExperimentStatus read_status(const std::string& dir_or_file) {
-  const ExperimentPaths paths = ExperimentPaths::locate(dir_or_file);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(dir_or_file);
   ExperimentStatus status;
   status.dir = paths.dir;
   if (std::filesystem::exists(paths.config_file)) {
-    const auto doc = read_json_file(paths.config_file);
+    const auto doc = io::read_json_file(paths.config_file);
     if (doc.contains("rounds") && doc["rounds"].is_number_integer()) status.rounds_planned = doc["rounds"].get<int>();
     if (doc.contains("name") && doc["name"].is_string()) status.name = doc["name"].get<std::string>();
   }
   if (!std::filesystem::exists(paths.store_file)) {
     if (!std::filesystem::exists(paths.config_file))
       throw Error(paths.dir + ": not an experiment folder (no experiment.json, no experiment.sqlite)");
-    status.state = run_in_progress(paths) ? "running" : "new";
+    status.state = run::run_in_progress(paths) ? "running" : "new";
     return status;
   }
   store::Store store(paths.store_file, store::OpenMode::read_only);
@@ -42,7 +42,7 @@ ExperimentStatus read_status(const std::string& dir_or_file) {
   if (status.name.empty()) status.name = experiment.name;
   status.state = experiment.state;
   status.detail = experiment.state_detail;
-  if (run_in_progress(paths)) {
+  if (run::run_in_progress(paths)) {
     status.state = "running";
     status.detail.clear();
   } else if (status.state == "running") {
@@ -160,4 +160,4 @@ std::string format_table(const ExperimentStatus& status) {
   return out;
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::report

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace tpt::run {
+namespace tpt::report {
 
 enum class ProblemFate {
   Learned,      // not solved by the base model, solved by the last round's model
@@ -41,4 +41,4 @@ struct ProblemSummary {
 // Reads the experiment's evaluation answers (read-only). Rounds not evaluated yet are left out.
 ProblemSummary summarize_problems(const std::string& dir_or_file);
 
-}  // namespace tpt::run
+}  // namespace tpt::report

@@ -1,9 +1,8 @@
-#include "run/export.h"
+#include "report/export.h"
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -11,6 +10,7 @@
 
 #include "config/experiment_config.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "run/paths.h"
 #include "run/plan.h"
 #include "store/store.h"
@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace tpt::run {
+namespace tpt::report {
 
 const char* to_string(ExportFormat format) {
   switch (format) {
@@ -43,16 +43,7 @@ void write_atomically(const std::string& path, const std::string& content) {
   const fs::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp + ": cannot write: " + std::strerror(errno));
-    out << content;
-    out.flush();
-    if (!out) throw Error(tmp + ": cannot write (disk full?)");
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) throw Error(path + ": cannot move the export into place: " + ec.message());
+  io::write_file_atomically(path, content);
 }
 
 std::string csv_field(const std::string& text) {
@@ -72,7 +63,7 @@ std::string number(double v) {
 }  // namespace
 
 ExportResult export_experiment(const std::string& dir_or_file, ExportFormat format, int round, const std::string& out) {
-  const ExperimentPaths paths = ExperimentPaths::locate(dir_or_file);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(dir_or_file);
   if (!fs::exists(paths.store_file)) throw Error(paths.dir + ": no experiment database here (run it first: tpt run)");
   store::Store store(paths.store_file, store::OpenMode::read_only);
   const auto experiments = store.list_experiments();
@@ -117,11 +108,11 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
 
   // The prompts the round used: its own settings (the prompt format cannot change within an
   // experiment) and the base model's tokenizer (fine-tuning keeps the tokenizer).
-  ExperimentConfig config = ExperimentConfig::from_json(nlohmann::json::parse(experiment.config_json),
-                                                        paths.store_file + " (stored settings)");
+  config::ExperimentConfig config = config::ExperimentConfig::from_json(nlohmann::json::parse(experiment.config_json),
+                                                                        paths.store_file + " (stored settings)");
   config.base_dir = paths.dir;
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(config.resolve(config.model.path));
-  const TrainingPool pool = split_training_pool(config, store.list_problems(experiment.id, "train"));
+  const run::TrainingPool pool = run::split_training_pool(config, store.list_problems(experiment.id, "train"));
   const text::PromptFormat prompt(tokenizer, *text::parse_prompt_style(config.think.prompt_format), pool.examples);
 
   std::string text;
@@ -144,4 +135,4 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
   return result;
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::report

@@ -1,4 +1,4 @@
-#include "run/base_model.h"
+#include "demo/base_model.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,8 +11,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/schema.h"
 #include "core/hash.h"
+#include "io/atomic_file.h"
+#include "io/json_fields.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/decoder.h"
@@ -26,7 +27,7 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace tpt::run {
+namespace tpt::demo {
 
 namespace {
 
@@ -75,7 +76,7 @@ bool empty_or_absent(const fs::path& dir) {
   return fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
 }
 
-void log(Observer* observer, const std::string& message) {
+void log(run::Observer* observer, const std::string& message) {
   if (observer) observer->on_log({"info", -1, "base-model", message});
 }
 
@@ -129,18 +130,18 @@ json BaseModelRecipe::to_json() const {
 BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& source) {
   BaseModelRecipe r;
   std::vector<FieldIssue> issues;
-  JsonObjectReader top(doc, "", issues);
+  io::JsonObjectReader top(doc, "", issues);
   top.string("name", r.name, false);
   int64_t seed = static_cast<int64_t>(r.seed);
   top.integer("seed", seed, {0, INT64_MAX});
   r.seed = static_cast<uint64_t>(seed);
   if (const json* tokenizer = top.child("tokenizer")) {
-    JsonObjectReader t(*tokenizer, "tokenizer", issues);
+    io::JsonObjectReader t(*tokenizer, "tokenizer", issues);
     t.integer("vocab_size", r.tokenizer_vocab_size, {257, 65536});
     t.finish();
   }
   if (const json* model = top.child("model")) {
-    JsonObjectReader m(*model, "model", issues);
+    io::JsonObjectReader m(*model, "model", issues);
     m.integer("hidden_size", r.hidden_size, {8, 8192});
     m.integer("intermediate_size", r.intermediate_size, {8, 65536});
     m.integer("layers", r.layers, {1, 128});
@@ -160,17 +161,17 @@ BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& s
     const std::string data_path = top.child_path("data");
     if (!data->is_array() || data->empty()) {
       issues.push_back({data_path, "must be a non-empty array of {\"task\": {...}, \"problems\": N}, got " +
-                                       describe_json(*data)});
+                                       io::describe_json(*data)});
     } else {
       r.data.clear();
       for (size_t i = 0; i < data->size(); ++i) {
-        const std::string part_path = json_path(data_path, i);
+        const std::string part_path = io::json_path(data_path, i);
         BaseModelRecipe::DataPart part;
-        JsonObjectReader p((*data)[i], part_path, issues);
+        io::JsonObjectReader p((*data)[i], part_path, issues);
         p.integer("problems", part.problems, {1, 10'000'000});
-        if (!p.has("problems")) issues.push_back({json_path(part_path, "problems"), "required"});
+        if (!p.has("problems")) issues.push_back({io::json_path(part_path, "problems"), "required"});
         if (const json* task = p.child("task")) {
-          JsonObjectReader t(*task, json_path(part_path, "task"), issues);
+          io::JsonObjectReader t(*task, io::json_path(part_path, "task"), issues);
           t.integer("min_steps", part.task.min_steps, {1, 6});
           t.integer("max_steps", part.task.max_steps, {1, 6});
           t.integer("max_operand", part.task.max_operand, {4, 1'000'000'000'000LL});
@@ -181,10 +182,10 @@ BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& s
           try {
             part.task.validate();
           } catch (const Error& e) {
-            issues.push_back({json_path(part_path, "task"), e.what()});
+            issues.push_back({io::json_path(part_path, "task"), e.what()});
           }
         } else {
-          issues.push_back({json_path(part_path, "task"), "required"});
+          issues.push_back({io::json_path(part_path, "task"), "required"});
         }
         p.finish();
         r.data.push_back(part);
@@ -194,7 +195,7 @@ BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& s
     issues.push_back({"data", "required: the problems the model learns from, [{\"task\": {...}, \"problems\": N}]"});
   }
   if (const json* train = top.child("train")) {
-    JsonObjectReader t(*train, "train", issues);
+    io::JsonObjectReader t(*train, "train", issues);
     t.integer("steps", r.steps, {1, 10'000'000});
     t.integer("micro_batch_size", r.micro_batch_size, {1, 65536});
     t.integer("grad_accum_steps", r.grad_accum_steps, {1, 65536});
@@ -206,7 +207,7 @@ BaseModelRecipe BaseModelRecipe::from_json(const json& doc, const std::string& s
     t.finish();
   }
   top.finish();
-  throw_if_issues(source, std::move(issues));
+  io::throw_if_issues(source, std::move(issues));
   return r;
 }
 
@@ -274,9 +275,9 @@ BaseModelRecipe builtin_base_model_recipe(bool quick, uint64_t seed) {
   return r;
 }
 
-BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string& out_dir, Observer* observer,
-                                RunControl* control) {
-  const auto start = Clock::now();
+BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string& out_dir, run::Observer* observer,
+                                run::RunControl* control) {
+  const auto start = run::Clock::now();
   const fs::path out = fs::absolute(out_dir).lexically_normal();
   if (!empty_or_absent(out)) throw Error(out.string() + ": already exists and is not empty; choose another folder");
   const fs::path staging = out.string() + ".partial";
@@ -287,7 +288,7 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
 
   // The problems first, then the tokenizer learnt from them, then the prompts made by the same
   // code the runner uses.
-  std::vector<Problem> problems;
+  std::vector<data::Problem> problems;
   std::string described;
   for (size_t i = 0; i < recipe.data.size(); ++i) {
     WordProblemOptions task = recipe.data[i].task;
@@ -315,9 +316,10 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
   for (const auto& p : problems)
     examples.push_back({format.prompt_ids(p.question), format.completion_ids(" " + p.solution)});
 
-  const ModelConfig config = parse_model_config(recipe.model_config(static_cast<int64_t>(tokenizer.tokenizer->vocab_size())), "base model recipe");
-  CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32));
-  randomize_weights(*model, recipe.seed, recipe.init_stddev);
+  const model::ModelConfig config = model::parse_model_config(
+      recipe.model_config(static_cast<int64_t>(tokenizer.tokenizer->vocab_size())), "base model recipe");
+  model::CausalLm model(config, torch::TensorOptions().dtype(torch::kFloat32));
+  model::randomize_weights(*model, recipe.seed, recipe.init_stddev);
   {
     // Norms start as the identity, as in every from-scratch Llama (randomize_weights jitters
     // them for tests that must not pass by accident).
@@ -325,7 +327,7 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
     for (auto& item : model->named_parameters())
       if (item.key().find("norm") != std::string::npos) item.value().fill_(1.0);
   }
-  const int64_t parameters = summarize(*model).parameters;
+  const int64_t parameters = model::summarize(*model).parameters;
   log(observer, "building the base model \"" + recipe.name + "\" (recipe " + recipe.hash() + "): " +
                     std::to_string(parameters) + " parameters, " + std::to_string(recipe.steps) + " steps on " +
                     std::to_string(examples.size()) + " problems (" + described + ")");
@@ -344,7 +346,7 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
   const int64_t count = static_cast<int64_t>(examples.size());
   train::SftTrainer trainer(model, std::move(examples), train::sft_options(settings, count));
 
-  Meter meter(observer, 0, Phase::Train, "steps", 0, trainer.total_steps());
+  run::Meter meter(observer, 0, run::Phase::Train, "steps", 0, trainer.total_steps());
   int64_t tokens = 0;
   std::vector<double> losses;
   const train::TrainSummary summary = trainer.train(
@@ -369,25 +371,24 @@ BaseModelBuild build_base_model(const BaseModelRecipe& recipe, const std::string
   build.parameters = parameters;
   build.steps = trainer.step();
   build.final_loss = tail_sum / static_cast<double>(tail);
-  build.seconds = seconds_since(start);
-  SaveOptions save;
+  build.seconds = run::seconds_since(start);
+  model::SaveOptions save;
   save.copy_tokenizer_files = false;
-  save_model(*model, staging.string(), save);
-  const RuntimeInfo runtime = runtime_info();
-  write_json_file((staging / kBaseModelRecipeFile).string(),
-                  json{{"recipe", recipe.to_json()},
-                       {"recipe_hash", recipe.hash()},
-                       {"builder_version", kBaseModelBuilderVersion},
-                       {"seed", recipe.seed},
-                       {"parameters", parameters},
-                       {"steps", build.steps},
-                       {"final_loss", build.final_loss},
-                       {"seconds", build.seconds},
-                       {"threads", runtime.intra_op_threads},
-                       {"engine", runtime_summary(runtime)}});
+  model::save_model(*model, staging.string(), save);
+  const runtime::RuntimeInfo runtime = runtime::runtime_info();
+  io::write_json_file((staging / kBaseModelRecipeFile).string(),
+                      json{{"recipe", recipe.to_json()},
+                           {"recipe_hash", recipe.hash()},
+                           {"builder_version", kBaseModelBuilderVersion},
+                           {"seed", recipe.seed},
+                           {"parameters", parameters},
+                           {"steps", build.steps},
+                           {"final_loss", build.final_loss},
+                           {"seconds", build.seconds},
+                           {"threads", runtime.intra_op_threads},
+                           {"engine", runtime::runtime_summary(runtime)}});
   if (fs::exists(out)) fs::remove(out, ec);  // the empty folder the caller may have made
-  fs::rename(staging, out, ec);
-  if (ec) throw Error(out.string() + ": cannot move the finished model into place: " + ec.message());
+  io::publish_folder(staging.string(), out.string());
   build.folder = out.string();
   char line[160];
   std::snprintf(line, sizeof line, "base model ready: %s (final loss %.4f, %.0f s)", build.folder.c_str(),
@@ -409,7 +410,7 @@ std::string cached_base_model_dir(const BaseModelRecipe& recipe) {
   return (fs::path(user_data_dir()) / "models" / ("base-" + recipe.hash())).string();
 }
 
-BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, Observer* observer, RunControl* control) {
+BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, run::Observer* observer, run::RunControl* control) {
   const std::string folder = cached_base_model_dir(recipe);
   const fs::path models = fs::path(folder).parent_path();
   std::error_code ec;
@@ -428,4 +429,4 @@ BaseModelBuild ensure_base_model(const BaseModelRecipe& recipe, Observer* observ
   return build_base_model(recipe, folder, observer, control);
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::demo

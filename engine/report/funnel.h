@@ -11,7 +11,7 @@
 #include "prune/rule_set.h"
 #include "store/store.h"
 
-namespace tpt::run {
+namespace tpt::report {
 
 struct FunnelStep {
   std::string rule;      // the rule's name
@@ -42,4 +42,4 @@ std::vector<prune::PruneSample> round_prune_inputs(const std::string& dir_or_fil
 // experiment. Returns the new funnel.
 Funnel reprune_round(const std::string& dir_or_file, int round_index, const prune::RuleSet& rules);
 
-}  // namespace tpt::run
+}  // namespace tpt::report

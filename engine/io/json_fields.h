@@ -6,6 +6,8 @@
 //   think.finish();   // unknown keys ("temprature") become issues too
 //
 // A missing key keeps the field's current value: the struct's initialisers are the defaults.
+//
+// Also reading and writing whole JSON files (read_json_file, write_json_file).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +21,7 @@
 
 #include "core/error.h"
 
-namespace tpt {
+namespace tpt::io {
 
 struct NumberRange {
   double min = -std::numeric_limits<double>::infinity();
@@ -92,4 +94,4 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
 // half-written config behind.
 void write_json_file(const std::string& path, const nlohmann::json& value);
 
-}  // namespace tpt
+}  // namespace tpt::io

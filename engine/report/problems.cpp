@@ -1,4 +1,4 @@
-#include "run/problems.h"
+#include "report/problems.h"
 
 #include <filesystem>
 #include <map>
@@ -7,7 +7,7 @@
 #include "run/paths.h"
 #include "store/store.h"
 
-namespace tpt::run {
+namespace tpt::report {
 
 const char* to_string(ProblemFate fate) {
   switch (fate) {
@@ -20,7 +20,7 @@ const char* to_string(ProblemFate fate) {
 }
 
 ProblemSummary summarize_problems(const std::string& dir_or_file) {
-  const ExperimentPaths paths = ExperimentPaths::locate(dir_or_file);
+  const run::ExperimentPaths paths = run::ExperimentPaths::locate(dir_or_file);
   if (!std::filesystem::exists(paths.store_file)) throw Error(paths.dir + ": no experiment database here");
   store::Store store(paths.store_file, store::OpenMode::read_only);
   ProblemSummary summary;
@@ -59,4 +59,4 @@ ProblemSummary summarize_problems(const std::string& dir_or_file) {
   return summary;
 }
 
-}  // namespace tpt::run
+}  // namespace tpt::report

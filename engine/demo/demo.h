@@ -18,10 +18,10 @@
 #include <string>
 
 #include "config/experiment_config.h"
-#include "data/word_problems.h"
-#include "run/base_model.h"
+#include "demo/word_problems.h"
+#include "demo/base_model.h"
 
-namespace tpt::run {
+namespace tpt::demo {
 
 struct DemoOptions {
   bool quick = false;
@@ -42,7 +42,7 @@ DemoSpec demo_spec(const DemoOptions& options);
 // The demo's experiment.json settings with `model_path` as the model (the GUI offers this as a
 // preset): the plain prompt, four rounds, sampling and evaluation sized for a CPU. Its dataset
 // files are "train.jsonl" and "test.jsonl" beside experiment.json (write_demo_data writes them).
-ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path);
+config::ExperimentConfig demo_experiment_config(const DemoOptions& options, const std::string& model_path);
 
 // "tpt-demo", "tpt-demo-no-pruning", "tpt-demo-quick", ...; "-seed-S" is added for a seed other
 // than 1. Relative: the caller decides where it lives (the CLI: the working folder).
@@ -57,4 +57,4 @@ void write_demo_data(const DemoOptions& options, const std::string& dir);
 // folder's absolute path.
 std::string prepare_demo(const DemoOptions& options, const std::string& dir, const std::string& model_path);
 
-}  // namespace tpt::run
+}  // namespace tpt::demo

@@ -1,15 +1,15 @@
-#include "config/schema.h"
+#include "io/json_fields.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/text.h"
+#include "io/atomic_file.h"
 
-namespace tpt {
+namespace tpt::io {
 
 using nlohmann::json;
 
@@ -311,18 +311,7 @@ nlohmann::json read_json_file(const std::string& path) {
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& value) {
-  namespace fs = std::filesystem;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw FileError({tmp, 0}, "cannot write file");
-    out << value.dump(2) << "\n";
-    out.flush();
-    if (!out) throw FileError({tmp, 0}, "write failed (disk full?)");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw FileError({path, 0}, "cannot replace file: " + ec.message());
+  write_file_atomically(path, [&](std::ostream& out) { out << value.dump(2) << "\n"; });
 }
 
-}  // namespace tpt
+}  // namespace tpt::io
