@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "io/atomic_file.h"
 #include "train/sft_trainer.h"
 
 namespace fs = std::filesystem;
@@ -15,23 +16,18 @@ void milestone(const TrainCallbacks& callbacks, const char* name) {
 }
 
 // Writes a checkpoint so that a crash at any instant leaves one complete checkpoint: the new
-// one goes to a temporary folder and replaces the old one by two renames.
+// one is written beside the old one and replaces it (io::replace_folder).
 void save_checkpoint_atomically(SftTrainer& trainer, const std::string& folder, const TrainCallbacks& callbacks) {
-  const std::string tmp = folder + ".tmp", old = folder + ".old";
+  const std::string tmp = folder + ".tmp";
   std::error_code ec;
   fs::remove_all(tmp, ec);
   trainer.save_checkpoint(tmp);
   milestone(callbacks, "checkpoint_written");
-  fs::remove_all(old, ec);
-  if (fs::exists(folder)) fs::rename(folder, old);
-  fs::rename(tmp, folder);
-  fs::remove_all(old, ec);
+  io::replace_folder(tmp, folder);
 }
 
 std::optional<std::string> find_checkpoint(const std::string& folder) {
-  for (const std::string& candidate : {folder, folder + ".old"})
-    if (fs::exists(fs::path(candidate) / "trainer_state.json")) return candidate;
-  return std::nullopt;
+  return io::find_replaced_folder(folder, "trainer_state.json");
 }
 
 }  // namespace
@@ -88,7 +84,7 @@ TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& cal
   milestone(callbacks, "saved");
   const fs::path output(job.output_dir);
   if (output.has_parent_path()) fs::create_directories(output.parent_path());
-  fs::rename(staging, output);
+  io::publish_folder(staging, job.output_dir);
   fs::remove_all(job.work_dir, ec);
   return outcome;
 }
