@@ -41,6 +41,25 @@ std::vector<int64_t> parse_ks(const std::string& text) {
   return ks;
 }
 
+// The scores as tpt status prints a round's: a table for people, or JSON (--json).
+void print_scores(const eval::Scores& scores, int samples, double seconds, bool as_json) {
+  if (as_json) {
+    nlohmann::json out = eval::to_metrics(scores);
+    out["seconds"] = seconds;
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::printf("%lld problems x %d sample(s) in %s\n", static_cast<long long>(scores.problems), samples,
+              format_duration(seconds).c_str());
+  std::printf("Pass@1   strict %6.2f%%   flexible %6.2f%%\n", 100 * scores.pass1_strict, 100 * scores.pass1_flexible);
+  for (const auto& [k, v] : scores.pass_at_k_strict) {
+    if (k == 1) continue;
+    std::printf("pass@%-3lld strict %6.2f%%   flexible %6.2f%%   (correct@%lld %6.2f%% / %6.2f%%)\n",
+                static_cast<long long>(k), 100 * v, 100 * scores.pass_at_k_flexible.at(k), static_cast<long long>(k),
+                100 * scores.correct_at_k_strict.at(k), 100 * scores.correct_at_k_flexible.at(k));
+  }
+}
+
 }  // namespace
 
 int run_eval(const Args& raw) {
@@ -149,23 +168,7 @@ int run_eval(const Args& raw) {
     for (const auto& line : answer_lines) file << line << "\n";
     if (!file) throw Error(*out + ": cannot write the answers");
   }
-  const eval::Scores scores = eval::score(per_problem, ks);
-  const auto metrics = eval::to_metrics(scores);
-  if (args.flag("json")) {
-    nlohmann::json out = metrics;
-    out["seconds"] = seconds;
-    std::cout << out.dump(2) << "\n";
-  } else {
-    std::printf("%lld problems x %d sample(s) in %s\n", static_cast<long long>(scores.problems), samples,
-                format_duration(seconds).c_str());
-    std::printf("Pass@1   strict %6.2f%%   flexible %6.2f%%\n", 100 * scores.pass1_strict, 100 * scores.pass1_flexible);
-    for (const auto& [k, v] : scores.pass_at_k_strict) {
-      if (k == 1) continue;
-      std::printf("pass@%-3lld strict %6.2f%%   flexible %6.2f%%   (correct@%lld %6.2f%% / %6.2f%%)\n",
-                  static_cast<long long>(k), 100 * v, 100 * scores.pass_at_k_flexible.at(k), static_cast<long long>(k),
-                  100 * scores.correct_at_k_strict.at(k), 100 * scores.correct_at_k_flexible.at(k));
-    }
-  }
+  print_scores(eval::score(per_problem, ks), samples, seconds, args.flag("json"));
   return 0;
 }
 
