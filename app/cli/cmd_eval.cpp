@@ -133,7 +133,7 @@ int run_eval(const Args& raw) {
   const run::DrawPlan plan = run::plan_draws(
       records, samples, {},
       [&](const store::ProblemRecord& p, int s) { return run::eval_sample_seed(seed, p.problem_key, s); },
-      [&](const std::string& question) { return think::Prompt{format.prompt_text(question), format.prompt_ids(question)}; });
+      [&](const std::string& question) { return run::prompt_for(format, question); });
 
   ProgressPrinter printer;
   run::Meter meter(&printer, 0, run::Phase::Eval, "answers", 0, plan.total);

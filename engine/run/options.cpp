@@ -54,9 +54,8 @@ train::TrainSettings train_settings(const config::ExperimentConfig& experiment, 
   s.grad_accum_steps = t.gradient_accumulation;
   s.learning_rate = t.learning_rate;
   s.warmup_ratio = t.warmup_ratio;
-  s.decay = t.schedule == config::TrainSchedule::Linear     ? train::LrDecay::Linear
-            : t.schedule == config::TrainSchedule::Constant ? train::LrDecay::Constant
-                                                    : train::LrDecay::Cosine;
+  // experiment.json and the trainer name the schedules alike.
+  s.decay = train::parse_lr_decay(config::to_string(t.schedule));
   s.max_grad_norm = t.max_grad_norm;
   s.weight_decay = t.weight_decay;
   s.seed = train_seed(experiment.seed, round);

@@ -18,12 +18,6 @@ namespace tpt::run {
 
 namespace {
 
-std::function<think::Prompt(const std::string&)> prompt_builder(const text::PromptFormat& format) {
-  return [&format](const std::string& question) {
-    return think::Prompt{format.prompt_text(question), format.prompt_ids(question)};
-  };
-}
-
 const auto problem_key_of = [](const store::ProblemRecord& p) { return p.problem_key; };
 
 }  // namespace
@@ -37,7 +31,7 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
   const DrawPlan plan = plan_draws(
       pool, config_.think.samples_per_problem, store_.sample_keys(round_id),
       [&](const store::ProblemRecord& p, int i) { return think_sample_seed(config_.seed, round, p.problem_key, i); },
-      prompt_builder(format));
+      [&](const std::string& question) { return prompt_for(format, question); });
   if (plan.stored > 0 && !plan.draws.empty())
     log("info", round, "think", "resuming: " + std::to_string(plan.stored) + " of " + std::to_string(plan.total) +
                                     " samples already stored", round_id);
@@ -213,7 +207,7 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
   const DrawPlan plan = plan_draws(
       eval_set_, config_.eval.samples, store_.eval_sample_keys(round_id),
       [&](const store::ProblemRecord& p, int i) { return eval_sample_seed(config_.seed, p.problem_key, i); },
-      prompt_builder(format));
+      [&](const std::string& question) { return prompt_for(format, question); });
   Meter meter(observer_, round, Phase::Eval, "answers", plan.stored, plan.total);
   meter.report();
 

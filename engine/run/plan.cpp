@@ -43,6 +43,10 @@ DrawPlan plan_draws(const std::vector<store::ProblemRecord>& problems, int per_p
   return plan;
 }
 
+think::Prompt prompt_for(const text::PromptFormat& format, const std::string& question) {
+  return think::Prompt{format.prompt_text(question), format.prompt_ids(question)};
+}
+
 std::vector<think::SampleRequest> sample_requests(const std::vector<Draw>& draws) {
   std::vector<think::SampleRequest> requests;
   requests.reserve(draws.size());

@@ -99,6 +99,10 @@ DrawPlan plan_draws(const std::vector<store::ProblemRecord>& problems, int per_p
                     const std::function<uint64_t(const store::ProblemRecord&, int)>& seed_of,
                     const std::function<think::Prompt(const std::string& question)>& prompt_of);
 
+// A problem's prompt as `format` builds it, as text and as ids: what plan_draws's `prompt_of`
+// gives for the runner and tpt eval alike.
+think::Prompt prompt_for(const text::PromptFormat& format, const std::string& question);
+
 // The sampler's requests for `draws`, in the same order.
 std::vector<think::SampleRequest> sample_requests(const std::vector<Draw>& draws);
 

@@ -3,7 +3,6 @@
 // function from the experiment's settings, through a backend, into the journal.
 #pragma once
 
-#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
