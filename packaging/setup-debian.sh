@@ -17,6 +17,8 @@ packages_engine=(
   libpcre2-dev            # Unicode-aware regex (\p{L}, \p{N}) for tokenizer pre-tokenizers
   libicu-dev              # Unicode normalization (NFC) for tokenizer normalizers
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
+  libcurl4-openssl-dev    # HTTP client for OpenAI-compatible model servers (sampler.backend "openai")
+  libcpp-httplib-dev      # HTTP server of `tpt serve` (and the tests' misbehaving servers)
 )
 packages_gui=(
   qt6-base-dev qt6-base-dev-tools libqt6svg6 libgl-dev

@@ -1,5 +1,6 @@
 #include "config/experiment_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "io/json_fields.h"
@@ -19,6 +20,28 @@ const char* to_string(TrainSchedule value) {
     case TrainSchedule::Constant: return "constant";
   }
   return "cosine";
+}
+
+const char* to_string(SamplerBackend value) { return value == SamplerBackend::OpenAi ? "openai" : "engine"; }
+const char* to_string(SamplerApi value) { return value == SamplerApi::Chat ? "chat" : "completions"; }
+
+const std::vector<std::string>& sampler_launch_presets() {
+  static const std::vector<std::string> names = {"vllm", "sglang", "tpt-serve"};
+  return names;
+}
+
+std::string launch_template(const std::string& launch) {
+  // vLLM: --generation-config vllm keeps the model folder's generation_config.json from
+  // overriding the sampling settings each request carries. SGLang: the same through
+  // --sampling-defaults openai. Both bind to the loopback address only.
+  if (launch == "vllm")
+    return "vllm serve {model} --host {host} --port {port} --served-model-name {name} --seed {seed} "
+           "--generation-config vllm";
+  if (launch == "sglang")
+    return "python3 -m sglang.launch_server --model-path {model} --host {host} --port {port} "
+           "--served-model-name {name} --random-seed {seed} --sampling-defaults openai";
+  if (launch == "tpt-serve") return "{tpt} serve --model {model} --host {host} --port {port} --name {name}";
+  return launch;
 }
 
 namespace {
@@ -59,6 +82,43 @@ void read_model(io::JsonObjectReader& parent, ModelSource& m, std::vector<FieldI
   r.choice("device", m.device, {"auto", "cpu", "cuda"});
   r.choice("dtype", m.dtype, {"auto", "float32", "bfloat16", "float16"});
   if (r.is_object() && m.path.empty()) r.fail("path", "required: an HF-format model folder");
+  r.finish();
+}
+
+template <typename E>
+void read_enum(io::JsonObjectReader& r, const char* key, E& out, std::initializer_list<E> values);
+
+void read_sampler(io::JsonObjectReader& parent, SamplerConfig& s, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("sampler");
+  if (!node) return;
+  io::JsonObjectReader r(*node, parent.child_path("sampler"), issues);
+  read_enum(r, "backend", s.backend, {SamplerBackend::Engine, SamplerBackend::OpenAi});
+  r.string("url", s.url);
+  r.string("launch", s.launch);
+  read_enum(r, "api", s.api, {SamplerApi::Completions, SamplerApi::Chat});
+  r.string("model_name", s.model_name);
+  r.integer("concurrency", s.concurrency, {1, 4096});
+  r.number("request_timeout_s", s.request_timeout_s, {0.0, 1e6, true});
+  r.integer("retries", s.retries, {0, 100});
+  r.number("startup_timeout_s", s.startup_timeout_s, {0.0, 1e6, true});
+  r.string("api_key_env", s.api_key_env);
+  if (r.is_object() && s.backend == SamplerBackend::OpenAi) {
+    if (s.url.empty() == s.launch.empty())
+      r.fail(s.url.empty() ? "url" : "launch",
+             "backend \"openai\" needs exactly one of \"url\" (a running server) and \"launch\" (a preset: "
+             "vllm, sglang, tpt-serve, or a command template)");
+    if (!s.url.empty() && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
+      r.fail("url", "must start with http:// or https://, got \"" + s.url + "\"");
+    const auto& presets = sampler_launch_presets();
+    if (!s.launch.empty() && std::find(presets.begin(), presets.end(), s.launch) == presets.end()) {
+      for (const char* needed : {"{model}", "{port}"})
+        if (s.launch.find(needed) == std::string::npos)
+          r.fail("launch", std::string("a command template must contain ") + needed + " (or use a preset: vllm, sglang, tpt-serve)");
+    }
+  }
+  if (!s.api_key_env.empty() && s.api_key_env.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+    r.fail("api_key_env", "the name of an environment variable (letters, digits, _), not the key itself");
   r.finish();
 }
 
@@ -184,6 +244,7 @@ void read_experiment(const json& doc, ExperimentConfig& c, std::vector<FieldIssu
   r.integer("threads", c.threads, {0, 1024});
   read_dataset(r, c.dataset, issues);
   read_model(r, c.model, issues);
+  read_sampler(r, c.sampler, issues);
   read_think(r, c.think, issues);
   if (const json* prune = r.child("prune")) c.prune = prune::RuleSet::parse(*prune, "prune", issues);
   read_train(r, c.train, issues);
@@ -233,6 +294,17 @@ json ExperimentConfig::to_json() const {
         {"answer_field", dataset.answer_field},
         {"on_malformed", dataset.on_malformed}}},
       {"model", {{"path", model.path}, {"device", model.device}, {"dtype", model.dtype}}},
+      {"sampler",
+       {{"backend", to_string(sampler.backend)},
+        {"url", sampler.url},
+        {"launch", sampler.launch},
+        {"api", to_string(sampler.api)},
+        {"model_name", sampler.model_name},
+        {"concurrency", sampler.concurrency},
+        {"request_timeout_s", sampler.request_timeout_s},
+        {"retries", sampler.retries},
+        {"startup_timeout_s", sampler.startup_timeout_s},
+        {"api_key_env", sampler.api_key_env}}},
       {"think",
        {{"prompt_format", think.prompt_format},
         {"few_shot_examples", think.few_shot_examples},

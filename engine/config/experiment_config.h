@@ -107,6 +107,40 @@ struct EvalConfig {
   std::vector<int64_t> pass_at_k = {1};  // each k <= samples (unbiased estimator)
 };
 
+// sampler.backend: who draws Think's and Improve's samples: the in-process engine, or an
+// OpenAI-compatible HTTP server (vLLM, SGLang, `tpt serve`) ("engine", "openai").
+enum class SamplerBackend { Engine, OpenAi };
+// sampler.api: /v1/completions with the prompt the engine builds (as token ids, so every backend
+// reads the same prompt), or /v1/chat/completions where the server applies the model's own chat
+// template ("completions", "chat").
+enum class SamplerApi { Completions, Chat };
+
+const char* to_string(SamplerBackend value);
+const char* to_string(SamplerApi value);
+
+// The launch presets sampler.launch accepts besides a command template.
+const std::vector<std::string>& sampler_launch_presets();  // "vllm", "sglang", "tpt-serve"
+// The command a preset stands for; `launch` itself when it is a template.
+std::string launch_template(const std::string& launch);
+
+struct SamplerConfig {
+  SamplerBackend backend = SamplerBackend::Engine;
+  // "openai" takes exactly one of these: the base URL of a server that is already running
+  // ("attach"), or a preset / command template the runner starts for each phase's model
+  // ("launch"; placeholders {model} {port} {host} {name} {seed} {tpt}).
+  std::string url;
+  std::string launch;
+  SamplerApi api = SamplerApi::Completions;
+  std::string model_name;             // "model" in requests; "" = the launched {name}, or the attached server's first model
+  int concurrency = 16;               // requests in flight at once
+  double request_timeout_s = 600.0;   // per request, then it counts as failed and is retried
+  int retries = 5;                    // per request, on connection errors, timeouts, 429 and 5xx
+  double startup_timeout_s = 900.0;   // a launched server must answer /health or /v1/models by then
+  std::string api_key_env;            // name of the environment variable holding the API key; "" = none
+
+  bool launches() const { return backend == SamplerBackend::OpenAi && !launch.empty(); }
+};
+
 struct StopConfig {
   std::optional<double> target_pass1;  // stop once Pass@1 reaches this fraction
   int plateau_rounds = 0;              // stop after this many rounds without improvement; 0 = never
@@ -122,6 +156,7 @@ struct ExperimentConfig {
   int threads = 0;  // CPU threads for the engine; 0 = decide from the machine
   DatasetConfig dataset;
   ModelSource model;
+  SamplerConfig sampler;
   ThinkConfig think;
   prune::RuleSet prune;
   TrainConfig train;

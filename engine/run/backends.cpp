@@ -2,15 +2,39 @@
 
 #include "run/options.h"
 #include "think/engine_sampler.h"
+#include "think/openai_sampler.h"
 #include "train/engine_trainer.h"
 
 namespace tpt::run {
 
-std::unique_ptr<think::Sampler> open_sampler(const config::ExperimentConfig& config, const std::string& model_dir,
-                                             const text::ModelTokenizer& tokenizer) {
-  model::CausalLm model = model::load_model(model_dir, load_options(config.model));
-  model->eval();
-  return std::make_unique<think::EngineSampler>(std::move(model), tokenizer);
+OpenedSampler open_sampler(const config::ExperimentConfig& config, const ServerJob& job,
+                           const text::ModelTokenizer& tokenizer, const ModelServer::StatusFn& on_status,
+                           const ModelServer::LogFn& log, const std::atomic<bool>* cancel) {
+  OpenedSampler opened;
+  if (config.sampler.backend == config::SamplerBackend::Engine) {
+    model::CausalLm model = model::load_model(job.model_dir, load_options(config.model));
+    model->eval();
+    opened.sampler = std::make_unique<think::EngineSampler>(std::move(model), tokenizer);
+    opened.origin.backend = "engine";
+    return opened;
+  }
+  think::OpenAiSettings settings;
+  settings.chat = config.sampler.api == config::SamplerApi::Chat;
+  settings.concurrency = config.sampler.concurrency;
+  settings.request_timeout_s = config.sampler.request_timeout_s;
+  settings.retries = config.sampler.retries;
+  settings.api_key = ModelServer::api_key(config.sampler);
+  settings.stop_token_ids = tokenizer.stop_ids;
+  const text::Tokenizer* counter = tokenizer.tokenizer.get();
+  settings.count_tokens = [counter](const std::string& text) {
+    return static_cast<int64_t>(counter->encode(text, /*add_special_tokens=*/false).size());
+  };
+  opened.server = ModelServer::open(config.sampler, job, on_status, log, cancel);
+  if (!opened.server) return opened;
+  opened.origin = opened.server->origin();
+  settings.model_name = opened.origin.model_name;
+  opened.sampler = std::make_unique<think::OpenAiSampler>(*opened.server, std::move(settings));
+  return opened;
 }
 
 std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& config) {

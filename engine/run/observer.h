@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tpt::run {
 
@@ -35,6 +36,19 @@ struct LogLine {
   std::string message;
 };
 
+// The model server a phase samples from (sampler.backend "openai"): its state, and the lines it
+// has printed since the last report (a launched server's log; an attached one prints nothing
+// here).
+struct ServerStatus {
+  int round = 0;
+  Phase phase = Phase::Think;
+  std::string state;    // "starting", "ready", "restarting", "failed", "stopped"
+  std::string url;      // where requests go
+  std::string command;  // the launch command; empty when attached
+  std::string version;  // what the server says it is (from /version), when it says
+  std::vector<std::string> log_lines;
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -43,6 +57,7 @@ class Observer {
   virtual void on_phase(int /*round*/, Phase /*phase*/) {}
   virtual void on_progress(const Progress& /*progress*/) {}
   virtual void on_log(const LogLine& /*line*/) {}
+  virtual void on_server(const ServerStatus& /*status*/) {}
   // A round is finished (its model scored); `metrics` is everything stored for it.
   virtual void on_round_done(int /*round*/, const std::map<std::string, double>& /*metrics*/) {}
 };

@@ -32,6 +32,7 @@ ExperimentPaths ExperimentPaths::locate(const std::string& dir_or_file) {
   p.store_file = (dir / "experiment.sqlite").string();
   p.models_dir = (dir / "models").string();
   p.exports_dir = (dir / "exports").string();
+  p.logs_dir = (dir / "logs").string();
   p.lock_file = (dir / ".run.lock").string();
   return p;
 }
@@ -42,6 +43,10 @@ std::string ExperimentPaths::model_dir(int round) const {
 
 std::string ExperimentPaths::partial_dir(int round) const {
   return (fs::path(models_dir) / ("round-" + std::to_string(round) + ".partial")).string();
+}
+
+std::string ExperimentPaths::server_log(int round, const std::string& phase) const {
+  return (fs::path(logs_dir) / ("server-round-" + std::to_string(round) + "-" + phase + ".log")).string();
 }
 
 bool run_in_progress(const ExperimentPaths& paths) {

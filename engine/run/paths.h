@@ -7,6 +7,7 @@
 //   models/round-N.partial/  Train's work in progress: checkpoints, then the model being saved;
 //                          renamed to round-N/ only once complete
 //   exports/               files written by `tpt export`
+//   logs/                  the output of servers a run launched (sampler.launch)
 //   .run.lock              held (flock) by the process running the experiment
 //
 // Torch-free.
@@ -22,6 +23,7 @@ struct ExperimentPaths {
   std::string store_file;
   std::string models_dir;
   std::string exports_dir;
+  std::string logs_dir;
   std::string lock_file;
 
   // `dir_or_file`: the experiment folder, or its experiment.json (any file name). A path that
@@ -30,6 +32,8 @@ struct ExperimentPaths {
 
   std::string model_dir(int round) const;    // models/round-N
   std::string partial_dir(int round) const;  // models/round-N.partial
+  // logs/server-round-N-PHASE.log: a launched server's output for that phase ("think", "eval").
+  std::string server_log(int round, const std::string& phase) const;
 };
 
 // Whether some process holds the experiment's run lock (a run is going on). A lock dies with

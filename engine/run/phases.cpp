@@ -22,11 +22,37 @@ const auto problem_key_of = [](const store::ProblemRecord& p) { return p.problem
 
 }  // namespace
 
+OpenedSampler Session::open_phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path,
+                                          const text::ModelTokenizer& tokenizer) {
+  ServerJob job;
+  job.model_dir = model_path;
+  job.name = "round-" + std::to_string(round);
+  job.seed = config_.seed;
+  job.log_file = paths_.server_log(round, to_string(phase));
+  job.round = round;
+  job.phase = phase;
+  OpenedSampler opened = open_sampler(
+      config_, job, tokenizer, [this](const ServerStatus& status) { if (observer_) observer_->on_server(status); },
+      [this, round, phase, round_id](const std::string& level, const std::string& message) {
+        log(level, round, to_string(phase), message, round_id);
+      },
+      control_ ? control_->cancel_flag() : nullptr);
+  if (!opened.sampler) return opened;
+  const SamplerOrigin& o = opened.origin;
+  store_.record_sampler_origin(
+      {round_id, to_string(phase), o.backend, o.url, o.launch_command, o.server_version, o.model_name, "", ""});
+  if (o.backend != "engine")
+    log("info", round, to_string(phase),
+        "sampling on " + o.url + " (model \"" + o.model_name + "\"" +
+            (o.server_version.empty() ? "" : ", server " + o.server_version) + ")",
+        round_id);
+  return opened;
+}
+
 bool Session::think(int round, int64_t round_id, const std::string& model_path) {
   const auto pool =
       seeded_subset(pool_, pool_seed(config_.seed, round), config_.think.pool_size, problem_key_of);
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(model_path);
-  const auto sampler = open_sampler(config_, model_path, tokenizer);
   const text::PromptFormat format = prompt_format(tokenizer);
   const DrawPlan plan = plan_draws(
       pool, config_.think.samples_per_problem, store_.sample_keys(round_id),
@@ -39,6 +65,12 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
   meter.report();
 
   const think::SamplingSettings settings = think_sampling(config_, format);
+  // A resumed Think with nothing left to draw opens no sampler (a launched server takes minutes).
+  std::optional<OpenedSampler> opened;
+  if (!plan.draws.empty()) {
+    opened.emplace(open_phase_sampler(round, round_id, Phase::Think, model_path, tokenizer));
+    if (!opened->sampler) return false;
+  }
   const auto store_samples = [&](const std::vector<think::Sample>& samples) {
     crash_point("think.generated");
     std::vector<store::SampleRecord> records;
@@ -59,7 +91,7 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
     store_.insert_samples(records, store::OnConflict::ignore);
     crash_point("think.stored");
   };
-  const bool finished = sampler->sample(
+  const bool finished = plan.draws.empty() || opened->sampler->sample(
       sample_requests(plan.draws), settings, store_samples,
       [&](const think::SamplingProgress& p) { meter.update(plan.stored + p.samples_done, p.tokens); }, work_control());
   add_seconds(round_id, Phase::Think, meter.elapsed());
@@ -202,7 +234,6 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
 
 bool Session::improve(int round, int64_t round_id, const std::string& model_path) {
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(model_path);
-  const auto sampler = open_sampler(config_, model_path, tokenizer);
   const text::PromptFormat format = prompt_format(tokenizer);
   const DrawPlan plan = plan_draws(
       eval_set_, config_.eval.samples, store_.eval_sample_keys(round_id),
@@ -212,6 +243,11 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
   meter.report();
 
   const think::SamplingSettings settings = eval_sampling(config_, format);
+  std::optional<OpenedSampler> opened;
+  if (!plan.draws.empty()) {
+    opened.emplace(open_phase_sampler(round, round_id, Phase::Eval, model_path, tokenizer));
+    if (!opened->sampler) return false;
+  }
   const auto store_answers = [&](const std::vector<Answer>& answers) {
     std::vector<store::EvalSampleRecord> records;
     records.reserve(answers.size());
@@ -234,8 +270,8 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
     store_.insert_eval_samples(records, store::OnConflict::ignore);
     crash_point("eval.stored");
   };
-  const bool finished = answer_draws(
-      plan.draws, *sampler, settings, store_answers,
+  const bool finished = plan.draws.empty() || answer_draws(
+      plan.draws, *opened->sampler, settings, store_answers,
       [&](const think::SamplingProgress& p) { meter.update(plan.stored + p.samples_done, p.tokens); }, work_control());
   add_seconds(round_id, Phase::Eval, meter.elapsed());
   if (!finished) return false;

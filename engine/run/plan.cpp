@@ -44,13 +44,14 @@ DrawPlan plan_draws(const std::vector<store::ProblemRecord>& problems, int per_p
 }
 
 think::Prompt prompt_for(const text::PromptFormat& format, const std::string& question) {
-  return think::Prompt{format.prompt_text(question), format.prompt_ids(question)};
+  return think::Prompt{format.prompt_text(question), format.prompt_ids(question), format.user_text(question)};
 }
 
 std::vector<think::SampleRequest> sample_requests(const std::vector<Draw>& draws) {
   std::vector<think::SampleRequest> requests;
   requests.reserve(draws.size());
-  for (const auto& d : draws) requests.push_back({d.prompt, d.seed});
+  for (const auto& d : draws)
+    requests.push_back({d.prompt, d.seed, "problem " + d.problem_key + ", sample " + std::to_string(d.sample_index)});
   return requests;
 }
 

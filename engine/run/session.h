@@ -9,6 +9,7 @@
 
 #include "config/experiment_config.h"
 #include "core/work_control.h"
+#include "run/backends.h"
 #include "run/control.h"
 #include "run/observer.h"
 #include "run/paths.h"
@@ -38,6 +39,9 @@ class Session {
   bool train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path);
   bool improve(int round, int64_t round_id, const std::string& model_path);
   std::vector<store::KeptTrace> training_traces(int round, int64_t round_id);
+  // The sampler (and server) for a sampling phase, its origin recorded with the round.
+  OpenedSampler open_phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path,
+                                   const text::ModelTokenizer& tokenizer);
 
   void open_experiment();
   void load_problems();

@@ -164,6 +164,19 @@ struct SampleKey {
   bool operator==(const SampleKey& o) const { return problem_id == o.problem_id && sample_index == o.sample_index; }
 };
 
+// A backend (and server) that drew samples for a round's Think or Improve.
+struct SamplerOriginRecord {
+  std::int64_t round_id = 0;
+  std::string phase;           // "think", "eval"
+  std::string backend;         // "engine", "openai"
+  std::string url;
+  std::string launch_command;  // as run, placeholders filled in
+  std::string server_version;
+  std::string model_name;
+  std::string first_used_at;   // empty on a write: now
+  std::string last_used_at;
+};
+
 // One optimizer step of a round's training, for the loss chart.
 struct TrainStepRecord {
   std::int64_t round_id = 0;

@@ -188,6 +188,23 @@ CREATE TABLE train_steps(
   PRIMARY KEY(round_id, step)
 ) WITHOUT ROWID;
 )sql"},
+      // Where a phase's samples came from: the in-process engine or an OpenAI-compatible server
+      // (its URL, launch command and version). A phase resumed on another backend adds a row, so
+      // a round drawn partly on each shows both.
+      {4, "sampler origins: which backend and server drew each phase's samples", R"sql(
+CREATE TABLE sampler_origins(
+  round_id       INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+  phase          TEXT NOT NULL CHECK(phase IN ('think', 'eval')),
+  backend        TEXT NOT NULL CHECK(backend IN ('engine', 'openai')),
+  url            TEXT NOT NULL DEFAULT '',
+  launch_command TEXT NOT NULL DEFAULT '',
+  server_version TEXT NOT NULL DEFAULT '',
+  model_name     TEXT NOT NULL DEFAULT '',
+  first_used_at  TEXT NOT NULL,
+  last_used_at   TEXT NOT NULL,
+  UNIQUE(round_id, phase, backend, url, launch_command, server_version, model_name)
+);
+)sql"},
   };
   return list;
 }

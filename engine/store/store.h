@@ -114,6 +114,12 @@ class Store {
   // A round's answers, by problem and sample index; all problems when problem_id is 0.
   std::vector<EvalSampleRecord> list_eval_samples(std::int64_t round_id, std::int64_t problem_id = 0);
 
+  // ---- sampler origins ------------------------------------------------------------------
+  // Records that `origin` drew samples for its round and phase (again: its last use moves).
+  void record_sampler_origin(const SamplerOriginRecord& origin);
+  // Those of one round, or of every round of the experiment (round_id 0), oldest first.
+  std::vector<SamplerOriginRecord> list_sampler_origins(std::int64_t experiment_id, std::int64_t round_id = 0);
+
   // ---- training -------------------------------------------------------------------------
   // Replaces a step already stored (a resumed run retrains the steps after its checkpoint).
   void put_train_steps(const std::vector<TrainStepRecord>& steps);

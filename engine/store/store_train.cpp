@@ -9,6 +9,37 @@
 
 namespace tpt::store {
 
+// ---- sampler origins -----------------------------------------------------------------
+
+void Store::record_sampler_origin(const SamplerOriginRecord& o) {
+  impl_->require_writable("record the sampler of a phase");
+  const std::string now = detail::now_utc();
+  auto q = impl_->db.query(
+      "INSERT INTO sampler_origins(round_id, phase, backend, url, launch_command, server_version, model_name,"
+      " first_used_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+      " ON CONFLICT(round_id, phase, backend, url, launch_command, server_version, model_name)"
+      " DO UPDATE SET last_used_at = excluded.last_used_at",
+      "record the sampler of round " + std::to_string(o.round_id));
+  q.bind(1, o.round_id).bind(2, o.phase).bind(3, o.backend).bind(4, o.url).bind(5, o.launch_command);
+  q.bind(6, o.server_version).bind(7, o.model_name).bind(8, o.first_used_at.empty() ? now : o.first_used_at);
+  q.run();
+}
+
+std::vector<SamplerOriginRecord> Store::list_sampler_origins(std::int64_t experiment_id, std::int64_t round_id) {
+  auto q = impl_->db.query(
+      "SELECT o.round_id, o.phase, o.backend, o.url, o.launch_command, o.server_version, o.model_name,"
+      " o.first_used_at, o.last_used_at FROM sampler_origins o JOIN rounds r ON r.id = o.round_id"
+      " WHERE r.experiment_id = ?1 AND (?2 = 0 OR o.round_id = ?2)"
+      " ORDER BY r.round_index, o.phase DESC, o.first_used_at, o.rowid",
+      "read the samplers of experiment " + std::to_string(experiment_id));
+  q.bind(1, experiment_id).bind(2, round_id);
+  std::vector<SamplerOriginRecord> result;
+  while (q.step())
+    result.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7),
+                      q.text(8)});
+  return result;
+}
+
 // ---- training ------------------------------------------------------------------------
 
 void Store::put_train_steps(const std::vector<TrainStepRecord>& steps) {

@@ -1,7 +1,7 @@
 // What Think and Improve ask of whatever draws the samples: a sampler takes prompts, one seed
 // per sample and the sampling settings, and hands back each sample (text, token count, why it
 // ended) as it finishes. The runner journals them as they arrive, so it does not matter which
-// sampler drew them: the in-process engine (engine_sampler.h) today, a server next.
+// sampler drew them: the in-process engine (engine_sampler.h) or a server (openai_sampler.h).
 //
 // Every request carries its own seed, and a sampler must make a sample a function of its seed,
 // prompt and settings only: a resumed run asks again for the samples a killed one lost and gets
@@ -40,11 +40,16 @@ struct SamplingSettings {
 struct Prompt {
   std::string text;
   std::vector<int32_t> ids;
+  // The user turn alone (the question in its instruction, no chat template): what a sampler
+  // sends when the server applies the model's template itself (chat APIs).
+  std::string user_text;
 };
 
 struct SampleRequest {
   std::shared_ptr<const Prompt> prompt;
   uint64_t seed = 0;
+  // Names the request in error messages ("problem gsm8k-train-17, sample 3").
+  std::string label;
 };
 
 struct Sample {
