@@ -60,6 +60,7 @@ ExperimentStatus read_status(const std::string& dir_or_file) {
     round.samples = store.count_samples(filter);
     filter.kept = true;
     round.kept = store.count_samples(filter);
+    round.samplers = store.list_sampler_origins(experiment.id, r.id);
     status.rounds.push_back(std::move(round));
   }
   return status;
@@ -88,6 +89,14 @@ nlohmann::json to_json(const ExperimentStatus& status) {
     nlohmann::json seconds = nlohmann::json::object();
     for (const char* phase : {"think", "prune", "train", "eval"})
       seconds[phase] = value_or_null(r.metric(std::string("seconds.") + phase));
+    nlohmann::json samplers = nlohmann::json::array();
+    for (const auto& o : r.samplers)
+      samplers.push_back({{"phase", o.phase},
+                          {"backend", o.backend},
+                          {"url", o.url},
+                          {"launch_command", o.launch_command},
+                          {"server_version", o.server_version},
+                          {"model_name", o.model_name}});
     rounds.push_back({{"round", r.round},
                       {"state", store::to_string(r.state)},
                       {"model", r.model_path},
@@ -99,7 +108,8 @@ nlohmann::json to_json(const ExperimentStatus& status) {
                       {"samples", r.samples},
                       {"kept", r.kept},
                       {"train_loss", value_or_null(r.metric("train.loss"))},
-                      {"seconds", seconds}});
+                      {"seconds", seconds},
+                      {"samplers", samplers}});
   }
   return {{"name", status.name},
           {"dir", status.dir},
@@ -157,6 +167,25 @@ std::string format_table(const ExperimentStatus& status) {
                   duration(r.metric("seconds.train")).c_str(), duration(r.metric("seconds.eval")).c_str());
     out += line;
   }
+  // Servers only: a table of "engine" lines would say nothing.
+  bool any_server = false;
+  for (const auto& r : status.rounds)
+    for (const auto& o : r.samplers) any_server |= o.backend != "engine";
+  if (any_server) {
+    out += "samplers:\n";
+    for (const auto& r : status.rounds)
+      for (const auto& o : r.samplers)
+        out += "  round " + std::to_string(r.round) + " " + o.phase + ": " + describe_sampler(o) + "\n";
+  }
+  return out;
+}
+
+std::string describe_sampler(const store::SamplerOriginRecord& o) {
+  if (o.backend == "engine") return "engine (in process)";
+  std::string out = o.backend + " " + o.url;
+  if (!o.server_version.empty()) out += " (" + o.server_version + ")";
+  if (!o.model_name.empty()) out += ", model " + o.model_name;
+  out += o.launch_command.empty() ? ", attached" : ", launched: " + o.launch_command;
   return out;
 }
 

@@ -22,6 +22,8 @@ struct RoundStatus {
   int64_t samples = 0;  // Think's samples stored
   int64_t kept = 0;     // kept by Prune
   std::map<std::string, double> metrics;  // everything stored (see eval/metrics.h, runner.h)
+  // Who drew Think's and Improve's samples (the engine, or a server with its URL and version).
+  std::vector<store::SamplerOriginRecord> samplers;
 
   std::optional<double> metric(const std::string& name) const;
 };
@@ -43,11 +45,17 @@ ExperimentStatus read_status(const std::string& dir_or_file);
 // {"state": ..., "detail": ..., "name": ..., "rounds": [{"round": 0, "state": "done",
 //  "pass1_strict": 0.42, "pass1_flexible": 0.57, "pass_at_k": {"4": 0.7},
 //  "pass_at_k_flexible": {...}, "correct_at_k": {...}, "samples": ..., "kept": ...,
-//  "train_loss": ..., "seconds": {"think": ..., "prune": ..., "train": ..., "eval": ...}}]}
+//  "train_loss": ..., "seconds": {"think": ..., "prune": ..., "train": ..., "eval": ...},
+//  "samplers": [{"phase": "think", "backend": "openai", "url": ..., "launch_command": ...,
+//                "server_version": ..., "model_name": ...}]}]}
 // Fractions are in [0, 1]; a value not measured (yet) is null.
 nlohmann::json to_json(const ExperimentStatus& status);
 
-// The table `tpt status` prints: one line per round.
+// One line naming a phase's sampler: "engine", or "openai http://... (vLLM 0.6.3), model
+// round-2, launched: vllm serve ...".
+std::string describe_sampler(const store::SamplerOriginRecord& origin);
+
+// The table `tpt status` prints: one line per round, then the servers that drew samples.
 std::string format_table(const ExperimentStatus& status);
 
 }  // namespace tpt::report

@@ -171,8 +171,8 @@ bool ModelServer::start(const std::atomic<bool>* cancel) {
       }
     }
     if (!failure.empty()) {
-      forward();
       report("failed");
+      forward();
       throw Error(failure + ": `" + command + "`\nlast lines of " + job_.log_file + ":\n" +
                   io::tail_lines(job_.log_file, kLogTailLines));
     }
@@ -225,7 +225,7 @@ bool ModelServer::recover(const std::string& problem) {
     pending_notes_.push_back({"warning", "the server " + (child_ ? child_->exit_description() : std::string("is gone")) +
                                              " (" + problem + "); starting it again. Last lines of " + job_.log_file +
                                              ":\n" + io::tail_lines(job_.log_file, kLogTailLines)});
-    pending_state_ = "restarting";
+    pending_states_.push_back("restarting");
     restart_requested_ = true;
   }
   restarted_.wait(lock, [&] { return restarts_ != seen; });
@@ -235,7 +235,7 @@ bool ModelServer::recover(const std::string& problem) {
 
 void ModelServer::report(const std::string& state) {
   std::lock_guard<std::mutex> lock(mutex_);
-  pending_state_ = state;
+  pending_states_.push_back(state);
 }
 
 void ModelServer::note(const std::string& level, const std::string& message) {
@@ -277,14 +277,15 @@ void ModelServer::poll() {
 
 void ModelServer::forward() {
   std::vector<std::pair<std::string, std::string>> notes;
+  std::vector<std::string> states;
   ServerStatus status;
   bool alive = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     alive = child_ || config_.launch.empty();
     notes.swap(pending_notes_);
-    status = {job_.round, job_.phase, pending_state_, url_, origin_.launch_command, origin_.server_version, {}};
-    pending_state_.clear();
+    states.swap(pending_states_);
+    status = {job_.round, job_.phase, "", url_, origin_.launch_command, origin_.server_version, {}};
     if (!job_.log_file.empty() && !config_.launch.empty()) {
       std::ifstream in(job_.log_file, std::ios::binary);
       in.seekg(0, std::ios::end);
@@ -302,9 +303,14 @@ void ModelServer::forward() {
   }
   for (const auto& [level, message] : notes)
     if (log_) log_(level, message);
-  if (on_status_ && (!status.state.empty() || !status.log_lines.empty())) {
-    if (status.state.empty()) status.state = alive ? "ready" : "stopped";
-    on_status_(status);
+  if (!on_status_) return;
+  // The log lines go with the last state change, or with the current state when none changed.
+  if (states.empty() && !status.log_lines.empty()) states.push_back(alive ? "ready" : "stopped");
+  for (size_t i = 0; i < states.size(); ++i) {
+    ServerStatus s = status;
+    s.state = states[i];
+    if (i + 1 < states.size()) s.log_lines.clear();
+    on_status_(s);
   }
 }
 

@@ -91,7 +91,7 @@ class ModelServer final : public think::OpenAiEndpoint {
   std::unique_ptr<io::ChildProcess> child_;
   std::string url_;
   std::vector<std::pair<std::string, std::string>> pending_notes_;  // level, message
-  std::string pending_state_;
+  std::vector<std::string> pending_states_;  // each state change, in order
   std::streamoff log_read_ = 0;  // how much of the log file was forwarded
 };
 
