@@ -20,8 +20,35 @@
 
 namespace tpt::io {
 
-ChildProcess::ChildProcess(const std::string& command, const std::string& log_file)
+extern "C" char** environ;
+
+namespace {
+
+// This process's environment with `extra` added (a name given in both takes extra's value).
+std::vector<std::string> merged_environment(const std::vector<std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& x : extra) replaced |= x.substr(0, x.find('=')) == name;
+    if (!replaced) out.push_back(entry);
+  }
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(const std::string& command, const std::string& log_file,
+                           const std::vector<std::string>& environment)
     : command_(command), log_file_(log_file) {
+  // Everything exec needs is built before fork: the child of a threaded process may only make
+  // async-signal-safe calls.
+  const std::vector<std::string> env_strings = merged_environment(environment);
+  std::vector<char*> envp;
+  for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   const int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) throw Error(log_file + ": cannot open for writing: " + std::strerror(errno));
   const pid_t parent = ::getpid();
@@ -55,7 +82,8 @@ ChildProcess::ChildProcess(const std::string& command, const std::string& log_fi
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execl("/bin/sh", "sh", "-c", shell_line.c_str(), static_cast<char*>(nullptr));
+    const char* argv[] = {"sh", "-c", shell_line.c_str(), nullptr};
+    ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
     _exit(127);
   }
   // Also set here: whichever of parent and child runs first, the group exists before a stop.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 namespace tpt::io {
@@ -15,7 +16,8 @@ class ChildProcess {
   // appended to `log_file`. Throws Error when it cannot be started. The process gets SIGTERM
   // when the thread that started it ends (PR_SET_PDEATHSIG), so start it from a thread that
   // lives as long as it should.
-  ChildProcess(const std::string& command, const std::string& log_file);
+  // `environment`: "NAME=value" entries added to (or replacing in) this process's environment.
+  ChildProcess(const std::string& command, const std::string& log_file, const std::vector<std::string>& environment = {});
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

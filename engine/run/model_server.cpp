@@ -49,11 +49,22 @@ std::string trim_slashes(std::string url) {
 
 }  // namespace
 
+bool serves_lora_adapters(const config::ExperimentConfig& config) {
+  return config.sampler.backend == config::SamplerBackend::OpenAi &&
+         (config.sampler.launch == "vllm" || config.sampler.launch == "sglang") &&
+         config.train.method == config::TrainMethod::Lora && config.train.init == config::TrainInit::Base;
+}
+
 std::string expand_launch_command(const std::string& launch_template, const ServerJob& job, const std::string& host,
                                   int port) {
+  // With an adapter the base model is served under a name of its own: the adapter takes `name`.
+  const std::string served = job.adapter_dir.empty() ? job.name : job.name + "-base";
+  std::string targets;
+  for (const auto& t : job.lora_targets) targets += (targets.empty() ? "" : " ") + t;
   const std::vector<std::pair<std::string, std::string>> values = {
       {"{model}", shell_quote(job.model_dir)}, {"{port}", std::to_string(port)},
-      {"{host}", host},                        {"{name}", shell_quote(job.name)},
+      {"{host}", host},                        {"{name}", shell_quote(served)},
+      {"{lora_rank}", std::to_string(job.lora_rank)}, {"{lora_targets}", targets},
       {"{seed}", std::to_string(job.seed)},    {"{tpt}", shell_quote(tpt_program())}};
   std::string out;
   for (size_t i = 0; i < launch_template.size();) {
@@ -84,6 +95,10 @@ ModelServer::ModelServer(const config::SamplerConfig& config, ServerJob job, Sta
     : config_(config), job_(std::move(job)), on_status_(std::move(on_status)), log_(std::move(log)) {
   origin_.backend = "openai";
   template_ = config.launch.empty() ? "" : config::launch_template(config.launch);
+  // Runtime adapter loading must be switched on when the server starts.
+  if (!job_.adapter_dir.empty() && config.launch == "vllm") template_ += " --enable-lora --max-lora-rank {lora_rank}";
+  if (!job_.adapter_dir.empty() && config.launch == "sglang")
+    template_ += " --enable-lora --max-lora-rank {lora_rank} --lora-target-modules {lora_targets}";
   // The log is appended to across runs: forward only what this one adds.
   std::error_code ec;
   const auto size = fs::file_size(job_.log_file, ec);
@@ -102,6 +117,7 @@ std::unique_ptr<ModelServer> ModelServer::open(const config::SamplerConfig& conf
     return nullptr;
   }
   server->query_identity();
+  if (!job.adapter_dir.empty()) server->load_adapter();
   server->report("ready");
   server->cancel_ = cancel;
   server->forward();
@@ -136,7 +152,9 @@ bool ModelServer::start(const std::atomic<bool>* cancel) {
     std::ofstream header(job_.log_file, std::ios::app);
     header << "=== tpt: starting `" << command << "`\n";
   }
-  child_ = std::make_unique<io::ChildProcess>(command, job_.log_file);
+  std::vector<std::string> environment;
+  if (!job_.adapter_dir.empty() && config_.launch == "vllm") environment.push_back("VLLM_ALLOW_RUNTIME_LORA_UPDATING=True");
+  child_ = std::make_unique<io::ChildProcess>(command, job_.log_file, environment);
   lock.unlock();
   report("starting");
 
@@ -216,6 +234,26 @@ void ModelServer::query_identity() {
   }
 }
 
+void ModelServer::load_adapter() {
+  // vLLM: POST /v1/load_lora_adapter; SGLang: POST /load_lora_adapter; the same body.
+  const std::string path = config_.launch == "sglang" ? "/load_lora_adapter" : "/v1/load_lora_adapter";
+  io::HttpClient client;
+  const std::string body = nlohmann::json{{"lora_name", job_.name}, {"lora_path", job_.adapter_dir}}.dump();
+  const io::HttpResponse response = client.post_json(url_ + path, body, 600.0);
+  if (!response.ok())
+    throw Error("cannot load the LoRA adapter " + job_.adapter_dir + " into the server at " + url_ + path + ": " +
+                (response.transport_error.empty() ? "HTTP " + std::to_string(response.status) + ": " + response.body
+                                                  : response.transport_error));
+  origin_.model_name = job_.name;
+  note("info", "loaded the LoRA adapter " + job_.adapter_dir + " as \"" + job_.name + "\"");
+}
+
+void ModelServer::retarget(int round, Phase phase) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  job_.round = round;
+  job_.phase = phase;
+}
+
 bool ModelServer::recover(const std::string& problem) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (config_.launch.empty()) return false;  // attached: not ours to restart
@@ -259,8 +297,10 @@ void ModelServer::poll() {
       child_.reset();
     }
     try {
-      if (start(cancel_))
+      if (start(cancel_)) {
+        if (!job_.adapter_dir.empty()) load_adapter();
         report("ready");
+      }
       else
         error = "cancelled while the server was starting again";
     } catch (const std::exception& e) {

@@ -33,13 +33,22 @@ struct SamplerOrigin {
 };
 
 struct ServerJob {
-  std::string model_dir;  // the folder the phase samples from
-  std::string name;       // {name}: served model name, e.g. "round-2"
+  std::string model_dir;  // the folder the server loads
+  std::string name;       // the requests' model: {name} (e.g. "round-2"), or the adapter's name
   int64_t seed = 0;       // {seed}
   std::string log_file;   // launch mode: the server's output
   int round = 0;
   Phase phase = Phase::Think;
+  // LoRA rounds on vLLM or SGLang: the server runs the base model (model_dir) with LoRA
+  // enabled, and this PEFT folder is loaded through its adapter endpoint under `name`.
+  std::string adapter_dir;
+  int lora_rank = 0;
+  std::vector<std::string> lora_targets;
 };
+
+// Whether an experiment's LoRA rounds are served as adapters on the base model (launched vLLM
+// or SGLang, LoRA training from the base model each round) rather than as merged folders.
+bool serves_lora_adapters(const config::ExperimentConfig& config);
 
 class ModelServer final : public think::OpenAiEndpoint {
  public:
@@ -59,6 +68,8 @@ class ModelServer final : public think::OpenAiEndpoint {
   void poll() override;
 
   const SamplerOrigin& origin() const { return origin_; }
+  // The server goes on serving the next phase (the same model): its reports name that phase.
+  void retarget(int round, Phase phase);
   // The API key from config.api_key_env ("" when none is configured). Throws Error naming the
   // variable when it is configured but not set.
   static std::string api_key(const config::SamplerConfig& config);
@@ -68,6 +79,7 @@ class ModelServer final : public think::OpenAiEndpoint {
   // Starts the launch command on a fresh port and waits for it; false when cancelled.
   bool start(const std::atomic<bool>* cancel);
   void query_identity();
+  void load_adapter();
   void report(const std::string& state);
   void note(const std::string& level, const std::string& message);
   // Hands the notes, the state and the new log lines to `log_` and `on_status_`.

@@ -22,32 +22,52 @@ const auto problem_key_of = [](const store::ProblemRecord& p) { return p.problem
 
 }  // namespace
 
-OpenedSampler Session::open_phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path,
-                                          const text::ModelTokenizer& tokenizer) {
-  ServerJob job;
-  job.model_dir = model_path;
-  job.name = "round-" + std::to_string(round);
-  job.seed = config_.seed;
-  job.log_file = paths_.server_log(round, to_string(phase));
-  job.round = round;
-  job.phase = phase;
-  OpenedSampler opened = open_sampler(
-      config_, job, tokenizer, [this](const ServerStatus& status) { if (observer_) observer_->on_server(status); },
-      [this, round, phase, round_id](const std::string& level, const std::string& message) {
-        log(level, round, to_string(phase), message, round_id);
-      },
-      control_ ? control_->cancel_flag() : nullptr);
-  if (!opened.sampler) return opened;
-  const SamplerOrigin& o = opened.origin;
+think::Sampler* Session::phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path) {
+  const bool reused = sampler_ && sampler_->model_path == model_path;
+  if (reused) {
+    if (sampler_->opened.server) sampler_->opened.server->retarget(round, phase);
+  } else {
+    release_sampler();
+    auto open = std::make_unique<OpenSampler>();
+    open->model_path = model_path;
+    open->tokenizer = text::load_model_tokenizer(model_path);
+    ServerJob job;
+    job.model_dir = model_path;
+    job.name = "round-" + std::to_string(round);
+    job.seed = config_.seed;
+    job.log_file = paths_.server_log(round, to_string(phase));
+    job.round = round;
+    job.phase = phase;
+    const std::string adapter = (fs::path(model_path) / "adapter").string();
+    if (serves_lora_adapters(config_) && model_path != base_model_ && fs::exists(fs::path(adapter) / "adapter_config.json")) {
+      job.model_dir = base_model_;
+      job.adapter_dir = adapter;
+      job.lora_rank = config_.train.lora.rank;
+      job.lora_targets = config_.train.lora.targets;
+    }
+    open->opened = open_sampler(
+        config_, job, open->tokenizer,
+        [this](const ServerStatus& status) { if (observer_) observer_->on_server(status); },
+        [this, round, phase, round_id](const std::string& level, const std::string& message) {
+          log(level, round, to_string(phase), message, round_id);
+        },
+        control_ ? control_->cancel_flag() : nullptr);
+    if (!open->opened.sampler) return nullptr;
+    sampler_ = std::move(open);
+  }
+  const SamplerOrigin& o = sampler_->opened.origin;
   store_.record_sampler_origin(
       {round_id, to_string(phase), o.backend, o.url, o.launch_command, o.server_version, o.model_name, "", ""});
   if (o.backend != "engine")
     log("info", round, to_string(phase),
-        "sampling on " + o.url + " (model \"" + o.model_name + "\"" +
-            (o.server_version.empty() ? "" : ", server " + o.server_version) + ")",
+        std::string(reused ? "still sampling on " : "sampling on ") + o.url + " (model \"" + o.model_name + "\"" +
+            (o.server_version.empty() ? "" : ", server " + o.server_version) + ")" +
+            (o.launch_command.empty() ? "; attached: the server must serve " + model_path : ""),
         round_id);
-  return opened;
+  return sampler_->opened.sampler.get();
 }
+
+void Session::release_sampler() { sampler_.reset(); }
 
 bool Session::think(int round, int64_t round_id, const std::string& model_path) {
   const auto pool =
@@ -66,11 +86,8 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
 
   const think::SamplingSettings settings = think_sampling(config_, format);
   // A resumed Think with nothing left to draw opens no sampler (a launched server takes minutes).
-  std::optional<OpenedSampler> opened;
-  if (!plan.draws.empty()) {
-    opened.emplace(open_phase_sampler(round, round_id, Phase::Think, model_path, tokenizer));
-    if (!opened->sampler) return false;
-  }
+  think::Sampler* sampler = nullptr;
+  if (!plan.draws.empty() && !(sampler = phase_sampler(round, round_id, Phase::Think, model_path))) return false;
   const auto store_samples = [&](const std::vector<think::Sample>& samples) {
     crash_point("think.generated");
     std::vector<store::SampleRecord> records;
@@ -91,9 +108,10 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
     store_.insert_samples(records, store::OnConflict::ignore);
     crash_point("think.stored");
   };
-  const bool finished = plan.draws.empty() || opened->sampler->sample(
+  const bool finished = plan.draws.empty() || sampler->sample(
       sample_requests(plan.draws), settings, store_samples,
       [&](const think::SamplingProgress& p) { meter.update(plan.stored + p.samples_done, p.tokens); }, work_control());
+  release_sampler();
   add_seconds(round_id, Phase::Think, meter.elapsed());
   if (!finished) return false;
   store_.put_metrics(round_id, {{"think.samples", static_cast<double>(plan.total)},
@@ -163,6 +181,7 @@ std::vector<store::KeptTrace> Session::training_traces(int round, int64_t round_
 }
 
 bool Session::train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path) {
+  release_sampler();  // a server on the GPUs would leave the trainer no memory
   const std::string final_dir = paths_.model_dir(round);
   // Renamed into place only when complete: if it exists, Train finished before a crash.
   if (fs::exists(fs::path(final_dir) / "config.json")) {
@@ -243,11 +262,8 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
   meter.report();
 
   const think::SamplingSettings settings = eval_sampling(config_, format);
-  std::optional<OpenedSampler> opened;
-  if (!plan.draws.empty()) {
-    opened.emplace(open_phase_sampler(round, round_id, Phase::Eval, model_path, tokenizer));
-    if (!opened->sampler) return false;
-  }
+  think::Sampler* sampler = nullptr;
+  if (!plan.draws.empty() && !(sampler = phase_sampler(round, round_id, Phase::Eval, model_path))) return false;
   const auto store_answers = [&](const std::vector<Answer>& answers) {
     std::vector<store::EvalSampleRecord> records;
     records.reserve(answers.size());
@@ -271,7 +287,7 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
     crash_point("eval.stored");
   };
   const bool finished = plan.draws.empty() || answer_draws(
-      plan.draws, *opened->sampler, settings, store_answers,
+      plan.draws, *sampler, settings, store_answers,
       [&](const think::SamplingProgress& p) { meter.update(plan.stored + p.samples_done, p.tokens); }, work_control());
   add_seconds(round_id, Phase::Eval, meter.elapsed());
   if (!finished) return false;

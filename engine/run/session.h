@@ -3,6 +3,7 @@
 // function from the experiment's settings, through a backend, into the journal.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,9 +40,13 @@ class Session {
   bool train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path);
   bool improve(int round, int64_t round_id, const std::string& model_path);
   std::vector<store::KeptTrace> training_traces(int round, int64_t round_id);
-  // The sampler (and server) for a sampling phase, its origin recorded with the round.
-  OpenedSampler open_phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path,
-                                   const text::ModelTokenizer& tokenizer);
+  // The sampler for a sampling phase on `model_path`, its origin recorded with the round. The
+  // one Improve used stays open for the next round's Think, which samples the same model: the
+  // model is not loaded, nor a server started, twice. Null when cancelled while a server started.
+  think::Sampler* phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path);
+  // Closes the open sampler (a launched server is stopped): before Train, which needs the
+  // memory, and after Think, whose model is not sampled again.
+  void release_sampler();
 
   void open_experiment();
   void load_problems();
@@ -65,6 +70,13 @@ class Session {
   std::vector<store::ProblemRecord> pool_;      // the training pool, few-shot examples left out
   std::vector<store::ProblemRecord> eval_set_;  // the (subset of the) evaluation split
   std::vector<text::WorkedExample> examples_;
+
+  struct OpenSampler {
+    std::string model_path;
+    text::ModelTokenizer tokenizer;  // the engine sampler reads it
+    OpenedSampler opened;
+  };
+  std::unique_ptr<OpenSampler> sampler_;
 };
 
 }  // namespace tpt::run

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -434,6 +435,65 @@ TPT_TEST(config, sampler_backend_openai_needs_exactly_one_of_url_and_launch) {
   VERIFY_CONTAINS(issues(R"({"backend": "vllm"})"), "sampler.backend");
   VERIFY_CONTAINS(issues(R"({"backend": "openai", "launch": "vllm", "concurency": 4})"), "sampler.concurency: unknown key");
   COMPARE(issues(R"({"backend": "openai", "launch": "tpt-serve", "api": "chat", "concurrency": 64})"), std::string());
+}
+
+TPT_TEST(model_server, a_lora_round_on_vllm_loads_its_adapter_into_a_server_on_the_base_model) {
+  // A stand-in `vllm` on PATH: it records how it was started and where it should listen; the
+  // test then answers on that port as vLLM would, adapter endpoint included.
+  const std::string dir = tpt::testing::temp_dir();
+  fs::create_directories(dir + "/bin");
+  {
+    std::ofstream script(dir + "/bin/vllm");
+    script << "#!/bin/sh\n"
+              "echo \"$@\" > " << dir << "/args\n"
+              "echo \"$VLLM_ALLOW_RUNTIME_LORA_UPDATING\" > " << dir << "/env\n"
+              "while [ $# -gt 0 ]; do if [ \"$1\" = --port ]; then echo \"$2\" > " << dir << "/port.tmp; mv " << dir
+           << "/port.tmp " << dir << "/port; fi; shift; done\n"
+              "exec sleep 60\n";
+  }
+  fs::permissions(dir + "/bin/vllm", fs::perms::owner_all);
+  const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  ::setenv("PATH", (dir + "/bin:" + path).c_str(), 1);
+
+  httplib::Server vllm;
+  json adapter_request;
+  vllm.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("", "text/plain"); });
+  vllm.Get("/v1/models", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"object": "list", "data": [{"id": "round-2-base", "object": "model"}]})", "application/json");
+  });
+  vllm.Get("/version", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"version": "0.6.3"})", "application/json"); });
+  vllm.Post("/v1/load_lora_adapter", [&](const httplib::Request& req, httplib::Response& res) {
+    adapter_request = json::parse(req.body);
+    res.set_content("Success: LoRA adapter 'round-2' added successfully.", "text/plain");
+  });
+  std::thread answering([&] {
+    for (int i = 0; i < 300 && !fs::exists(dir + "/port"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    vllm.listen("127.0.0.1", std::stoi(tpt::testing::slurp(dir + "/port")));
+  });
+
+  tpt::config::SamplerConfig config;
+  config.backend = tpt::config::SamplerBackend::OpenAi;
+  config.launch = "vllm";
+  auto job = job_in(dir);
+  job.name = "round-2";
+  job.adapter_dir = dir + "/models/round-2/adapter";
+  job.lora_rank = 8;
+  std::string model_name;
+  {
+    auto server = tpt::run::ModelServer::open(config, job, {}, {}, nullptr);
+    VERIFY(server != nullptr);
+    model_name = server->origin().model_name;
+    COMPARE(server->origin().server_version, std::string("0.6.3"));
+  }
+  vllm.stop();
+  answering.join();
+  ::setenv("PATH", path.c_str(), 1);
+  COMPARE(model_name, std::string("round-2"));
+  COMPARE(adapter_request, json({{"lora_name", "round-2"}, {"lora_path", dir + "/models/round-2/adapter"}}));
+  const std::string args = tpt::testing::slurp(dir + "/args");
+  VERIFY_CONTAINS(args, "serve " + dir + "/model folder --host 127.0.0.1 --port ");
+  VERIFY_CONTAINS(args, "--served-model-name round-2-base --seed 7 --generation-config vllm --enable-lora --max-lora-rank 8");
+  COMPARE(tpt::testing::slurp(dir + "/env"), std::string("True\n"));
 }
 
 // ---- whole runs ----------------------------------------------------------------------------
