@@ -337,6 +337,12 @@ void RulesPanel::recompute() {
   }
   QStringList perProblem;
   for (const auto& [kept, problems] : m_funnel.kept_per_problem) perProblem << tr("%1 kept: %2").arg(kept).arg(problems);
+  // A truncated trace never reached its answer line on its own: worth seeing before training.
+  const QString truncated = m_funnel.truncated == 0
+                                ? QString()
+                                : tr("\n%1 samples truncated at max_new_tokens (%2 of them kept).")
+                                      .arg(m_funnel.truncated)
+                                      .arg(m_funnel.truncated_kept);
   m_summary->setText(tr("Round %1: %2 of %3 samples kept; %4 of %5 problems keep at least one; %6 tokens kept.\n"
                         "Problems by kept samples — %7")
                          .arg(m_round)
@@ -345,7 +351,8 @@ void RulesPanel::recompute() {
                          .arg(m_funnel.problems_kept)
                          .arg(m_funnel.problems)
                          .arg(m_funnel.tokens_kept)
-                         .arg(perProblem.join(QStringLiteral(", "))));
+                         .arg(perProblem.join(QStringLiteral(", "))) +
+                     truncated);
 }
 
 void RulesPanel::showRuleJson() {

@@ -46,6 +46,7 @@ struct PruneSample {
   std::string completion;
   std::string gold;
   int64_t token_count = -1;  // completion tokens; -1 = not counted
+  bool truncated = false;    // sampling stopped at max_new_tokens (finish_reason "length")
   AnnotationLabel annotation = AnnotationLabel::None;
   std::string annotator;
 };

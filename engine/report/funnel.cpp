@@ -20,6 +20,10 @@ Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prun
   for (size_t i = 0; i < decisions.size(); ++i) {
     const auto& d = decisions[i];
     kept_by_problem.emplace(samples[i].problem_key, 0);
+    if (samples[i].truncated) {
+      ++f.truncated;
+      if (d.kept) ++f.truncated_kept;
+    }
     for (size_t r = 0; r < d.verdicts.size() && r < f.steps.size(); ++r) {
       if (d.verdicts[r].outcome == prune::Outcome::Fail) ++f.steps[r].failed;
     }

@@ -27,6 +27,8 @@ struct Funnel {
   int64_t problems = 0;           // problems with samples
   int64_t problems_kept = 0;      // problems with at least one kept sample
   int64_t tokens_kept = 0;        // completion tokens of the kept samples
+  int64_t truncated = 0;          // samples cut off at max_new_tokens (finish_reason "length")
+  int64_t truncated_kept = 0;     // ... of which kept
   std::map<int64_t, int64_t> kept_per_problem;  // kept count -> problems with that many
 };
 

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "prune_test_support.h"
 #include "prune/rule_set.h"
+#include "report/funnel.h"
 
 using namespace tpt::prune;
 using nlohmann::json;
@@ -237,4 +238,23 @@ TPT_TEST(rule_set, an_empty_rule_list_keeps_everything) {
   VERIFY(d[0].kept);
   COMPARE(d[0].verdicts.size(), size_t(0));
   COMPARE(d[0].judgement.verdict, Verdict::NoAnswer);
+}
+
+TPT_TEST(funnel, truncated_samples_are_counted_and_so_are_those_kept) {
+  // Truncated at max_new_tokens: one still ended its answer line in time (kept), two never did.
+  std::vector<tpt::prune::PruneSample> samples(4);
+  const char* completions[] = {"3 + 4 = 7\n#### 7", "3 + 4 = 7\n#### 7", "3 + 4 = 7 and then 7 + 1 =", "3 + 4 ="};
+  const bool truncated[] = {false, true, true, true};
+  for (size_t i = 0; i < samples.size(); ++i) {
+    samples[i].id = static_cast<int64_t>(i + 1);
+    samples[i].problem_key = "p" + std::to_string(i);
+    samples[i].completion = completions[i];
+    samples[i].gold = "7";
+    samples[i].truncated = truncated[i];
+  }
+  const auto funnel = tpt::report::compute_funnel(samples, tpt::prune::RuleSet());
+  COMPARE(funnel.samples, int64_t{4});
+  COMPARE(funnel.kept, int64_t{2});
+  COMPARE(funnel.truncated, int64_t{3});
+  COMPARE(funnel.truncated_kept, int64_t{1});
 }
