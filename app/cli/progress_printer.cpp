@@ -67,6 +67,18 @@ void ProgressPrinter::on_log(const run::LogLine& line) {
     std::fprintf(stderr, "  %s: %s\n", line.level.c_str(), line.message.c_str());
 }
 
+void ProgressPrinter::on_server(const run::ServerStatus& status) {
+  if (!status.state_changed) return;
+  end_bar();
+  if (status.state == "starting")
+    std::fprintf(stderr, "  server: starting `%s`\n", status.command.empty() ? status.url.c_str() : status.command.c_str());
+  else if (status.state == "ready")
+    std::fprintf(stderr, "  server: ready at %s%s\n", status.url.c_str(),
+                 status.version.empty() ? "" : (" (" + status.version + ")").c_str());
+  else
+    std::fprintf(stderr, "  server: %s\n", status.state.c_str());
+}
+
 void ProgressPrinter::on_round_done(int, const std::map<std::string, double>&) { end_bar(); }
 
 }  // namespace tpt::cli

@@ -17,6 +17,8 @@ class ProgressPrinter : public run::Observer {
   void on_phase(int round, run::Phase phase) override;
   void on_progress(const run::Progress& progress) override;
   void on_log(const run::LogLine& line) override;
+  // State changes of a sampling server; its own output stays in its log file.
+  void on_server(const run::ServerStatus& status) override;
   void on_round_done(int round, const std::map<std::string, double>& metrics) override;
 
  private:

@@ -345,7 +345,12 @@ void ModelServer::forward() {
     if (log_) log_(level, message);
   if (!on_status_) return;
   // The log lines go with the last state change, or with the current state when none changed.
-  if (states.empty() && !status.log_lines.empty()) states.push_back(alive ? "ready" : "stopped");
+  if (states.empty() && !status.log_lines.empty()) {
+    status.state = alive ? "ready" : "stopped";
+    status.state_changed = false;
+    on_status_(status);
+    return;
+  }
   for (size_t i = 0; i < states.size(); ++i) {
     ServerStatus s = status;
     s.state = states[i];

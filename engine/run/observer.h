@@ -47,6 +47,7 @@ struct ServerStatus {
   std::string command;  // the launch command; empty when attached
   std::string version;  // what the server says it is (from /version), when it says
   std::vector<std::string> log_lines;
+  bool state_changed = true;  // false: the same state, only new log lines
 };
 
 class Observer {
