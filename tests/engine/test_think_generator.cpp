@@ -147,3 +147,65 @@ TPT_TEST(generator, progress_reports_every_sequence_and_token) {
   COMPARE(last.sequences_total, int64_t{3});
   COMPARE(last.tokens_generated, int64_t{12});
 }
+
+TPT_TEST(generator, step_callbacks_stream_each_sequence_and_hand_over_its_result_once) {
+  Setup s;
+  GenerationOptions options;
+  options.max_new_tokens = 12;
+  options.batch_size = 3;
+  options.top_logprobs = 3;
+  const auto plain = s.generator.generate(prompts(), options);
+  std::vector<std::string> pieces(3);
+  std::vector<std::vector<int32_t>> tokens(3);
+  std::vector<int> finished(3, 0);
+  std::vector<double> logprob_sums(3, 0.0);
+  const auto streamed = s.generator.generate(prompts(), options, {}, nullptr, [&](const SequenceStep& step) {
+    VERIFY(finished[step.request] == 0);  // nothing after the last step
+    pieces[step.request] += step.piece;
+    tokens[step.request].push_back(step.token);
+    logprob_sums[step.request] += step.logprob;
+    COMPARE(step.top_logprobs.size(), size_t{3});
+    // The most likely token is listed first, and nothing drawn is likelier than it.
+    VERIFY(step.top_logprobs[0].second >= step.top_logprobs[2].second);
+    VERIFY(step.logprob <= step.top_logprobs[0].second + 1e-5f);
+    if (step.finished) {
+      ++finished[step.request];
+      COMPARE(step.finished->token_ids == tokens[step.request], true);
+    }
+  });
+  for (size_t i = 0; i < 3; ++i) {
+    COMPARE(finished[i], 1);
+    COMPARE(streamed[i].token_ids == plain[i].token_ids, true);  // watching changes nothing
+    COMPARE(tokens[i] == plain[i].token_ids, true);
+    COMPARE(pieces[i], plain[i].text);  // no stop strings: the pieces are the text
+    COMPARE_NEAR(logprob_sums[i], plain[i].logprob_sum, 1e-3);
+  }
+}
+
+TPT_TEST(generator, a_request_may_bring_its_own_token_limit) {
+  Setup s;
+  GenerationOptions options;
+  options.max_new_tokens = 9;
+  auto requests = prompts();
+  requests[1].max_new_tokens = 3;
+  const auto out = s.generator.generate(requests, options);
+  const auto alone = s.generator.generate({prompts()[1]}, options);
+  COMPARE(out[0].token_ids.size(), size_t{9});
+  COMPARE(out[1].token_ids.size(), size_t{3});
+  // The limit only cuts: the tokens before it are the ones drawn without it.
+  COMPARE(std::vector<int32_t>(alone[0].token_ids.begin(), alone[0].token_ids.begin() + 3) == out[1].token_ids, true);
+}
+
+TPT_TEST(generator, a_stopped_generation_names_its_stop_string) {
+  Setup s;
+  GenerationOptions options;
+  options.sampling.temperature = 0.0;
+  options.max_new_tokens = 40;
+  auto free_run = s.generator.generate({prompts()[1]}, options)[0];
+  if (free_run.text.size() < 6) SKIP("greedy text too short to pick a stop string from");
+  const std::string stop = free_run.text.substr(3, 2);
+  options.stop_strings = {"never appears \x01", stop};
+  auto stopped = s.generator.generate({prompts()[1]}, options)[0];
+  COMPARE(stopped.stop_string, stop);
+  COMPARE(free_run.stop_string, std::string());
+}
