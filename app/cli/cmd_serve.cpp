@@ -1,15 +1,29 @@
 // tpt serve: the engine behind an OpenAI-compatible HTTP API (engine/serve/server.h).
-#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <thread>
 
 #include "cli/arguments.h"
 #include "cli/commands.h"
+#include "core/error.h"
 #include "serve/server.h"
 
 namespace tpt::cli {
+
+namespace {
+
+int stop_pipe[2] = {-1, -1};
+
+void on_stop_signal(int signal) {
+  const char byte = static_cast<char>(signal);
+  const ssize_t ignored = write(stop_pipe[1], &byte, 1);  // async-signal-safe
+  (void)ignored;
+}
+
+}  // namespace
 
 static int usage() {
   std::printf(
@@ -43,14 +57,15 @@ int run_serve(const Args& raw) {
   if (options.batch_window_ms < 0) throw UsageError("--batch-window-ms must be >= 0");
   options.log_requests = !args.flag("quiet-requests");
 
-  // SIGTERM (the round runner's stop) and SIGINT are taken by one thread with sigwait rather
-  // than a handler: stopping the server locks and joins, which a signal handler may not do.
-  // Blocked before any thread starts, so every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGTERM (the round runner's stop) and SIGINT only write a byte to a pipe: stopping the
+  // server locks and joins, which a signal handler may not do, and libtorch's and OpenBLAS's
+  // threads already exist, so a signal mask (sigwait) would not catch a signal delivered to them.
+  if (pipe(stop_pipe) != 0) throw Error("tpt serve: cannot create a pipe");
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
 
   serve::Server server(options);
   server.start();
@@ -58,14 +73,14 @@ int run_serve(const Args& raw) {
               server.name().c_str());
   std::fflush(stdout);
 
-  std::thread([&server, stop_signals] {
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
+  std::thread([&server] {
+    char signal = 0;
+    while (read(stop_pipe[0], &signal, 1) < 0 && errno == EINTR) {
+    }
     std::fprintf(stderr, "tpt serve: %s, stopping\n", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop();
   }).detach();
   server.wait();
-  server.stop();
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -121,7 +122,9 @@ struct Server::Impl {
   int64_t vocab = 0;
   std::mutex stop_mutex;
   std::condition_variable stopped_cv;
-  bool stopped = false;
+  bool stopped = false;              // stop() has finished
+  std::atomic<bool> listener_ended{false};
+  std::mutex stop_call_mutex;        // one stop() at a time: the second finds the work done
 
   std::string token_text(int32_t id) const { return tokenizer.tokenizer->decode({id}, /*skip_special_tokens=*/false); }
 
@@ -495,26 +498,22 @@ void Server::start() {
   }
   s.listener = std::thread([this] {
     impl_->http.listen_after_bind();
-    std::lock_guard<std::mutex> lock(impl_->stop_mutex);
-    impl_->stopped = true;
-    impl_->stopped_cv.notify_all();
+    impl_->listener_ended = true;
   });
   // Bound already, so connections queue from here on; wait only for the accept loop to run.
   while (!s.http.is_running()) {
-    {
-      std::lock_guard<std::mutex> lock(s.stop_mutex);
-      if (s.stopped) throw Error("tpt serve: the server stopped while starting");
-    }
+    if (s.listener_ended) throw Error("tpt serve: the server stopped while starting");
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
 void Server::stop() {
   Impl& s = *impl_;
+  std::lock_guard<std::mutex> serial(s.stop_call_mutex);
   // Aborting first wakes every handler still waiting for tokens, so the pool can wind down.
   if (s.batcher) s.batcher->stop();
   s.http.stop();
-  if (s.listener.joinable() && s.listener.get_id() != std::this_thread::get_id()) s.listener.join();
+  if (s.listener.joinable()) s.listener.join();
   std::lock_guard<std::mutex> lock(s.stop_mutex);
   s.stopped = true;
   s.stopped_cv.notify_all();
