@@ -1,6 +1,7 @@
 #include "serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <atomic>
@@ -124,7 +125,8 @@ struct Server::Impl {
   std::condition_variable stopped_cv;
   bool stopped = false;              // stop() has finished
   std::atomic<bool> listener_ended{false};
-  std::mutex stop_call_mutex;        // one stop() at a time: the second finds the work done
+  std::mutex stop_call_mutex;
+  int listen_socket = -1;        // one stop() at a time: the second finds the work done
 
   std::string token_text(int32_t id) const { return tokenizer.tokenizer->decode({id}, /*skip_special_tokens=*/false); }
 
@@ -357,6 +359,7 @@ struct Server::Impl {
       c.done = true;
       ++ex.done;
     }
+    bool news = c.done;
     if (ex.request.stream && !ex.client_gone) {
       std::string text;
       if (c.done) {
@@ -372,9 +375,11 @@ struct Server::Impl {
       if (!text.empty() || c.done || ex.request.logprobs) {
         ex.events.push_back(sse(chunk(ex, index, text, c.tokens_sent, c.tokens.size(), c.done ? &c.result : nullptr)));
         c.tokens_sent = c.tokens.size();
+        news = true;
       }
     }
-    ex.changed.notify_all();
+    // Waking the handler for every token would cost a context switch per token per request.
+    if (news) ex.changed.notify_all();
   }
 
   // HTTP thread: sends what is queued, waiting for more; ends the stream once every choice is
@@ -479,6 +484,13 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   const size_t threads = static_cast<size_t>(std::max(16, 2 * s.options.batch_size + 8));
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.http.set_keep_alive_max_count(100000);
+  // httplib listens with a backlog of 5: a batch's worth of clients connecting at once would
+  // overflow it and wait out TCP's one-second SYN retry (or fail). Remember the socket so that
+  // start() can listen again with room for every client.
+  s.http.set_socket_options([impl = impl_.get()](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_socket = sock;
+  });
   s.http.set_payload_max_length(64u << 20);
   s.routes();
 }
@@ -496,6 +508,8 @@ void Server::start() {
                   " (in use, or not an address of this machine)");
     s.bound_port = s.options.port;
   }
+  // Calling listen() again on a listening socket sets its backlog (Linux, POSIX allows it).
+  if (s.listen_socket >= 0) ::listen(s.listen_socket, std::max(128, 4 * s.options.batch_size));
   s.listener = std::thread([this] {
     impl_->http.listen_after_bind();
     impl_->listener_ended = true;
@@ -522,6 +536,11 @@ void Server::stop() {
 void Server::wait() {
   std::unique_lock<std::mutex> lock(impl_->stop_mutex);
   impl_->stopped_cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+ServerStats Server::stats() const {
+  const BatcherStats b = impl_->batcher->stats();
+  return {b.batches, b.sequences};
 }
 
 int Server::port() const { return impl_->bound_port; }

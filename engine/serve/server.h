@@ -31,6 +31,12 @@ struct ServerOptions {
   bool log_requests = true;        // one line per request on stderr
 };
 
+// What the generation thread has done so far.
+struct ServerStats {
+  int64_t batches = 0;    // Generator::generate calls
+  int64_t sequences = 0;  // sequences generated (a request with n choices counts n)
+};
+
 class Server {
  public:
   // Loads the model and tokenizer; throws tpt::Error (or FileError) when they cannot be.
@@ -48,6 +54,7 @@ class Server {
   // Blocks until the server has stopped.
   void wait();
 
+  ServerStats stats() const;
   int port() const;
   const std::string& name() const;
   const std::string& host() const;
