@@ -32,7 +32,8 @@ static int usage() {
       "Serves the model folder DIR over HTTP with OpenAI's API, as vLLM does:\n"
       "  GET /health, GET /version, GET /v1/models,\n"
       "  POST /v1/completions, POST /v1/chat/completions (\"stream\": true for Server-Sent Events).\n"
-      "The model id is NAME (default: the folder's name). Requests that arrive within the batch\n"
+      "The model id is NAME (default: the folder's name); --port 0 takes any free port (the\n"
+      "listening line says which). Requests that arrive within the batch\n"
       "window are generated together, up to --batch-size sequences. A sample depends only on its\n"
       "prompt, seed and settings: choice i of a request with seed S is sample i of\n"
       "`tpt generate --seed S` (seed S+i). Stops cleanly on SIGTERM or Ctrl-C. See docs/serve.md.\n");

@@ -4,6 +4,9 @@
 // a token-id prompt with a seed must come back exactly as think::Generator draws it, whatever
 // else the server is doing at the time.
 #include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -450,4 +453,52 @@ TPT_TEST(serve, concurrent_requests_each_get_the_answer_they_would_get_alone) {
     COMPARE(replies[i].body["usage"]["completion_tokens"].get<int64_t>(),
             static_cast<int64_t>(expected.token_ids.size()));
   }
+}
+
+// The round runner starts `tpt serve` as a child, reads its one "listening" line, and stops it
+// with SIGTERM: the real binary must do all three.
+TPT_TEST(serve, the_tpt_serve_process_announces_its_address_and_stops_on_sigterm) {
+  int out[2];
+  VERIFY(pipe(out) == 0);
+  const std::string dir = fixture().dir;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    execl(TPT_CLI_PATH, TPT_CLI_PATH, "--quiet", "serve", "--model", dir.c_str(), "--port", "0", "--device", "cpu",
+          "--name", "tiny-cli", "--quiet-requests", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  std::string line;
+  char c = 0;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out[0]);
+  const std::string prefix = "tpt serve: listening on http://127.0.0.1:";
+  if (line.rfind(prefix, 0) != 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    TPT_FAIL("unexpected first line: \"" + line + "\"");
+  }
+  const int port = std::atoi(line.c_str() + prefix.size());
+  VERIFY_CONTAINS(line, "(model tiny-cli)");
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Post("/v1/completions", json{{"model", "tiny-cli"}, {"prompt", kIds}, {"max_tokens", 5}, {"seed", 1},
+                                                 {"add_special_tokens", false}}.dump(),
+                         "application/json");
+  const bool answered = res && res->status == 200;
+  kill(pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (waitpid(pid, &status, WNOHANG) == 0 && !WIFEXITED(status)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    TPT_FAIL("tpt serve did not stop within 10 s of SIGTERM");
+  }
+  VERIFY(answered);
+  COMPARE(json::parse(res->body)["choices"][0]["text"].get<std::string>(), fixture().engine(kIds, 1, 5).text);
+  VERIFY(WIFEXITED(status));
+  COMPARE(WEXITSTATUS(status), 0);
 }
