@@ -1,6 +1,9 @@
 #include "serve/openai_api.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 #include <limits>
 #include <map>
 
@@ -32,14 +35,20 @@ const json* field(const json& body, const char* name) {
   return &*it;
 }
 
+std::string show(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", x);
+  return buffer;
+}
+
 double number_in(const json& body, const char* name, double fallback, double low, double high, bool low_open = false) {
   const json* v = field(body, name);
   if (!v) return fallback;
   if (!v->is_number()) wrong_type(name, "a number", *v);
   const double x = v->get<double>();
   if (!std::isfinite(x) || x < low || x > high || (low_open && x == low)) {
-    throw ApiError("'" + std::string(name) + "' must be in " + (low_open ? "(" : "[") + std::to_string(low) + ", " +
-                       std::to_string(high) + "], got " + v->dump(),
+    throw ApiError("'" + std::string(name) + "' must be in " + (low_open ? "(" : "[") + show(low) + ", " + show(high) +
+                       "], got " + v->dump(),
                    name);
   }
   return x;
