@@ -85,7 +85,11 @@ void Batcher::loop() {
       ++stats_.batches;
       stats_.sequences += static_cast<int64_t>(jobs.size());
     }
+    const auto start = std::chrono::steady_clock::now();
     run_batch(options, jobs);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.busy_seconds += seconds;
   }
 }
 

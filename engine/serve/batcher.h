@@ -38,6 +38,7 @@ struct SequenceJob {
 struct BatcherStats {
   int64_t batches = 0;
   int64_t sequences = 0;
+  double busy_seconds = 0.0;  // inside Generator::generate
 };
 
 class Batcher {

@@ -540,7 +540,7 @@ void Server::wait() {
 
 ServerStats Server::stats() const {
   const BatcherStats b = impl_->batcher->stats();
-  return {b.batches, b.sequences};
+  return {b.batches, b.sequences, b.busy_seconds};
 }
 
 int Server::port() const { return impl_->bound_port; }

@@ -35,6 +35,7 @@ struct ServerOptions {
 struct ServerStats {
   int64_t batches = 0;    // Generator::generate calls
   int64_t sequences = 0;  // sequences generated (a request with n choices counts n)
+  double busy_seconds = 0.0;  // spent generating (the rest of the time the model is idle)
 };
 
 class Server {

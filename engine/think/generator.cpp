@@ -269,3 +269,157 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
 }
 
 }  // namespace tpt::think
+
+namespace tpt::think {
+
+namespace {
+
+// `t` ([B, H, S, D] or [B, S]) with `columns` more columns of `fill` on the left.
+torch::Tensor pad_left(const torch::Tensor& t, int64_t columns, int64_t dim) {
+  if (columns == 0) return t;
+  std::vector<int64_t> shape = t.sizes().vec();
+  shape[static_cast<size_t>(dim)] = columns;
+  return torch::cat({torch::zeros(shape, t.options()), t}, dim);
+}
+
+// Rows of `extra` join `cache` (and `mask`) below its own rows. Both batches are left-padded;
+// columns that are padding in every old row are dropped first (rows leave, so the batch's
+// longest sequence may be shorter than its columns), then the shorter side gets zero keys and
+// values on the left, masked out. Each row keeps its real columns in order, so neither
+// attention nor the sliding window sees a difference.
+void merge_rows(model::KVCache& cache, torch::Tensor& mask, model::KVCache& extra, const torch::Tensor& extra_mask,
+                const model::ModelConfig& config, const torch::Device& device) {
+  const int64_t old_rows = mask.size(0), new_rows = extra_mask.size(0);
+  const int64_t kept = mask.sum(1).max().item<int64_t>();  // real columns of the longest old row
+  const int64_t old_len = cache.length(), new_len = extra.length();
+  const int64_t columns = std::max(kept, new_len);
+  model::KVCache merged;
+  for (int64_t layer = 0; layer < config.num_layers; ++layer) {
+    // Appending no columns returns views of everything the cache holds.
+    const auto nothing_old = torch::empty({old_rows, config.num_kv_heads, 0, config.head_dim}, torch::device(device));
+    const auto nothing_new = torch::empty({new_rows, config.num_kv_heads, 0, config.head_dim}, torch::device(device));
+    auto [k1, v1] = cache.append(layer, nothing_old, nothing_old);
+    auto [k2, v2] = extra.append(layer, nothing_new, nothing_new);
+    k1 = k1.narrow(2, old_len - kept, kept);
+    v1 = v1.narrow(2, old_len - kept, kept);
+    merged.append(layer, torch::cat({pad_left(k1, columns - kept, 2), pad_left(k2, columns - new_len, 2)}, 0),
+                  torch::cat({pad_left(v1, columns - kept, 2), pad_left(v2, columns - new_len, 2)}, 0));
+  }
+  merged.advance(columns);
+  mask = torch::cat({pad_left(mask.narrow(1, old_len - kept, kept), columns - kept, 1),
+                     pad_left(extra_mask, columns - new_len, 1)},
+                    0);
+  cache = std::move(merged);
+}
+
+}  // namespace
+
+void Generator::generate_continuous(const GenerationOptions& options, const AdmitFn& admit,
+                                    const SequenceStepFn& on_step, const std::atomic<bool>* cancel) {
+  if (options.batch_size < 1) throw Error("generation batch_size must be >= 1");
+  if (options.top_logprobs < 0) throw Error("generation top_logprobs must be >= 0");
+  torch::NoGradGuard no_grad;
+  const torch::Device device = model_->device();
+  const auto on_device = torch::TensorOptions().device(device);
+  const auto capacity = static_cast<size_t>(options.batch_size);
+  GenerationProgress report;  // advance_runs counts into it; nobody reads it here
+
+  std::vector<Running> runs;  // one per row of the tensors below
+  std::vector<uint64_t> seeds;
+  torch::Tensor mask;       // [B, S]
+  torch::Tensor positions;  // [B, 1]: each row's last position fed
+  torch::Tensor logits;     // [B, V]: each row's next-token logits
+  model::KVCache cache;
+
+  for (;;) {
+    if (runs.size() < capacity) {
+      std::vector<AdmittedRequest> fresh = admit(capacity - runs.size(), runs.empty());
+      if (fresh.size() > capacity - runs.size()) throw Error("generate_continuous: admit returned too many requests");
+      if (fresh.empty() && runs.empty()) return;
+      if (!fresh.empty()) {
+        std::vector<GenerationRequest> requests;
+        std::vector<Running> joining;
+        for (size_t i = 0; i < fresh.size(); ++i) {
+          if (fresh[i].request.prompt_ids.empty()) throw Error("generation request has an empty prompt");
+          requests.push_back(fresh[i].request);
+          // Index into `requests` for the padding; the caller's id once it runs.
+          const int limit = fresh[i].request.max_new_tokens > 0 ? fresh[i].request.max_new_tokens
+                                                                : options.max_new_tokens;
+          joining.push_back({i, text::StreamDecoder(tokenizer_, /*skip_special_tokens=*/true), {}, false, limit});
+        }
+        PaddedPrompts prompts = left_pad_prompts(requests, joining, device);
+        const torch::Tensor prompt_positions = model::left_padded_positions(prompts.mask);
+        model::KVCache fresh_cache;
+        const torch::Tensor fresh_logits =
+            model_->forward(prompts.ids, prompt_positions, prompts.mask, &fresh_cache, model::LogitsFor::Last)
+                .select(1, 0);
+        const torch::Tensor fresh_positions = prompt_positions.select(1, -1).unsqueeze(1);
+        if (runs.empty()) {
+          cache = std::move(fresh_cache);
+          mask = prompts.mask;
+          positions = fresh_positions;
+          logits = fresh_logits;
+        } else {
+          merge_rows(cache, mask, fresh_cache, prompts.mask, model_->config(), device);
+          positions = torch::cat({positions, fresh_positions}, 0);
+          logits = torch::cat({logits, fresh_logits}, 0);
+        }
+        for (size_t i = 0; i < fresh.size(); ++i) {
+          joining[i].request = fresh[i].id;
+          seeds.push_back(fresh[i].request.seed);
+          runs.push_back(std::move(joining[i]));
+        }
+      }
+    }
+
+    // One step for every row: each draws at its own step (rows joined at different times).
+    const bool cancelled = cancel && cancel->load();
+    if (cancelled) return;
+    std::vector<int64_t> steps;
+    for (const Running& run : runs) steps.push_back(static_cast<int64_t>(run.out.token_ids.size()));
+    SampledTokens sampled = sample_next(logits, options.sampling, seeds, steps);
+    const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
+    const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
+    StepDetail detail;
+    detail.on_step = &on_step;
+    if (on_step && options.top_logprobs > 0) {
+      const int64_t k = std::min<int64_t>(options.top_logprobs, logits.size(1));
+      const auto top = torch::log_softmax(logits.to(torch::kFloat32), -1).topk(k, -1);
+      detail.top_logprobs = std::get<0>(top).to(torch::kCPU).contiguous();
+      detail.top_ids = std::get<1>(top).to(torch::kCPU).contiguous();
+    }
+    std::vector<size_t> live(runs.size());
+    std::iota(live.begin(), live.end(), 0);
+    const std::vector<int64_t> keep =
+        advance_runs(runs, live, next_cpu, logprob_cpu, /*cancelled=*/false, options, detail, report);
+
+    if (keep.empty()) {
+      runs.clear();
+      seeds.clear();
+      cache.clear();
+      continue;
+    }
+    torch::Tensor next = sampled.ids;
+    if (keep.size() < runs.size()) {
+      const torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(device);
+      cache.select_rows(rows);
+      mask = mask.index_select(0, rows);
+      positions = positions.index_select(0, rows);
+      next = next.index_select(0, rows);
+      std::vector<Running> still;
+      std::vector<uint64_t> still_seeds;
+      for (int64_t row : keep) {
+        still.push_back(std::move(runs[static_cast<size_t>(row)]));
+        still_seeds.push_back(seeds[static_cast<size_t>(row)]);
+      }
+      runs.swap(still);
+      seeds.swap(still_seeds);
+    }
+    const auto rows_left = static_cast<int64_t>(runs.size());
+    mask = torch::cat({mask, torch::ones({rows_left, 1}, on_device.dtype(torch::kBool))}, 1);
+    positions = positions + 1;
+    logits = model_->forward(next.view({rows_left, 1}), positions, mask, &cache, model::LogitsFor::Last).select(1, 0);
+  }
+}
+
+}  // namespace tpt::think

@@ -66,6 +66,17 @@ struct SequenceStep {
 
 using SequenceStepFn = std::function<void(const SequenceStep&)>;
 
+// A request that joins a running batch (continuous batching), under the caller's id: steps
+// report it as SequenceStep::request.
+struct AdmittedRequest {
+  size_t id = 0;
+  GenerationRequest request;
+};
+
+// Asked before every step for requests to start, at most `free_rows` of them. `idle`: nothing is
+// running; returning none then ends generate_continuous.
+using AdmitFn = std::function<std::vector<AdmittedRequest>(size_t free_rows, bool idle)>;
+
 struct GenerationProgress {
   int64_t sequences_done = 0;
   int64_t sequences_total = 0;
@@ -87,6 +98,15 @@ class Generator {
   std::vector<Generation> generate(const std::vector<GenerationRequest>& requests, const GenerationOptions& options,
                                    const GenerationProgressFn& progress = {},
                                    const std::atomic<bool>* cancel = nullptr, const SequenceStepFn& on_step = {});
+
+  // Continuous batching, for a server: up to options.batch_size sequences run together, and
+  // whenever rows are free `admit` is asked for more, which are prefilled and join the running
+  // batch at once (their cache rows left-padded to the batch's columns), instead of waiting for
+  // the whole batch to end. Every sample is what generate() gives for the same request: draws
+  // depend on (seed, step) only, and padding is masked. Results arrive through `on_step` only
+  // (a sequence's last step); sequences still running when `cancel` is set end without one.
+  void generate_continuous(const GenerationOptions& options, const AdmitFn& admit, const SequenceStepFn& on_step,
+                           const std::atomic<bool>* cancel = nullptr);
 
  private:
   model::CausalLm model_;

@@ -3,6 +3,7 @@
 // where they should.
 #include <atomic>
 #include <cstdlib>
+#include <map>
 
 #include "check.h"
 #include "model/checkpoint.h"
@@ -208,4 +209,42 @@ TPT_TEST(generator, a_stopped_generation_names_its_stop_string) {
   auto stopped = s.generator.generate({prompts()[1]}, options)[0];
   COMPARE(stopped.stop_string, stop);
   COMPARE(free_run.stop_string, std::string());
+}
+
+TPT_TEST(generator, continuous_batching_gives_each_request_what_it_gets_alone) {
+  Setup s;
+  GenerationOptions options;
+  options.max_new_tokens = 14;
+  options.batch_size = 3;  // fewer rows than requests: later ones wait for free rows
+  std::vector<GenerationRequest> requests = prompts();
+  requests.push_back({{9, 8, 7, 6, 5, 4, 3, 2, 1}, 44, 6});  // its own, shorter limit
+  requests.push_back({{100}, 55});
+  requests.push_back({{30, 31, 32, 33}, 66});
+  // Requests join one at a time, a few steps apart, into a batch that is already running.
+  size_t next = 0;
+  int calls = 0;
+  std::map<size_t, Generation> results;
+  s.generator.generate_continuous(
+      options,
+      [&](size_t free_rows, bool idle) {
+        std::vector<AdmittedRequest> fresh;
+        if (free_rows > 0 && next < requests.size() && (idle || ++calls % 3 == 0)) {
+          fresh.push_back({1000 + next, requests[next]});
+          ++next;
+        }
+        return fresh;
+      },
+      [&](const SequenceStep& step) {
+        if (step.finished) {
+          VERIFY(results.count(step.request) == 0);
+          results[step.request] = *step.finished;
+        }
+      });
+  COMPARE(results.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto alone = s.generator.generate({requests[i]}, options)[0];
+    COMPARE(results[1000 + i].token_ids == alone.token_ids, true);
+    COMPARE(results[1000 + i].text, alone.text);
+    COMPARE_NEAR(results[1000 + i].logprob_sum, alone.logprob_sum, 1e-3);
+  }
 }
