@@ -59,60 +59,82 @@ BatcherStats Batcher::stats() const {
 void Batcher::loop() {
   for (;;) {
     think::GenerationOptions options;
-    std::vector<SequenceJob> jobs;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       arrived_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      // The window starts when the generator is free (now), not when the oldest request came:
-      // clients answered at the end of the last batch are still sending their next request,
-      // and a batch started without them would leave them waiting a whole batch.
-      const auto deadline = std::chrono::steady_clock::now() + window_;
-      arrived_.wait_until(lock, deadline,
-                          [&] { return stopping_ || queue_.size() >= static_cast<size_t>(batch_size_); });
+      // The first rows wait a short window for company: a batch started with one request would
+      // prefill the others one by one as they trickle in.
+      arrived_.wait_for(lock, window_,
+                        [&] { return stopping_ || queue_.size() >= static_cast<size_t>(batch_size_); });
       if (stopping_) return;
-      // The oldest request's settings choose the group; others wait for a batch of their own.
+      // The oldest request's settings choose the group that runs now.
       options = queue_.front().options;
-      for (auto it = queue_.begin(); it != queue_.end() && jobs.size() < static_cast<size_t>(batch_size_);) {
-        if (same_settings(it->options, options)) {
-          options.max_new_tokens = std::max(options.max_new_tokens, it->options.max_new_tokens);
-          jobs.push_back(std::move(it->job));
-          it = queue_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      ++stats_.batches;
-      stats_.sequences += static_cast<int64_t>(jobs.size());
     }
     const auto start = std::chrono::steady_clock::now();
-    run_batch(options, jobs);
+    run_group(options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.busy_seconds += seconds;
   }
 }
 
-void Batcher::run_batch(const think::GenerationOptions& options_in, std::vector<SequenceJob>& jobs) {
+std::vector<think::AdmittedRequest> Batcher::admit(const think::GenerationOptions& options, size_t free_rows, bool idle,
+                                                   bool& first) {
+  std::vector<think::AdmittedRequest> fresh;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Once the group's batch has drained, the loop chooses the next group (and waits its window).
+  if (idle && !first) return fresh;
+  // Fairness: when the oldest waiting request has other settings, this group takes no more and
+  // drains, so that one gets its turn.
+  if (stopping_ || queue_.empty() || !same_settings(queue_.front().options, options)) return fresh;
+  // Each join prefills and copies the batch's cache once, so a running batch takes newcomers a
+  // few at a time rather than one per step (a batch that just started takes everyone).
+  size_t matching = 0;
+  for (const Pending& p : queue_) matching += same_settings(p.options, options);
+  const size_t worth_it = std::max<size_t>(1, static_cast<size_t>(batch_size_) / 4);
+  if (!first && matching < std::min(free_rows, worth_it)) return fresh;
+  first = false;
+  for (auto it = queue_.begin(); it != queue_.end() && fresh.size() < free_rows;) {
+    if (same_settings(it->options, options)) {
+      const size_t id = next_id_++;
+      fresh.push_back({id, it->job.request});
+      running_.emplace(id, std::move(it->job));
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ++stats_.batches;
+  stats_.sequences += static_cast<int64_t>(fresh.size());
+  return fresh;
+}
+
+void Batcher::run_group(const think::GenerationOptions& options_in) {
   think::GenerationOptions options = options_in;
   options.batch_size = batch_size_;
-  std::vector<think::GenerationRequest> requests;
-  requests.reserve(jobs.size());
-  for (const SequenceJob& job : jobs) requests.push_back(job.request);
-  std::vector<bool> finished(jobs.size(), false);
+  // The longest limit of any request: each brings its own (GenerationRequest::max_new_tokens).
+  bool first = true;
   std::string failure;
   try {
-    generator_.generate(requests, options, {}, &cancel_, [&](const think::SequenceStep& step) {
-      if (step.finished) finished[step.request] = true;
-      if (jobs[step.request].on_step) jobs[step.request].on_step(step);
-    });
+    generator_.generate_continuous(
+        options, [&](size_t free_rows, bool idle) { return admit(options, free_rows, idle, first); },
+        [&](const think::SequenceStep& step) {
+          // Only this thread touches running_.
+          auto it = running_.find(step.request);
+          if (it == running_.end()) return;
+          if (it->second.on_step) it->second.on_step(step);
+          if (step.finished) running_.erase(it);
+        },
+        &cancel_);
   } catch (const std::exception& e) {
     failure = std::string("generation failed: ") + e.what();
   }
   // Whatever did not reach its last step (a cancel, an error) is aborted, so no client waits
   // for ever.
-  for (size_t i = 0; i < jobs.size(); ++i)
-    if (!finished[i] && jobs[i].on_abort) jobs[i].on_abort(failure.empty() ? "the server is stopping" : failure);
+  for (auto& [id, job] : running_)
+    if (job.on_abort) job.on_abort(failure.empty() ? "the server is stopping" : failure);
+  running_.clear();
 }
 
 }  // namespace tpt::serve

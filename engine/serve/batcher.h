@@ -1,13 +1,14 @@
-// The server's one generation thread: sequences from concurrent requests are queued, and each
-// time the generator is free it takes what has arrived (waiting a short window for more, up to
-// the batch size), groups it by identical sampling settings, and runs one Generator::generate
-// over the group. The model is not thread-safe, so nothing else ever touches it.
+// The server's one generation thread, with continuous batching: sequences from concurrent
+// requests are queued; the oldest one's sampling settings choose a group, and
+// Generator::generate_continuous runs it, taking queued sequences with the same settings into
+// the running batch as rows free up (a few at a time: each join prefills and copies the cache),
+// up to the batch size. Each sequence is handed back through its own step callback the moment
+// it finishes, so its client can send the next request while the batch runs on. When the
+// oldest waiting request has other settings the group stops taking newcomers and drains, and
+// that request's group runs next. The model is not thread-safe, so nothing else touches it.
 //
-// This is windowed batching, not continuous: sequences join a batch only when it starts. Each
-// sequence is handed back through its own step callback the moment it finishes, so a client
-// whose answer came early sends its next request while the batch is still running, and the
-// next batch finds the queue full again. Which batch a sequence lands in never changes it: the
-// generator draws every token from (seed, step) alone.
+// Which rows a sequence shares the batch with never changes it: the generator draws every
+// token from (seed, step) alone and masks padding.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,15 +38,15 @@ struct SequenceJob {
 };
 
 struct BatcherStats {
-  int64_t batches = 0;
+  int64_t batches = 0;  // admissions: prefills of sequences joining (or starting) a batch
   int64_t sequences = 0;
   double busy_seconds = 0.0;  // inside Generator::generate
 };
 
 class Batcher {
  public:
-  // `generator` must outlive the batcher. `batch_size`: the most sequences one generate() call
-  // takes; `window`: how long a free generator waits for a batch to fill.
+  // `generator` must outlive the batcher. `batch_size`: the most sequences running together;
+  // `window`: how long an idle generator waits for a batch to fill before starting.
   Batcher(think::Generator& generator, int batch_size, std::chrono::microseconds window);
   ~Batcher();
   Batcher(const Batcher&) = delete;
@@ -63,7 +65,11 @@ class Batcher {
     SequenceJob job;
   };
   void loop();
-  void run_batch(const think::GenerationOptions& options, std::vector<SequenceJob>& jobs);
+  // Runs one settings group continuously until its batch drains.
+  void run_group(const think::GenerationOptions& options);
+  // The generator's AdmitFn for the running group.
+  std::vector<think::AdmittedRequest> admit(const think::GenerationOptions& options, size_t free_rows, bool idle,
+                                            bool& first);
 
   think::Generator& generator_;
   const int batch_size_;
@@ -74,6 +80,8 @@ class Batcher {
   bool stopping_ = false;
   std::atomic<bool> cancel_{false};
   BatcherStats stats_;
+  size_t next_id_ = 0;
+  std::map<size_t, SequenceJob> running_;  // admitted and not finished; the generation thread's alone
   std::thread thread_;
 };
 

@@ -160,8 +160,16 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < requests.size(); ++i) {
     if (remote[i].is_null()) continue;
     remote_tokens += remote[i]["usage"]["completion_tokens"].get<int64_t>();
-    same += remote[i]["choices"][0]["text"].get<std::string>() == local[i].text &&
-            remote[i]["usage"]["completion_tokens"].get<int64_t>() == local[i].token_count;
+    const std::string text = remote[i]["choices"][0]["text"].get<std::string>();
+    const bool identical =
+        text == local[i].text && remote[i]["usage"]["completion_tokens"].get<int64_t>() == local[i].token_count;
+    same += identical;
+    if (!identical) {
+      size_t common = 0;
+      while (common < text.size() && common < local[i].text.size() && text[common] == local[i].text[common]) ++common;
+      std::fprintf(stderr, "request %zu differs after %zu characters (served %zu, in-process %zu)\n", i, common,
+                   text.size(), local[i].text.size());
+    }
   }
   const double local_rate = local_tokens / local_seconds, remote_rate = remote_tokens / remote_seconds;
   std::printf("in-process EngineSampler (batch %d):   %8lld tokens  %7.2f s  %9.1f tokens/s\n", batch_size,
