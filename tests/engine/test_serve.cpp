@@ -455,6 +455,35 @@ TPT_TEST(serve, concurrent_requests_each_get_the_answer_they_would_get_alone) {
   }
 }
 
+TPT_TEST(serve, stopping_the_server_answers_requests_in_flight_with_an_error) {
+  tpt::serve::ServerOptions options;
+  options.model_dir = fixture().dir;
+  options.port = 0;
+  options.device = "cpu";
+  options.log_requests = false;
+  tpt::serve::Server server(options);
+  server.start();
+  COMPARE(server.name(), std::string("tiny-chat"));  // the folder's name by default
+  Reply reply;
+  std::thread client([&] {
+    httplib::Client c("127.0.0.1", server.port());
+    c.set_read_timeout(60, 0);
+    // A chat without max_tokens runs to the end of the context: long enough to be cut short.
+    auto res = c.Post("/v1/chat/completions",
+                      json{{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"seed", 1}, {"n", 8}}.dump(),
+                      "application/json");
+    if (res) reply = {res->status, json::parse(res->body, nullptr, false), res->body};
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.stop();
+  client.join();
+  // Either it finished before the stop (a fast machine) or it got OpenAI's error body.
+  if (reply.status != 200) {
+    COMPARE(reply.status, 503);
+    COMPARE(reply.body["error"]["type"].get<std::string>(), std::string("server_error"));
+  }
+}
+
 // The round runner starts `tpt serve` as a child, reads its one "listening" line, and stops it
 // with SIGTERM: the real binary must do all three.
 TPT_TEST(serve, the_tpt_serve_process_announces_its_address_and_stops_on_sigterm) {

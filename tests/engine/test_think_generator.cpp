@@ -248,3 +248,31 @@ TPT_TEST(generator, continuous_batching_gives_each_request_what_it_gets_alone) {
     COMPARE_NEAR(results[1000 + i].logprob_sum, alone.logprob_sum, 1e-3);
   }
 }
+
+// Gemma 2's sliding window counts key columns: rows that join a batch get more left padding
+// than they had alone, which must not move the window over their real tokens.
+TPT_TEST(generator, continuous_batching_keeps_the_sliding_window_of_gemma2) {
+  tpt::model::CausalLm model = tpt::model::load_model(fixture("gemma2-softcap-window"), test_device());
+  tpt::text::Tokenizer tokenizer = tpt::text::byte_tokenizer();
+  Generator generator{model, tokenizer};
+  GenerationOptions options;
+  options.max_new_tokens = 12;
+  options.batch_size = 2;
+  const std::vector<GenerationRequest> requests = {
+      {{1, 5, 9, 13, 40, 41, 42, 3, 4, 5}, 11}, {{7, 8}, 22}, {{60, 61, 62}, 33}, {{20, 21, 22, 23, 24, 25}, 44}};
+  size_t next = 0;
+  std::map<size_t, Generation> results;
+  generator.generate_continuous(
+      options,
+      [&](size_t free_rows, bool) {
+        std::vector<AdmittedRequest> fresh;
+        if (free_rows > 0 && next < requests.size()) fresh.push_back({next, requests[next]}), ++next;
+        return fresh;
+      },
+      [&](const SequenceStep& step) {
+        if (step.finished) results[step.request] = *step.finished;
+      });
+  COMPARE(results.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i)
+    COMPARE(results[i].token_ids == generator.generate({requests[i]}, options)[0].token_ids, true);
+}
