@@ -33,8 +33,9 @@ static int usage() {
       "  GET /health, GET /version, GET /v1/models,\n"
       "  POST /v1/completions, POST /v1/chat/completions (\"stream\": true for Server-Sent Events).\n"
       "The model id is NAME (default: the folder's name); --port 0 takes any free port (the\n"
-      "listening line says which). Requests that arrive within the batch\n"
-      "window are generated together, up to --batch-size sequences. A sample depends only on its\n"
+      "listening line says which). Up to --batch-size sequences are generated together; requests\n"
+      "with the same sampling settings join the running batch as rows free up (an idle server\n"
+      "first waits --batch-window-ms for company). A sample depends only on its\n"
       "prompt, seed and settings: choice i of a request with seed S is sample i of\n"
       "`tpt generate --seed S` (seed S+i). Stops cleanly on SIGTERM or Ctrl-C. See docs/serve.md.\n");
   return 0;
