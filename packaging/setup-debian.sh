@@ -16,6 +16,8 @@ packages_engine=(
   libsqlite3-dev sqlite3
   libpcre2-dev            # Unicode-aware regex (\p{L}, \p{N}) for tokenizer pre-tokenizers
   libicu-dev              # Unicode normalization (NFC) for tokenizer normalizers
+  libcpp-httplib-dev      # HTTP server of `tpt serve` (OpenAI-compatible API)
+  libcurl4-openssl-dev    # HTTP client of the OpenAI sampler backend
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
   libcurl4-openssl-dev    # HTTP client for OpenAI-compatible model servers (sampler.backend "openai")
   libcpp-httplib-dev      # HTTP server of `tpt serve` (and the tests' misbehaving servers)

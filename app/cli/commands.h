@@ -23,5 +23,6 @@ int run_export(const Args& args);
 int run_eval(const Args& args);
 int run_base_model(const Args& args);
 int run_demo(const Args& args);
+int run_serve(const Args& args);
 
 }  // namespace tpt::cli

@@ -16,6 +16,7 @@ struct Running {
   text::StreamDecoder decoder;
   Generation out;
   bool finished = false;
+  int max_new_tokens = 0;  // the request's own limit, or the options'
 };
 
 // Ends `run` at the first stop string in its text, if one has appeared. Only the tail that the
@@ -23,18 +24,24 @@ struct Running {
 bool cut_at_stop_string(Running& run, size_t new_piece_size, const std::vector<std::string>& stops) {
   std::string& text = run.out.text;
   size_t best = std::string::npos;
+  const std::string* matched = nullptr;
   for (const std::string& stop : stops) {
     const size_t from = text.size() >= new_piece_size + stop.size() ? text.size() - new_piece_size - stop.size() : 0;
     const size_t at = text.find(stop, from);
-    if (at != std::string::npos && at < best) best = at;
+    if (at != std::string::npos && at < best) {
+      best = at;
+      matched = &stop;
+    }
   }
   if (best == std::string::npos) return false;
   text.resize(best);
+  run.out.stop_string = *matched;
   return true;
 }
 
 void check_requests(const std::vector<GenerationRequest>& requests, const GenerationOptions& options) {
   if (options.batch_size < 1) throw Error("generation batch_size must be >= 1");
+  if (options.top_logprobs < 0) throw Error("generation top_logprobs must be >= 0");
   for (size_t i = 0; i < requests.size(); ++i)
     if (requests[i].prompt_ids.empty()) throw Error("generation request " + std::to_string(i) + " has an empty prompt");
 }
@@ -51,12 +58,16 @@ std::vector<size_t> longest_prompts_first(const std::vector<GenerationRequest>& 
 }
 
 // The `count` sequences of the batch that starts at `order[first]`.
-std::vector<Running> start_batch(const std::vector<size_t>& order, size_t first, size_t count,
+std::vector<Running> start_batch(const std::vector<GenerationRequest>& requests, const GenerationOptions& options,
+                                 const std::vector<size_t>& order, size_t first, size_t count,
                                  const text::Tokenizer& tokenizer) {
   std::vector<Running> runs;
   runs.reserve(count);
-  for (size_t i = 0; i < count; ++i)
-    runs.push_back({order[first + i], text::StreamDecoder(tokenizer, /*skip_special_tokens=*/true), {}, false});
+  for (size_t i = 0; i < count; ++i) {
+    const size_t request = order[first + i];
+    const int limit = requests[request].max_new_tokens > 0 ? requests[request].max_new_tokens : options.max_new_tokens;
+    runs.push_back({request, text::StreamDecoder(tokenizer, /*skip_special_tokens=*/true), {}, false, limit});
+  }
   return runs;
 }
 
@@ -94,31 +105,40 @@ bool is_stop_id(const GenerationOptions& options, int32_t id) {
 }
 
 // Appends one sampled token to `run`, which finishes on an end-of-turn id, a stop string or
-// max_new_tokens.
-void take_token(Running& run, int32_t token, float logprob, const GenerationOptions& options) {
+// max_new_tokens. Returns the text the token completed (before any stop-string cut).
+std::string take_token(Running& run, int32_t token, float logprob, const GenerationOptions& options) {
   run.out.token_ids.push_back(token);
   run.out.logprob_sum += logprob;
   if (is_stop_id(options, token)) {
     run.out.finish_reason = FinishReason::Eos;
     run.finished = true;
-  } else {
-    const std::string piece = run.decoder.step(token);
-    run.out.text += piece;
-    if (!options.stop_strings.empty() && cut_at_stop_string(run, piece.size(), options.stop_strings)) {
-      run.out.finish_reason = FinishReason::StopString;
-      run.finished = true;
-    } else if (static_cast<int>(run.out.token_ids.size()) >= options.max_new_tokens) {
-      run.out.finish_reason = FinishReason::Length;
-      run.finished = true;
-    }
+    return {};
   }
+  std::string piece = run.decoder.step(token);
+  run.out.text += piece;
+  if (!options.stop_strings.empty() && cut_at_stop_string(run, piece.size(), options.stop_strings)) {
+    run.out.finish_reason = FinishReason::StopString;
+    run.finished = true;
+  } else if (static_cast<int>(run.out.token_ids.size()) >= run.max_new_tokens) {
+    run.out.finish_reason = FinishReason::Length;
+    run.finished = true;
+  }
+  return piece;
 }
+
+// What a step callback needs beyond the sampled ids: the top tokens of each live row.
+struct StepDetail {
+  const SequenceStepFn* on_step = nullptr;
+  torch::Tensor top_ids;       // [B, K] int64 on the CPU, when options.top_logprobs > 0
+  torch::Tensor top_logprobs;  // [B, K] fp32
+};
 
 // One step's bookkeeping: each live row takes its sampled token (or, once cancelled, ends).
 // Returns the rows still running.
 std::vector<int64_t> advance_runs(std::vector<Running>& runs, const std::vector<size_t>& live,
                                   const torch::Tensor& next_cpu, const torch::Tensor& logprob_cpu, bool cancelled,
-                                  const GenerationOptions& options, GenerationProgress& report) {
+                                  const GenerationOptions& options, const StepDetail& detail,
+                                  GenerationProgress& report) {
   std::vector<int64_t> keep;
   for (size_t row = 0; row < live.size(); ++row) {
     Running& run = runs[live[row]];
@@ -127,13 +147,34 @@ std::vector<int64_t> advance_runs(std::vector<Running>& runs, const std::vector<
       run.finished = true;
       continue;
     }
-    const auto token = static_cast<int32_t>(next_cpu[static_cast<int64_t>(row)].item<int64_t>());
-    take_token(run, token, logprob_cpu[static_cast<int64_t>(row)].item<float>(), options);
+    const auto r = static_cast<int64_t>(row);
+    const auto token = static_cast<int32_t>(next_cpu[r].item<int64_t>());
+    const float logprob = logprob_cpu[r].item<float>();
+    std::string piece = take_token(run, token, logprob, options);
     ++report.tokens_generated;
     if (run.finished) {
-      if (run.out.finish_reason != FinishReason::StopString) run.out.text += run.decoder.flush();
+      if (run.out.finish_reason != FinishReason::StopString) {
+        const std::string rest = run.decoder.flush();
+        run.out.text += rest;
+        piece += rest;
+      }
     } else {
-      keep.push_back(static_cast<int64_t>(row));
+      keep.push_back(r);
+    }
+    if (detail.on_step && *detail.on_step) {
+      SequenceStep step;
+      step.request = run.request;
+      step.token = token;
+      step.logprob = logprob;
+      step.piece = std::move(piece);
+      if (detail.top_ids.defined()) {
+        const auto k = detail.top_ids.size(1);
+        const int64_t* ids = detail.top_ids[r].data_ptr<int64_t>();
+        const float* lps = detail.top_logprobs[r].data_ptr<float>();
+        for (int64_t j = 0; j < k; ++j) step.top_logprobs.emplace_back(static_cast<int32_t>(ids[j]), lps[j]);
+      }
+      if (run.finished) step.finished = &run.out;
+      (*detail.on_step)(step);
     }
   }
   return keep;
@@ -157,7 +198,7 @@ Generator::Generator(model::CausalLm model, const text::Tokenizer& tokenizer) : 
 
 std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>& requests,
                                             const GenerationOptions& options, const GenerationProgressFn& progress,
-                                            const std::atomic<bool>* cancel) {
+                                            const std::atomic<bool>* cancel, const SequenceStepFn& on_step) {
   check_requests(requests, options);
   torch::NoGradGuard no_grad;
   const auto start = std::chrono::steady_clock::now();
@@ -170,7 +211,7 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
 
   for (size_t first = 0; first < order.size(); first += static_cast<size_t>(options.batch_size)) {
     const size_t count = std::min(order.size() - first, static_cast<size_t>(options.batch_size));
-    std::vector<Running> runs = start_batch(order, first, count, tokenizer_);
+    std::vector<Running> runs = start_batch(requests, options, order, first, count, tokenizer_);
     PaddedPrompts prompts = left_pad_prompts(requests, runs, device);
     torch::Tensor mask = std::move(prompts.mask);
     torch::Tensor positions = model::left_padded_positions(mask);  // [B, T0]
@@ -187,8 +228,18 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
       SampledTokens sampled = sample_next(logits.select(1, 0), options.sampling, seeds, steps);
       const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
       const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
+      StepDetail detail;
+      detail.on_step = &on_step;
+      if (on_step && options.top_logprobs > 0 && !cancelled) {
+        // The same distribution as the sampled logprobs: softmax of the raw logits.
+        const int64_t k = std::min<int64_t>(options.top_logprobs, logits.size(2));
+        const auto top = torch::log_softmax(logits.select(1, 0).to(torch::kFloat32), -1).topk(k, -1);
+        detail.top_logprobs = std::get<0>(top).to(torch::kCPU).contiguous();
+        detail.top_ids = std::get<1>(top).to(torch::kCPU).contiguous();
+      }
 
-      const std::vector<int64_t> keep = advance_runs(runs, live, next_cpu, logprob_cpu, cancelled, options, report);
+      const std::vector<int64_t> keep =
+          advance_runs(runs, live, next_cpu, logprob_cpu, cancelled, options, detail, report);
       collect_finished(runs, live, results, report);
       if (progress) {
         report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -215,6 +266,160 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
     }
   }
   return results;
+}
+
+}  // namespace tpt::think
+
+namespace tpt::think {
+
+namespace {
+
+// `t` ([B, H, S, D] or [B, S]) with `columns` more columns of `fill` on the left.
+torch::Tensor pad_left(const torch::Tensor& t, int64_t columns, int64_t dim) {
+  if (columns == 0) return t;
+  std::vector<int64_t> shape = t.sizes().vec();
+  shape[static_cast<size_t>(dim)] = columns;
+  return torch::cat({torch::zeros(shape, t.options()), t}, dim);
+}
+
+// Rows of `extra` join `cache` (and `mask`) below its own rows. Both batches are left-padded;
+// columns that are padding in every old row are dropped first (rows leave, so the batch's
+// longest sequence may be shorter than its columns), then the shorter side gets zero keys and
+// values on the left, masked out. Each row keeps its real columns in order, so neither
+// attention nor the sliding window sees a difference.
+void merge_rows(model::KVCache& cache, torch::Tensor& mask, model::KVCache& extra, const torch::Tensor& extra_mask,
+                const model::ModelConfig& config, const torch::Device& device) {
+  const int64_t old_rows = mask.size(0), new_rows = extra_mask.size(0);
+  const int64_t kept = mask.sum(1).max().item<int64_t>();  // real columns of the longest old row
+  const int64_t old_len = cache.length(), new_len = extra.length();
+  const int64_t columns = std::max(kept, new_len);
+  model::KVCache merged;
+  for (int64_t layer = 0; layer < config.num_layers; ++layer) {
+    // Appending no columns returns views of everything the cache holds.
+    const auto nothing_old = torch::empty({old_rows, config.num_kv_heads, 0, config.head_dim}, torch::device(device));
+    const auto nothing_new = torch::empty({new_rows, config.num_kv_heads, 0, config.head_dim}, torch::device(device));
+    auto [k1, v1] = cache.append(layer, nothing_old, nothing_old);
+    auto [k2, v2] = extra.append(layer, nothing_new, nothing_new);
+    k1 = k1.narrow(2, old_len - kept, kept);
+    v1 = v1.narrow(2, old_len - kept, kept);
+    merged.append(layer, torch::cat({pad_left(k1, columns - kept, 2), pad_left(k2, columns - new_len, 2)}, 0),
+                  torch::cat({pad_left(v1, columns - kept, 2), pad_left(v2, columns - new_len, 2)}, 0));
+  }
+  merged.advance(columns);
+  mask = torch::cat({pad_left(mask.narrow(1, old_len - kept, kept), columns - kept, 1),
+                     pad_left(extra_mask, columns - new_len, 1)},
+                    0);
+  cache = std::move(merged);
+}
+
+}  // namespace
+
+void Generator::generate_continuous(const GenerationOptions& options, const AdmitFn& admit,
+                                    const SequenceStepFn& on_step, const std::atomic<bool>* cancel) {
+  if (options.batch_size < 1) throw Error("generation batch_size must be >= 1");
+  if (options.top_logprobs < 0) throw Error("generation top_logprobs must be >= 0");
+  torch::NoGradGuard no_grad;
+  const torch::Device device = model_->device();
+  const auto on_device = torch::TensorOptions().device(device);
+  const auto capacity = static_cast<size_t>(options.batch_size);
+  GenerationProgress report;  // advance_runs counts into it; nobody reads it here
+
+  std::vector<Running> runs;  // one per row of the tensors below
+  std::vector<uint64_t> seeds;
+  torch::Tensor mask;       // [B, S]
+  torch::Tensor positions;  // [B, 1]: each row's last position fed
+  torch::Tensor logits;     // [B, V]: each row's next-token logits
+  model::KVCache cache;
+
+  for (;;) {
+    if (runs.size() < capacity) {
+      std::vector<AdmittedRequest> fresh = admit(capacity - runs.size(), runs.empty());
+      if (fresh.size() > capacity - runs.size()) throw Error("generate_continuous: admit returned too many requests");
+      if (fresh.empty() && runs.empty()) return;
+      if (!fresh.empty()) {
+        std::vector<GenerationRequest> requests;
+        std::vector<Running> joining;
+        for (size_t i = 0; i < fresh.size(); ++i) {
+          if (fresh[i].request.prompt_ids.empty()) throw Error("generation request has an empty prompt");
+          requests.push_back(fresh[i].request);
+          // Index into `requests` for the padding; the caller's id once it runs.
+          const int limit = fresh[i].request.max_new_tokens > 0 ? fresh[i].request.max_new_tokens
+                                                                : options.max_new_tokens;
+          joining.push_back({i, text::StreamDecoder(tokenizer_, /*skip_special_tokens=*/true), {}, false, limit});
+        }
+        PaddedPrompts prompts = left_pad_prompts(requests, joining, device);
+        const torch::Tensor prompt_positions = model::left_padded_positions(prompts.mask);
+        model::KVCache fresh_cache;
+        const torch::Tensor fresh_logits =
+            model_->forward(prompts.ids, prompt_positions, prompts.mask, &fresh_cache, model::LogitsFor::Last)
+                .select(1, 0);
+        const torch::Tensor fresh_positions = prompt_positions.select(1, -1).unsqueeze(1);
+        if (runs.empty()) {
+          cache = std::move(fresh_cache);
+          mask = prompts.mask;
+          positions = fresh_positions;
+          logits = fresh_logits;
+        } else {
+          merge_rows(cache, mask, fresh_cache, prompts.mask, model_->config(), device);
+          positions = torch::cat({positions, fresh_positions}, 0);
+          logits = torch::cat({logits, fresh_logits}, 0);
+        }
+        for (size_t i = 0; i < fresh.size(); ++i) {
+          joining[i].request = fresh[i].id;
+          seeds.push_back(fresh[i].request.seed);
+          runs.push_back(std::move(joining[i]));
+        }
+      }
+    }
+
+    // One step for every row: each draws at its own step (rows joined at different times).
+    const bool cancelled = cancel && cancel->load();
+    if (cancelled) return;
+    std::vector<int64_t> steps;
+    for (const Running& run : runs) steps.push_back(static_cast<int64_t>(run.out.token_ids.size()));
+    SampledTokens sampled = sample_next(logits, options.sampling, seeds, steps);
+    const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
+    const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
+    StepDetail detail;
+    detail.on_step = &on_step;
+    if (on_step && options.top_logprobs > 0) {
+      const int64_t k = std::min<int64_t>(options.top_logprobs, logits.size(1));
+      const auto top = torch::log_softmax(logits.to(torch::kFloat32), -1).topk(k, -1);
+      detail.top_logprobs = std::get<0>(top).to(torch::kCPU).contiguous();
+      detail.top_ids = std::get<1>(top).to(torch::kCPU).contiguous();
+    }
+    std::vector<size_t> live(runs.size());
+    std::iota(live.begin(), live.end(), 0);
+    const std::vector<int64_t> keep =
+        advance_runs(runs, live, next_cpu, logprob_cpu, /*cancelled=*/false, options, detail, report);
+
+    if (keep.empty()) {
+      runs.clear();
+      seeds.clear();
+      cache.clear();
+      continue;
+    }
+    torch::Tensor next = sampled.ids;
+    if (keep.size() < runs.size()) {
+      const torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(device);
+      cache.select_rows(rows);
+      mask = mask.index_select(0, rows);
+      positions = positions.index_select(0, rows);
+      next = next.index_select(0, rows);
+      std::vector<Running> still;
+      std::vector<uint64_t> still_seeds;
+      for (int64_t row : keep) {
+        still.push_back(std::move(runs[static_cast<size_t>(row)]));
+        still_seeds.push_back(seeds[static_cast<size_t>(row)]);
+      }
+      runs.swap(still);
+      seeds.swap(still_seeds);
+    }
+    const auto rows_left = static_cast<int64_t>(runs.size());
+    mask = torch::cat({mask, torch::ones({rows_left, 1}, on_device.dtype(torch::kBool))}, 1);
+    positions = positions + 1;
+    logits = model_->forward(next.view({rows_left, 1}), positions, mask, &cache, model::LogitsFor::Last).select(1, 0);
+  }
 }
 
 }  // namespace tpt::think

@@ -3,6 +3,7 @@
 // where they should.
 #include <atomic>
 #include <cstdlib>
+#include <map>
 
 #include "check.h"
 #include "model/checkpoint.h"
@@ -146,4 +147,132 @@ TPT_TEST(generator, progress_reports_every_sequence_and_token) {
   COMPARE(last.sequences_done, int64_t{3});
   COMPARE(last.sequences_total, int64_t{3});
   COMPARE(last.tokens_generated, int64_t{12});
+}
+
+TPT_TEST(generator, step_callbacks_stream_each_sequence_and_hand_over_its_result_once) {
+  Setup s;
+  GenerationOptions options;
+  options.max_new_tokens = 12;
+  options.batch_size = 3;
+  options.top_logprobs = 3;
+  const auto plain = s.generator.generate(prompts(), options);
+  std::vector<std::string> pieces(3);
+  std::vector<std::vector<int32_t>> tokens(3);
+  std::vector<int> finished(3, 0);
+  std::vector<double> logprob_sums(3, 0.0);
+  const auto streamed = s.generator.generate(prompts(), options, {}, nullptr, [&](const SequenceStep& step) {
+    VERIFY(finished[step.request] == 0);  // nothing after the last step
+    pieces[step.request] += step.piece;
+    tokens[step.request].push_back(step.token);
+    logprob_sums[step.request] += step.logprob;
+    COMPARE(step.top_logprobs.size(), size_t{3});
+    // The most likely token is listed first, and nothing drawn is likelier than it.
+    VERIFY(step.top_logprobs[0].second >= step.top_logprobs[2].second);
+    VERIFY(step.logprob <= step.top_logprobs[0].second + 1e-5f);
+    if (step.finished) {
+      ++finished[step.request];
+      COMPARE(step.finished->token_ids == tokens[step.request], true);
+    }
+  });
+  for (size_t i = 0; i < 3; ++i) {
+    COMPARE(finished[i], 1);
+    COMPARE(streamed[i].token_ids == plain[i].token_ids, true);  // watching changes nothing
+    COMPARE(tokens[i] == plain[i].token_ids, true);
+    COMPARE(pieces[i], plain[i].text);  // no stop strings: the pieces are the text
+    COMPARE_NEAR(logprob_sums[i], plain[i].logprob_sum, 1e-3);
+  }
+}
+
+TPT_TEST(generator, a_request_may_bring_its_own_token_limit) {
+  Setup s;
+  GenerationOptions options;
+  options.max_new_tokens = 9;
+  auto requests = prompts();
+  requests[1].max_new_tokens = 3;
+  const auto out = s.generator.generate(requests, options);
+  const auto alone = s.generator.generate({prompts()[1]}, options);
+  COMPARE(out[0].token_ids.size(), size_t{9});
+  COMPARE(out[1].token_ids.size(), size_t{3});
+  // The limit only cuts: the tokens before it are the ones drawn without it.
+  COMPARE(std::vector<int32_t>(alone[0].token_ids.begin(), alone[0].token_ids.begin() + 3) == out[1].token_ids, true);
+}
+
+TPT_TEST(generator, a_stopped_generation_names_its_stop_string) {
+  Setup s;
+  GenerationOptions options;
+  options.sampling.temperature = 0.0;
+  options.max_new_tokens = 40;
+  auto free_run = s.generator.generate({prompts()[1]}, options)[0];
+  if (free_run.text.size() < 6) SKIP("greedy text too short to pick a stop string from");
+  const std::string stop = free_run.text.substr(3, 2);
+  options.stop_strings = {"never appears \x01", stop};
+  auto stopped = s.generator.generate({prompts()[1]}, options)[0];
+  COMPARE(stopped.stop_string, stop);
+  COMPARE(free_run.stop_string, std::string());
+}
+
+TPT_TEST(generator, continuous_batching_gives_each_request_what_it_gets_alone) {
+  Setup s;
+  GenerationOptions options;
+  options.max_new_tokens = 14;
+  options.batch_size = 3;  // fewer rows than requests: later ones wait for free rows
+  std::vector<GenerationRequest> requests = prompts();
+  requests.push_back({{9, 8, 7, 6, 5, 4, 3, 2, 1}, 44, 6});  // its own, shorter limit
+  requests.push_back({{100}, 55});
+  requests.push_back({{30, 31, 32, 33}, 66});
+  // Requests join one at a time, a few steps apart, into a batch that is already running.
+  size_t next = 0;
+  int calls = 0;
+  std::map<size_t, Generation> results;
+  s.generator.generate_continuous(
+      options,
+      [&](size_t free_rows, bool idle) {
+        std::vector<AdmittedRequest> fresh;
+        if (free_rows > 0 && next < requests.size() && (idle || ++calls % 3 == 0)) {
+          fresh.push_back({1000 + next, requests[next]});
+          ++next;
+        }
+        return fresh;
+      },
+      [&](const SequenceStep& step) {
+        if (step.finished) {
+          VERIFY(results.count(step.request) == 0);
+          results[step.request] = *step.finished;
+        }
+      });
+  COMPARE(results.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto alone = s.generator.generate({requests[i]}, options)[0];
+    COMPARE(results[1000 + i].token_ids == alone.token_ids, true);
+    COMPARE(results[1000 + i].text, alone.text);
+    COMPARE_NEAR(results[1000 + i].logprob_sum, alone.logprob_sum, 1e-3);
+  }
+}
+
+// Gemma 2's sliding window counts key columns: rows that join a batch get more left padding
+// than they had alone, which must not move the window over their real tokens.
+TPT_TEST(generator, continuous_batching_keeps_the_sliding_window_of_gemma2) {
+  tpt::model::CausalLm model = tpt::model::load_model(fixture("gemma2-softcap-window"), test_device());
+  tpt::text::Tokenizer tokenizer = tpt::text::byte_tokenizer();
+  Generator generator{model, tokenizer};
+  GenerationOptions options;
+  options.max_new_tokens = 12;
+  options.batch_size = 2;
+  const std::vector<GenerationRequest> requests = {
+      {{1, 5, 9, 13, 40, 41, 42, 3, 4, 5}, 11}, {{7, 8}, 22}, {{60, 61, 62}, 33}, {{20, 21, 22, 23, 24, 25}, 44}};
+  size_t next = 0;
+  std::map<size_t, Generation> results;
+  generator.generate_continuous(
+      options,
+      [&](size_t free_rows, bool) {
+        std::vector<AdmittedRequest> fresh;
+        if (free_rows > 0 && next < requests.size()) fresh.push_back({next, requests[next]}), ++next;
+        return fresh;
+      },
+      [&](const SequenceStep& step) {
+        if (step.finished) results[step.request] = *step.finished;
+      });
+  COMPARE(results.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i)
+    COMPARE(results[i].token_ids == generator.generate({requests[i]}, options)[0].token_ids, true);
 }
