@@ -19,8 +19,6 @@ packages_engine=(
   libcpp-httplib-dev      # HTTP server of `tpt serve` (OpenAI-compatible API)
   libcurl4-openssl-dev    # HTTP client of the OpenAI sampler backend
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
-  libcurl4-openssl-dev    # HTTP client for OpenAI-compatible model servers (sampler.backend "openai")
-  libcpp-httplib-dev      # HTTP server of `tpt serve` (and the tests' misbehaving servers)
 )
 packages_gui=(
   qt6-base-dev qt6-base-dev-tools libqt6svg6 libgl-dev

@@ -281,7 +281,10 @@ CompletionRequest parse_completion_request(const json& body, Endpoint endpoint) 
   only_neutral(body, "min_tokens", is_zero, "only 0");
   only_neutral(body, "ignore_eos", is_false, "only false");
   only_neutral(body, "skip_special_tokens", is_true, "only true (special tokens are never in the text)");
-  only_neutral(body, "stop_token_ids", is_empty, "generation stops at the model's own end-of-turn tokens only");
+  if (const json* ids = field(body, "stop_token_ids"); ids && !ids->is_null()) {
+    if (!ids->is_array()) wrong_type("stop_token_ids", "a list of token ids", *ids);
+    r.stop_token_ids = token_ids(*ids, "stop_token_ids");
+  }
   only_neutral(body, "logit_bias", is_empty, "no logit bias");
   only_neutral(body, "user", [](const json& v) { return v.is_string(); }, "must be a string");
   if (chat) {

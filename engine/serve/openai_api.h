@@ -65,6 +65,9 @@ struct CompletionRequest {
   int n = 1;                 // choices per prompt; choice i is drawn with seed + i
   std::optional<uint64_t> seed;  // absent: the server draws one at random
   std::vector<std::string> stop;
+  // vLLM's extension: token ids that end generation besides the model's own end-of-turn tokens
+  // (the round runner's client sends the model's stop ids, so every server ends a turn alike).
+  std::vector<int32_t> stop_token_ids;
   // Log-probabilities of each generated token and of this many alternatives (completions:
   // `logprobs: N`; chat: `logprobs: true` with `top_logprobs: N`). Absent: none returned.
   std::optional<int> logprobs;

@@ -293,6 +293,8 @@ struct Server::Impl {
       gen.max_new_tokens = max_tokens;
       gen.stop_strings = request.stop;
       gen.stop_ids = tokenizer.stop_ids;
+      for (const int32_t id : request.stop_token_ids)
+        if (std::find(gen.stop_ids.begin(), gen.stop_ids.end(), id) == gen.stop_ids.end()) gen.stop_ids.push_back(id);
       gen.top_logprobs = request.logprobs.value_or(0);
 
       auto ex = std::make_shared<Exchange>();

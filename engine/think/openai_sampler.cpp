@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -137,6 +138,7 @@ struct Shared {
   bool stopped = false;     // the control said stop (pause ended in cancel)
   std::atomic<bool> abort{false};
   std::atomic<size_t> next{0};
+  size_t delivered = 0;  // requests before this one have been handed to the sink
   std::atomic<int> recoveries{0};
 };
 
@@ -176,6 +178,7 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
   std::vector<std::string> headers;
   if (!settings_.api_key.empty()) headers.push_back("Authorization: Bearer " + settings_.api_key);
 
+  const size_t window = std::max<size_t>(64, 4 * static_cast<size_t>(std::max(1, settings_.concurrency)));
   // Sleeps up to `seconds`, waking early when the sampling is aborted.
   const auto nap = [&](double seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -245,6 +248,13 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
         }
         const size_t index = shared.next++;
         if (index >= requests.size()) break;
+        {
+          // Answers are handed over in request order: a request far ahead of the oldest one
+          // still out waits, so what is held back stays bounded.
+          std::unique_lock<std::mutex> lock(shared.mutex);
+          shared.changed.wait(lock, [&] { return shared.abort || index < shared.delivered + window; });
+          if (shared.abort) break;
+        }
         if (!draw(client, requests[index], index)) break;
       }
     } catch (const std::exception& e) {
@@ -263,6 +273,10 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
   // The caller's thread journals: the sink writes to the store, which belongs to this thread.
   SamplingProgress total;
   std::exception_ptr sink_error;
+  // Answers that arrived ahead of an older request still out: handed over once it is in, so
+  // the journal stores samples in request order whatever order the server answered in (the
+  // journal's order is the order Prune and Train read them in).
+  std::map<size_t, Sample> early;
   try {
     for (;;) {
       std::vector<Sample> batch;
@@ -271,10 +285,17 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
         std::unique_lock<std::mutex> lock(shared.mutex);
         shared.changed.wait_for(lock, std::chrono::milliseconds(200),
                                 [&] { return !shared.ready.empty() || shared.workers_running == 0; });
-        batch.assign(std::make_move_iterator(shared.ready.begin()), std::make_move_iterator(shared.ready.end()));
+        for (auto& s : shared.ready) early.emplace(s.request, std::move(s));
         shared.ready.clear();
+        size_t next = shared.delivered;
+        for (auto it = early.find(next); it != early.end(); it = early.find(++next)) {
+          batch.push_back(std::move(it->second));
+          early.erase(it);
+        }
+        shared.delivered = next;
         done = shared.workers_running == 0;
       }
+      if (!batch.empty()) shared.changed.notify_all();
       if (control.cancelled()) shared.abort = true;
       endpoint_.poll();
       if (!batch.empty()) {

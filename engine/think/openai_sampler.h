@@ -1,7 +1,9 @@
 // A sampler that sends each sample to an OpenAI-compatible HTTP server (vLLM, SGLang,
 // `tpt serve`): one request per sample (n = 1) carrying the sample's own seed, `concurrency`
-// requests in flight, each sample handed over as its answer arrives so the runner journals it at
-// once.
+// requests in flight, each sample handed over as soon as it and every request before it have
+// been answered. The journal thus stores samples in request order, as the engine sampler does,
+// whatever order the answers came in: Prune and Train read them in that order, so the round's
+// results do not depend on which answer the server sent first.
 //
 // A request that meets a connection error, a timeout, a malformed answer, HTTP 429 or 5xx is
 // retried with exponential backoff (a Retry-After header is honoured); when the server cannot

@@ -146,11 +146,14 @@ tpt::think::SamplingSettings sampling() {
 // Every sample the sink received, by request index; fails on a duplicate.
 struct Collected {
   std::map<size_t, Sample> by_request;
+  std::vector<size_t> order;  // request indexes as handed over
   tpt::think::SampleSink sink() {
     return [this](const std::vector<Sample>& samples) {
-      for (const auto& s : samples)
+      for (const auto& s : samples) {
         if (!by_request.emplace(s.request, s).second)
           TPT_FAIL("request " + std::to_string(s.request) + " was handed over twice");
+        order.push_back(s.request);
+      }
     };
   }
 };
@@ -274,6 +277,11 @@ TPT_TEST(openai_sampler, faults_are_retried_and_every_sample_arrives_exactly_onc
   for (size_t i = 0; i < reqs.size(); ++i) COMPARE(got.by_request.at(i).text, text_for(reqs[i].seed));
   COMPARE(last_done, int64_t{18});
   COMPARE(server.bodies().size(), size_t{36});  // each request exactly twice: one fault, one answer
+  // Answers came back out of order (the slow ones last); the journal still gets request order,
+  // the order Prune and Train read it in.
+  std::vector<size_t> in_order(reqs.size());
+  for (size_t i = 0; i < in_order.size(); ++i) in_order[i] = i;
+  COMPARE(got.order, in_order);
 }
 
 TPT_TEST(openai_sampler, a_bad_request_fails_at_once_naming_the_request_and_keeps_what_arrived) {
@@ -559,7 +567,10 @@ TPT_TEST(openai_run, a_run_on_a_launched_tpt_serve_is_the_engine_run_exactly) {
   COMPARE(rounds[0].at("samplers")[0].at("phase").get<std::string>(), std::string("eval"));
   COMPARE(rounds[1].at("samplers")[0].at("phase").get<std::string>(), std::string("think"));
   VERIFY_CONTAINS(tpt_run("status " + dir).out, "round 1 think: openai http://127.0.0.1:");
-  VERIFY(fs::exists(dir + "/logs/server-round-1-think.log"));
+  // One server per model: round N's Improve and round N+1's Think share one (and its log).
+  VERIFY(fs::exists(dir + "/logs/server-round-0-eval.log"));
+  VERIFY(fs::exists(dir + "/logs/server-round-1-eval.log"));
+  VERIFY(!fs::exists(dir + "/logs/server-round-1-think.log"));
   COMPARE(servers_left(dir), 0);
 }
 

@@ -176,9 +176,11 @@ TPT_TEST(serve, a_token_id_prompt_with_a_seed_gets_exactly_the_engines_sample) {
   Fixture& f = fixture();
   int eos = 0;
   for (uint64_t seed : {0ull, 1ull, 7ull, 123456789ull, 18446744073709551615ull}) {
+    // Exactly what the round runner's OpenAI sampler sends, the model's stop ids included.
     const json request = {{"model", "tiny"}, {"prompt", kIds}, {"max_tokens", 24}, {"temperature", 0.9},
                           {"top_p", 0.95},   {"top_k", 40},    {"seed", seed},     {"n", 1},
-                          {"stop", json::array()},             {"add_special_tokens", false}};
+                          {"stop", json::array()},             {"add_special_tokens", false},
+                          {"stop_token_ids", f.tokenizer.stop_ids}};
     const Reply r = post("/v1/completions", request);
     COMPARE(r.status, 200);
     const auto expected = f.engine(kIds, seed, 24, 0.9, {}, 0.95, 40);
@@ -402,6 +404,8 @@ TPT_TEST(serve, bad_requests_get_400_naming_the_field) {
       {{{"prompt", "x"}, {"model", "gpt-4"}}, "model"},
       {{{"prompt", "x"}, {"stream", "yes"}}, "stream"},
       {{{"prompt", "x"}, {"max_tokenz", 3}}, "max_tokenz"},
+      {{{"prompt", "x"}, {"stop_token_ids", 5}}, "stop_token_ids"},
+      {{{"prompt", "x"}, {"stop_token_ids", {-1}}}, "stop_token_ids"},
   };
   for (const auto& [body, param] : cases) {
     const Reply r = post("/v1/completions", body);
