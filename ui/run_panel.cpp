@@ -90,6 +90,9 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   connect(m_cancel, &QPushButton::clicked, m_bridge, &RunBridge::cancel);
   connect(m_bridge, &RunBridge::started, this, [this](const QString& dir) {
     setRunning(true);
+    // A server of an earlier run (maybe another experiment's) is not this run's.
+    m_server->hide();
+    m_serverState.clear();
     appendLog(QStringLiteral("info"), tr("starting %1").arg(dir));
   });
   connect(m_bridge, &RunBridge::pausedChanged, this, [this](bool paused) {
