@@ -304,14 +304,18 @@ void ModelServer::forward() {
   for (const auto& [level, message] : notes)
     if (log_) log_(level, message);
   if (!on_status_) return;
-  // The log lines go with the last state change, or with the current state when none changed.
-  if (states.empty() && !status.log_lines.empty()) states.push_back(alive ? "ready" : "stopped");
+  // The log lines go with the last state change, or with the current state when none changed:
+  // a server still loading its model prints long before it is ready, and must not read as
+  // ready then.
+  if (states.empty() && !status.log_lines.empty())
+    states.push_back(!alive ? "stopped" : last_state_.empty() ? "ready" : last_state_);
   for (size_t i = 0; i < states.size(); ++i) {
     ServerStatus s = status;
     s.state = states[i];
     if (i + 1 < states.size()) s.log_lines.clear();
     on_status_(s);
   }
+  if (!states.empty()) last_state_ = states.back();
 }
 
 }  // namespace tpt::run
