@@ -189,14 +189,16 @@ QGroupBox* SetupPanel::buildSamplerSection(QWidget* content) {
   auto* box = new QGroupBox(tr("Sampler — who draws the samples"), content);
   m_samplerForm = new QFormLayout(box);
   m_samplerBackend = new QComboBox(box);
-  m_samplerBackend->addItem(tr("In process (this machine, model.device)"), QStringLiteral("engine"));
-  m_samplerBackend->addItem(tr("OpenAI-compatible server (vLLM, SGLang, tpt serve)"), QStringLiteral("openai"));
+  m_samplerBackend->addItem(tr("In process"), QStringLiteral("engine"));
+  m_samplerBackend->setItemData(0, tr("The model runs inside the workbench, on model.device"), Qt::ToolTipRole);
+  m_samplerBackend->addItem(tr("OpenAI-compatible server"), QStringLiteral("openai"));
+  m_samplerBackend->setItemData(1, tr("Requests go to vLLM, SGLang or tpt serve over HTTP"), Qt::ToolTipRole);
   addField(m_samplerForm, tr("Backend"), m_samplerBackend, QStringLiteral("sampler.backend"));
 
   m_serverMode = new QComboBox(box);
   m_serverMode->setObjectName(QStringLiteral("serverMode"));
-  m_serverMode->addItem(tr("Attach to a running server (URL)"), QStringLiteral("attach"));
-  m_serverMode->addItem(tr("Launch a server for each phase's model"), QStringLiteral("launch"));
+  m_serverMode->addItem(tr("Attach (running, by URL)"), QStringLiteral("attach"));
+  m_serverMode->addItem(tr("Launch (per phase)"), QStringLiteral("launch"));
   setHint(m_serverMode, tr("Attach: the server must already serve the model each round samples from; the run cannot "
                            "restart it. Launch: the run starts the command for the base model, then for each "
                            "round's, and stops it after the phase."));
@@ -226,8 +228,10 @@ QGroupBox* SetupPanel::buildSamplerSection(QWidget* content) {
   m_samplerForm->addRow(QString(), m_launchHint);
 
   m_api = new QComboBox(box);
-  m_api->addItem(tr("completions (the engine's prompt, as token ids)"), QStringLiteral("completions"));
-  m_api->addItem(tr("chat (the server applies the model's chat template)"), QStringLiteral("chat"));
+  m_api->addItem(tr("completions"), QStringLiteral("completions"));
+  m_api->setItemData(0, tr("/v1/completions with the engine's own prompt, sent as token ids"), Qt::ToolTipRole);
+  m_api->addItem(tr("chat"), QStringLiteral("chat"));
+  m_api->setItemData(1, tr("/v1/chat/completions: the server applies the model's chat template"), Qt::ToolTipRole);
   addField(m_samplerForm, tr("API"), m_api, QStringLiteral("sampler.api"));
   m_servedModel = new QLineEdit(box);
   addField(m_samplerForm, tr("Model name"), m_servedModel, QStringLiteral("sampler.model_name"));
@@ -257,6 +261,13 @@ QGroupBox* SetupPanel::buildSamplerSection(QWidget* content) {
   addField(m_samplerForm, tr("API key variable"), m_apiKeyEnv, QStringLiteral("sampler.api_key_env"));
   m_apiKeyState = new QLabel(box);
   m_apiKeyState->setObjectName(QStringLiteral("apiKeyState"));
+  m_apiKeyState->setWordWrap(true);
+  // The dock is narrow: no field of this section may widen the form past it (a long launch
+  // template scrolls inside its own box instead).
+  for (QComboBox* c : {m_samplerBackend, m_serverMode, m_launch, m_api}) {
+    c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    c->setMinimumContentsLength(8);
+  }
   m_samplerForm->addRow(QString(), m_apiKeyState);
   return box;
 }
