@@ -101,7 +101,11 @@ int main(int argc, char** argv) {
     while (clock.elapsed() < 600000 && finished.isEmpty()) {
       settle(200);
       const QString status = window.runPanel()->statusText();
-      if (progress.count() > 40 && (status.contains(QStringLiteral("think")) || status.contains(QStringLiteral("train"))))
+      // A phase on a server is busy once the server is up, not while it loads.
+      const QString server = window.runPanel()->serverStatusText();
+      const bool serverUp = server.isEmpty() || server.contains(QStringLiteral("ready"));
+      if (progress.count() > 40 && serverUp &&
+          (status.contains(QStringLiteral("think")) || status.contains(QStringLiteral("train"))))
         break;
     }
     settle(500);
