@@ -26,6 +26,31 @@ QFont axisFont(bool large) {
   return font;
 }
 
+// "sampled by: engine (in process)", or Think's and Improve's apart when they differ (a round
+// sampled on a server whose Improve ran after a resume in process, say). Empty for rounds
+// stored before sampler origins were.
+QString describeSamplers(const std::vector<store::SamplerOriginRecord>& origins) {
+  QMap<QString, QStringList> byPhase;  // "eval" sorts before "think"; shown in run order below
+  QStringList all;
+  for (const auto& o : origins) {
+    const QString text = QString::fromStdString(report::describe_sampler(o));
+    QStringList& list = byPhase[QString::fromStdString(o.phase)];
+    if (!list.contains(text)) list << text;
+    if (!all.contains(text)) all << text;
+  }
+  if (all.isEmpty()) return {};
+  if (all.size() == 1) return ChartPanel::tr("sampled by: %1").arg(all.front());
+  QStringList lines;
+  for (const char* phase : {"think", "eval"}) {
+    const QString key = QString::fromLatin1(phase);
+    if (!byPhase.contains(key)) continue;
+    lines << (key == QStringLiteral("think") ? ChartPanel::tr("Think sampled by: %1")
+                                             : ChartPanel::tr("Improve sampled by: %1"))
+                 .arg(byPhase.value(key).join(QStringLiteral("; ")));
+  }
+  return lines.join(QLatin1Char('\n'));
+}
+
 }  // namespace
 
 ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
@@ -95,7 +120,10 @@ void ChartPanel::plotExperiment(const QString& dir, const QColor& color, bool pr
         if (kName.isEmpty() || QString::fromStdString(name).mid(5).toInt() > kName.mid(5).toInt())
           kName = QString::fromStdString(name);
   QVector<double> kRounds;
+  QMap<int, QString> samplers;
   for (const auto& r : status.rounds) {
+    const QString sampledBy = describeSamplers(r.samplers);
+    if (!sampledBy.isEmpty()) samplers.insert(r.round, sampledBy);
     const auto s = r.metric("pass@1.strict");
     const auto f = r.metric("pass@1.flexible");
     if (!s || !f) continue;
@@ -118,6 +146,7 @@ void ChartPanel::plotExperiment(const QString& dir, const QColor& color, bool pr
     g->setScatterStyle(QCPScatterStyle(shape, color, m_large ? 14 : 7));
     g->setData(x, y, true);
     g->setName(label + QStringLiteral(" — ") + what);
+    m_samplers.insert(g, samplers);
   };
   add(rounds, strict, Qt::SolidLine, tr("Pass@1 strict"), QCPScatterStyle::ssDisc);
   add(rounds, flexible, Qt::DashLine, tr("Pass@1 flexible"), QCPScatterStyle::ssCircle);
@@ -126,6 +155,7 @@ void ChartPanel::plotExperiment(const QString& dir, const QColor& color, bool pr
 
 void ChartPanel::reload() {
   m_passPlot->clearGraphs();
+  m_samplers.clear();
   m_strict.clear();
   if (!m_primary.isEmpty()) plotExperiment(m_primary, kPalette[0], true);
   for (int i = 0; i < m_comparisons.size(); ++i)
@@ -204,11 +234,17 @@ void ChartPanel::showPointTip(QMouseEvent* event) {
     QToolTip::hideText();
     return;
   }
-  const auto point = best->data()->at(bestIndex);
-  const QString text = plot == m_passPlot
-                           ? tr("%1\nround %2: %3%").arg(best->name()).arg(point->key).arg(point->value, 0, 'f', 2)
-                           : tr("step %1: loss %2").arg(point->key).arg(point->value, 0, 'f', 4);
-  QToolTip::showText(event->globalPosition().toPoint(), text, plot);
+  QToolTip::showText(event->globalPosition().toPoint(), pointText(plot, best, bestIndex), plot);
+}
+
+QString ChartPanel::pointText(QCustomPlot* plot, QCPGraph* graph, int index) const {
+  if (!graph || index < 0 || index >= graph->dataCount()) return {};
+  const auto point = graph->data()->at(index);
+  if (plot != m_passPlot) return tr("step %1: loss %2").arg(point->key).arg(point->value, 0, 'f', 4);
+  QString text = tr("%1\nround %2: %3%").arg(graph->name()).arg(point->key).arg(point->value, 0, 'f', 2);
+  const QString sampledBy = m_samplers.value(graph).value(static_cast<int>(std::lround(point->key)));
+  if (!sampledBy.isEmpty()) text += QLatin1Char('\n') + sampledBy;
+  return text;
 }
 
 void ChartPanel::setLossVisible(bool visible) { m_lossPlot->setVisible(visible); }

@@ -1,15 +1,19 @@
 // The Pass@1 chart: Pass@1 per round (strict and flexible, with the base model at round 0) and
 // pass@k, updated as rounds finish, with other experiments overlaid for comparison; below it,
-// the training loss of the latest round that trained. Hover a point for its exact value;
+// the training loss of the latest round that trained. Hover a point for its exact value and who
+// sampled that round (the in-process engine, or a server with its URL and version);
 // export as PNG or PDF. Reads experiments through their databases, read-only (WAL lets it
 // read while a run writes).
 #pragma once
 
 #include <QColor>
+#include <QHash>
+#include <QMap>
 #include <QStringList>
 #include <QVector>
 #include <QWidget>
 
+class QCPGraph;
 class QCustomPlot;
 class QMouseEvent;
 
@@ -38,6 +42,10 @@ class ChartPanel : public QWidget {
   QCustomPlot* passPlot() const { return m_passPlot; }
   QCustomPlot* lossPlot() const { return m_lossPlot; }
 
+  // What hovering point `index` of `graph` in `plot` shows: the curve, round and value, and
+  // for a Pass@1 point the round's sampler(s).
+  QString pointText(QCustomPlot* plot, QCPGraph* graph, int index) const;
+
   // Large type for presentation mode.
   void setPresentationStyle(bool large);
   // Shows or hides the training-loss plot under the Pass@1 chart.
@@ -57,6 +65,8 @@ class ChartPanel : public QWidget {
   QStringList m_comparisons;
   QCustomPlot* m_passPlot = nullptr;
   QCustomPlot* m_lossPlot = nullptr;
+  // Per Pass@1 graph: round → "sampled by: …", from the store's sampler origins.
+  QHash<const QCPGraph*, QMap<int, QString>> m_samplers;
   QVector<double> m_strict;
   QVector<double> m_loss;
   int m_lossRound = -1;

@@ -42,6 +42,17 @@ class SignalObserver : public run::Observer {
     Q_EMIT m_bridge->logged(QString::fromStdString(line.level), line.round, QString::fromStdString(line.phase),
                             QString::fromStdString(line.message));
   }
+  void on_server(const run::ServerStatus& s) override {
+    ServerState out;
+    out.round = s.round;
+    out.phase = s.phase;
+    out.state = QString::fromStdString(s.state);
+    out.url = QString::fromStdString(s.url);
+    out.command = QString::fromStdString(s.command);
+    out.version = QString::fromStdString(s.version);
+    for (const auto& line : s.log_lines) out.logLines << QString::fromStdString(line);
+    Q_EMIT m_bridge->serverChanged(out);
+  }
   void on_round_done(int round, const std::map<std::string, double>& metrics) override {
     QVariantMap map;
     for (const auto& [name, value] : metrics) map.insert(QString::fromStdString(name), value);
@@ -57,6 +68,7 @@ class SignalObserver : public run::Observer {
 
 RunBridge::RunBridge(QObject* parent) : QObject(parent) {
   qRegisterMetaType<tpt::ui::RunProgress>();
+  qRegisterMetaType<tpt::ui::ServerState>();
   qRegisterMetaType<tpt::run::Phase>();
   qRegisterMetaType<tpt::run::RunOutcome>();
 }
@@ -68,6 +80,8 @@ RunBridge::~RunBridge() {
     delete m_thread;
   }
 }
+
+std::unique_ptr<run::Observer> RunBridge::makeObserver() { return std::make_unique<SignalObserver>(this); }
 
 bool RunBridge::isRunning() const { return m_thread && !m_thread->isFinished(); }
 

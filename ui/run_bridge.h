@@ -6,6 +6,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QVariantMap>
 
 #include <functional>
@@ -33,6 +34,17 @@ struct RunProgress {
   double loss = 0.0;
 };
 
+// The model server a phase samples from (sampler.backend "openai"), as the GUI shows it.
+struct ServerState {
+  int round = 0;
+  run::Phase phase = run::Phase::Think;
+  QString state;    // "starting", "ready", "restarting", "failed", "stopped"
+  QString url;
+  QString command;  // empty when attached
+  QString version;
+  QStringList logLines;  // printed since the last report
+};
+
 class RunBridge : public QObject {
   Q_OBJECT
 
@@ -43,6 +55,11 @@ class RunBridge : public QObject {
   explicit RunBridge(QObject* parent = nullptr);
   // Cancels a run in progress and waits for its thread.
   ~RunBridge() override;
+
+  // The observer a run reports through: its callbacks, from any thread, become this bridge's
+  // signals. start() makes one for the engine thread; work that runs beside the runner on
+  // its own thread (and tests) can report through another.
+  std::unique_ptr<run::Observer> makeObserver();
 
   bool isRunning() const;
   bool isPaused() const;
@@ -60,6 +77,7 @@ class RunBridge : public QObject {
   void phaseChanged(int round, tpt::run::Phase phase);
   void progressed(const tpt::ui::RunProgress& progress);
   void logged(const QString& level, int round, const QString& phase, const QString& message);
+  void serverChanged(const tpt::ui::ServerState& server);
   void roundFinished(int round, const QVariantMap& metrics);
   void pausedChanged(bool paused);
   // `detail` says why it stopped, or holds the error of a failed run.
@@ -74,5 +92,6 @@ class RunBridge : public QObject {
 }  // namespace tpt::ui
 
 Q_DECLARE_METATYPE(tpt::ui::RunProgress)
+Q_DECLARE_METATYPE(tpt::ui::ServerState)
 Q_DECLARE_METATYPE(tpt::run::Phase)
 Q_DECLARE_METATYPE(tpt::run::RunOutcome)

@@ -5,7 +5,9 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QFontDatabase>
 #include <QPushButton>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "run_bridge.h"
@@ -52,11 +54,33 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   progressRow->addWidget(m_speed);
   layout->addLayout(progressRow);
 
-  m_log = new QPlainTextEdit(this);
+  // Hidden until a phase samples on a server: in-process runs have nothing to say here.
+  m_server = new QLabel(this);
+  m_server->setObjectName(QStringLiteral("serverStatus"));
+  m_server->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_server->hide();
+  layout->addWidget(m_server);
+
+  m_logTabs = new QTabWidget(this);
+  m_logTabs->setObjectName(QStringLiteral("logTabs"));
+  m_log = new QPlainTextEdit(m_logTabs);
   m_log->setObjectName(QStringLiteral("runLog"));
   m_log->setReadOnly(true);
   m_log->setMaximumBlockCount(5000);
-  layout->addWidget(m_log, 1);
+  m_logTabs->addTab(m_log, tr("Run log"));
+  // A launched server can print thousands of lines (vLLM logs every request): bounded, and
+  // apart from the run's own log so that the run's story stays readable.
+  m_serverLog = new QPlainTextEdit(m_logTabs);
+  m_serverLog->setObjectName(QStringLiteral("serverLog"));
+  m_serverLog->setReadOnly(true);
+  m_serverLog->setMaximumBlockCount(kServerLogLines);
+  m_serverLog->setLineWrapMode(QPlainTextEdit::NoWrap);
+  m_serverLog->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  m_serverLog->setPlaceholderText(
+      tr("The output of a model server the run launches (sampler.launch) appears here; the whole log is in the "
+         "experiment's logs/ folder."));
+  m_logTabs->addTab(m_serverLog, tr("Server log"));
+  layout->addWidget(m_logTabs, 1);
 
   connect(m_start, &QPushButton::clicked, this, &RunPanel::startRequested);
   connect(m_pause, &QPushButton::clicked, this, [this] {
@@ -66,6 +90,9 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   connect(m_cancel, &QPushButton::clicked, m_bridge, &RunBridge::cancel);
   connect(m_bridge, &RunBridge::started, this, [this](const QString& dir) {
     setRunning(true);
+    // A server of an earlier run (maybe another experiment's) is not this run's.
+    m_server->hide();
+    m_serverState.clear();
     appendLog(QStringLiteral("info"), tr("starting %1").arg(dir));
   });
   connect(m_bridge, &RunBridge::pausedChanged, this, [this](bool paused) {
@@ -78,6 +105,7 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
     m_progress->setRange(0, 0);  // busy until the first report
   });
   connect(m_bridge, &RunBridge::progressed, this, &RunPanel::onProgress);
+  connect(m_bridge, &RunBridge::serverChanged, this, &RunPanel::showServer);
   connect(m_bridge, &RunBridge::logged, this,
           [this](const QString& level, int, const QString&, const QString& message) { appendLog(level, message); });
   connect(m_bridge, &RunBridge::finished, this, [this](run::RunOutcome result, const QString& detail) {
@@ -118,6 +146,48 @@ void RunPanel::appendLog(const QString& level, const QString& message) {
   const QString prefix = level == QStringLiteral("info") ? QString() : level.toUpper() + QStringLiteral(": ");
   m_log->appendPlainText(QStringLiteral("%1  %2%3").arg(time, prefix, message));
 }
+
+void RunPanel::showServer(const ServerState& s) {
+  const QString where = tr("server · round %1 %2").arg(s.round).arg(QString::fromLatin1(run::to_string(s.phase)));
+  const QString version = s.version.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.version);
+  QString text;
+  QString color;  // the badge's colour says the state at a glance
+  if (s.state == QStringLiteral("starting")) {
+    text = tr("%1: starting… %2").arg(where, s.url);
+    color = QStringLiteral("#fff3cd");
+  } else if (s.state == QStringLiteral("ready")) {
+    text = tr("%1: ready at %2%3").arg(where, s.url, version);
+    color = QStringLiteral("#d1e7dd");
+  } else if (s.state == QStringLiteral("restarting")) {
+    text = tr("%1: restarting… %2").arg(where, s.url);
+    color = QStringLiteral("#fff3cd");
+  } else if (s.state == QStringLiteral("failed")) {
+    text = tr("%1: failed (%2)").arg(where, s.url);
+    color = QStringLiteral("#f8d7da");
+  } else {
+    text = tr("%1: %2").arg(where, s.state.isEmpty() ? tr("stopped") : s.state);
+    color = QStringLiteral("#e2e3e5");
+  }
+  m_server->setText(text.trimmed());
+  m_server->setStyleSheet(QStringLiteral("QLabel { background: %1; color: #212529; border-radius: 3px; padding: 2px 6px; }")
+                              .arg(color));
+  m_server->setToolTip(s.command.isEmpty() ? tr("Attached: a server the run did not start (sampler.url)")
+                                           : tr("Launched: %1").arg(s.command));
+  m_server->show();
+  // A line per state change keeps each phase's server output apart.
+  const QString key = QStringLiteral("%1 %2 %3").arg(s.round).arg(int(s.phase)).arg(s.state);
+  if (key != m_serverState) {
+    m_serverLog->appendPlainText(QStringLiteral("── %1").arg(text.trimmed()));
+    m_serverState = key;
+  }
+  for (const QString& line : s.logLines) m_serverLog->appendPlainText(line);
+}
+
+QString RunPanel::serverStatusText() const { return m_server->isHidden() ? QString() : m_server->text(); }
+
+QString RunPanel::serverToolTip() const { return m_server->toolTip(); }
+
+QString RunPanel::serverLogText() const { return m_serverLog->toPlainText(); }
 
 QString RunPanel::statusText() const { return m_phase->text(); }
 

@@ -1,5 +1,6 @@
 // The Run panel: start, pause, resume and cancel; the current round and phase with a progress
-// bar, ETA and tokens/s; and the run's log. It only talks to the RunBridge.
+// bar, ETA and tokens/s; the model server a phase samples from (sampler.backend "openai"), with
+// its state and its own log; and the run's log. It only talks to the RunBridge.
 #pragma once
 
 #include <QWidget>
@@ -8,11 +9,13 @@ class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace tpt::ui {
 
 class RunBridge;
 struct RunProgress;
+struct ServerState;
 
 class RunPanel : public QWidget {
   Q_OBJECT
@@ -25,6 +28,12 @@ class RunPanel : public QWidget {
   QPushButton* cancelButton() const { return m_cancel; }
   QString statusText() const;
   QString logText() const;
+  // "server · round 1 think: ready at http://127.0.0.1:8000 (0.6.3)"; empty before any server.
+  QString serverStatusText() const;
+  QString serverToolTip() const;
+  QString serverLogText() const;
+  // The server log keeps this many lines, the newest.
+  static constexpr int kServerLogLines = 2000;
 
  Q_SIGNALS:
   // The user asked to start: the window saves the settings and starts the bridge.
@@ -32,6 +41,7 @@ class RunPanel : public QWidget {
 
  public Q_SLOTS:
   void appendLog(const QString& level, const QString& message);
+  void showServer(const tpt::ui::ServerState& server);
 
  private:
   void onProgress(const RunProgress& progress);
@@ -44,7 +54,11 @@ class RunPanel : public QWidget {
   QLabel* m_phase = nullptr;
   QProgressBar* m_progress = nullptr;
   QLabel* m_speed = nullptr;
+  QLabel* m_server = nullptr;
+  QString m_serverState;  // round, phase and state last shown, to mark changes in the server log
+  QTabWidget* m_logTabs = nullptr;
   QPlainTextEdit* m_log = nullptr;
+  QPlainTextEdit* m_serverLog = nullptr;
 };
 
 // "1m05s", "2h03m", "42s"

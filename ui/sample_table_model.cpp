@@ -101,12 +101,17 @@ QVariant SampleTableModel::data(const QModelIndex& index, int role) const {
       case Kept: return r->kept ? (*r->kept ? tr("kept") : tr("dropped")) : QString();
       case DroppedBy: return QString::fromStdString(r->dropped_by);
       case Tokens: return r->token_count;
-      case Finish: return QString::fromStdString(r->finish_reason);
+      case Finish:
+        return isTruncated(r->finish_reason) ? tr("length (truncated)") : QString::fromStdString(r->finish_reason);
       case Label: return r->latest_label ? QString::fromLatin1(prune::to_string(*r->latest_label)) : QString();
     }
   }
   if (role == Qt::ForegroundRole && index.column() == Verdict && r->verdict)
     return QBrush(*r->verdict == prune::Verdict::Correct ? QColor(0x19, 0x87, 0x54) : QColor(0xb0, 0x2a, 0x37));
+  if (index.column() == Finish && isTruncated(r->finish_reason)) {
+    if (role == Qt::ForegroundRole) return QBrush(QColor(0xb3, 0x5c, 0x00));
+    if (role == Qt::ToolTipRole) return tr("finish_reason \"length\": the sample hit max_new_tokens before it ended");
+  }
   if (role == Qt::ForegroundRole && index.column() == Kept && r->kept)
     return QBrush(*r->kept ? QColor(0x19, 0x87, 0x54) : QColor(0x6c, 0x75, 0x7d));
   return {};

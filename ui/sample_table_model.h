@@ -7,6 +7,7 @@
 #include <QAbstractTableModel>
 
 #include <memory>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -61,5 +62,9 @@ class SampleTableModel : public QAbstractTableModel {
   bool m_exhausted = true;
   qint64 m_total = 0;
 };
+
+// A sample that stopped at max_new_tokens (finish_reason "length", from the engine and from
+// OpenAI-compatible servers alike) rather than at its end: truncated.
+inline bool isTruncated(const std::string& finishReason) { return finishReason == "length"; }
 
 }  // namespace tpt::ui

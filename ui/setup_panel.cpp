@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QDir>
+#include <QFontDatabase>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
@@ -58,6 +59,20 @@ qint64 countLines(const QString& path) {
   return lines;
 }
 
+// A field's own explanation, shown as its tooltip while the engine has nothing to say about it
+// (revalidate() puts the engine's message there otherwise).
+void setHint(QWidget* field, const QString& hint) {
+  field->setProperty("hint", hint);
+  if (!field->property("invalid").toBool()) field->setToolTip(hint);
+}
+
+// Seconds as the file writes them: 600, not 600.0, when whole.
+nlohmann::json seconds(double value) {
+  const double whole = std::round(value);
+  if (std::abs(value - whole) < 1e-9 && std::abs(whole) < 1e15) return static_cast<std::int64_t>(whole);
+  return value;
+}
+
 }  // namespace
 
 SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
@@ -83,6 +98,7 @@ void SetupPanel::buildForm() {
   layout->addLayout(buildPresetRow(content));
   layout->addWidget(buildExperimentSection(content));
   layout->addWidget(buildDataSection(content));
+  layout->addWidget(buildSamplerSection(content));
   layout->addWidget(buildThinkSection(content));
   layout->addWidget(buildTrainSection(content));
   layout->addWidget(buildEvalSection(content));
@@ -165,6 +181,95 @@ QGroupBox* SetupPanel::buildDataSection(QWidget* content) {
   m_device = choiceBox({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")}, data);
   addField(dForm, tr("Device"), m_device, QStringLiteral("model.device"));
   return data;
+}
+
+// Who draws Think's and Improve's samples. The server's rows appear only for "openai", and of
+// URL and launch command only the one the mode uses: the engine accepts exactly one of them.
+QGroupBox* SetupPanel::buildSamplerSection(QWidget* content) {
+  auto* box = new QGroupBox(tr("Sampler — who draws the samples"), content);
+  m_samplerForm = new QFormLayout(box);
+  m_samplerBackend = new QComboBox(box);
+  m_samplerBackend->addItem(tr("In process"), QStringLiteral("engine"));
+  m_samplerBackend->setItemData(0, tr("The model runs inside the workbench, on model.device"), Qt::ToolTipRole);
+  m_samplerBackend->addItem(tr("OpenAI-compatible server"), QStringLiteral("openai"));
+  m_samplerBackend->setItemData(1, tr("Requests go to vLLM, SGLang or tpt serve over HTTP"), Qt::ToolTipRole);
+  addField(m_samplerForm, tr("Backend"), m_samplerBackend, QStringLiteral("sampler.backend"));
+
+  m_serverMode = new QComboBox(box);
+  m_serverMode->setObjectName(QStringLiteral("serverMode"));
+  m_serverMode->addItem(tr("Attach (running, by URL)"), QStringLiteral("attach"));
+  m_serverMode->addItem(tr("Launch (per phase)"), QStringLiteral("launch"));
+  setHint(m_serverMode, tr("Attach: the server must already serve the model each round samples from; the run cannot "
+                           "restart it. Launch: the run starts the command for the base model, then for each "
+                           "round's, and stops it after the phase."));
+  m_samplerForm->addRow(tr("Server"), m_serverMode);
+
+  m_serverUrl = new QLineEdit(box);
+  m_serverUrl->setPlaceholderText(QStringLiteral("http://gpu-box:8000"));
+  addField(m_samplerForm, tr("URL"), m_serverUrl, QStringLiteral("sampler.url"));
+  setHint(m_serverUrl, tr("The server's base URL; /v1/... is appended."));
+
+  m_launch = new QComboBox(box);
+  m_launch->setEditable(true);
+  m_launch->setInsertPolicy(QComboBox::NoInsert);  // typing a template must not add items
+  for (const auto& preset : config::sampler_launch_presets())
+    m_launch->addItem(fromStd(preset), fromStd(preset));
+  // Each preset shows the command it stands for when hovered in the list.
+  for (int i = 0; i < m_launch->count(); ++i)
+    m_launch->setItemData(i, fromStd(config::launch_template(m_launch->itemText(i).toStdString())), Qt::ToolTipRole);
+  m_launch->lineEdit()->setPlaceholderText(tr("a preset, or a command with {model} and {port}"));
+  addField(m_samplerForm, tr("Launch"), m_launch, QStringLiteral("sampler.launch"));
+  m_launchHint = new QLabel(box);
+  m_launchHint->setObjectName(QStringLiteral("launchHint"));
+  m_launchHint->setWordWrap(true);
+  m_launchHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_launchHint->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  m_launchHint->setStyleSheet(QStringLiteral("QLabel { color: palette(mid); }"));
+  m_samplerForm->addRow(QString(), m_launchHint);
+
+  m_api = new QComboBox(box);
+  m_api->addItem(tr("completions"), QStringLiteral("completions"));
+  m_api->setItemData(0, tr("/v1/completions with the engine's own prompt, sent as token ids"), Qt::ToolTipRole);
+  m_api->addItem(tr("chat"), QStringLiteral("chat"));
+  m_api->setItemData(1, tr("/v1/chat/completions: the server applies the model's chat template"), Qt::ToolTipRole);
+  addField(m_samplerForm, tr("API"), m_api, QStringLiteral("sampler.api"));
+  m_servedModel = new QLineEdit(box);
+  addField(m_samplerForm, tr("Model name"), m_servedModel, QStringLiteral("sampler.model_name"));
+  // Wider than valid, as elsewhere: the engine's validation says why a value is wrong.
+  m_concurrency = new QSpinBox(box);
+  m_concurrency->setRange(-1, 1000000);
+  addField(m_samplerForm, tr("Requests in flight"), m_concurrency, QStringLiteral("sampler.concurrency"));
+  m_requestTimeout = new QDoubleSpinBox(box);
+  m_requestTimeout->setRange(-1.0, 1e7);
+  m_requestTimeout->setDecimals(1);
+  m_requestTimeout->setSuffix(tr(" s"));
+  addField(m_samplerForm, tr("Request timeout"), m_requestTimeout, QStringLiteral("sampler.request_timeout_s"));
+  m_retries = new QSpinBox(box);
+  m_retries->setRange(-1, 100000);
+  addField(m_samplerForm, tr("Retries per request"), m_retries, QStringLiteral("sampler.retries"));
+  m_startupTimeout = new QDoubleSpinBox(box);
+  m_startupTimeout->setRange(-1.0, 1e7);
+  m_startupTimeout->setDecimals(1);
+  m_startupTimeout->setSuffix(tr(" s"));
+  addField(m_samplerForm, tr("Startup timeout"), m_startupTimeout, QStringLiteral("sampler.startup_timeout_s"));
+  setHint(m_startupTimeout, tr("A launched server must answer /health by then, or the run fails with its log."));
+  m_apiKeyEnv = new QLineEdit(box);
+  m_apiKeyEnv->setPlaceholderText(tr("e.g. OPENAI_API_KEY (empty: no key)"));
+  // Only the variable's name is ever asked for, stored or shown: never the key.
+  setHint(m_apiKeyEnv, tr("The name of the environment variable that holds the API key, not the key: the key is "
+                          "read when the run starts and sent as a bearer token, never written anywhere."));
+  addField(m_samplerForm, tr("API key variable"), m_apiKeyEnv, QStringLiteral("sampler.api_key_env"));
+  m_apiKeyState = new QLabel(box);
+  m_apiKeyState->setObjectName(QStringLiteral("apiKeyState"));
+  m_apiKeyState->setWordWrap(true);
+  // The dock is narrow: no field of this section may widen the form past it (a long launch
+  // template scrolls inside its own box instead).
+  for (QComboBox* c : {m_samplerBackend, m_serverMode, m_launch, m_api}) {
+    c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    c->setMinimumContentsLength(8);
+  }
+  m_samplerForm->addRow(QString(), m_apiKeyState);
+  return box;
 }
 
 QGroupBox* SetupPanel::buildThinkSection(QWidget* content) {
@@ -252,14 +357,23 @@ void SetupPanel::connectEdits() {
     writeToDocument();
     revalidate();
   };
-  for (QLineEdit* e : {m_name, m_train, m_test, m_model, m_learningRate, m_passAtK})
+  for (QLineEdit* e : {m_name, m_train, m_test, m_model, m_learningRate, m_passAtK, m_serverUrl, m_servedModel,
+                       m_apiKeyEnv})
     connect(e, &QLineEdit::textChanged, this, changed);
-  for (QSpinBox* s : {m_rounds, m_seed, m_samples, m_poolSize, m_maxNewTokens, m_epochs, m_evalSubset, m_evalSamples})
+  for (QSpinBox* s : {m_rounds, m_seed, m_samples, m_poolSize, m_maxNewTokens, m_epochs, m_evalSubset, m_evalSamples,
+                      m_concurrency, m_retries})
     connect(s, qOverload<int>(&QSpinBox::valueChanged), this, changed);
-  for (QDoubleSpinBox* s : {m_temperature, m_evalTemperature})
+  for (QDoubleSpinBox* s : {m_temperature, m_evalTemperature, m_requestTimeout, m_startupTimeout})
     connect(s, qOverload<double>(&QDoubleSpinBox::valueChanged), this, changed);
-  for (QComboBox* c : {m_device, m_promptFormat, m_method, m_init})
+  // The rows follow the backend and mode before the document is rewritten from them.
+  for (QComboBox* c : {m_samplerBackend, m_serverMode})
+    connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::updateSamplerRows);
+  for (QComboBox* c : {m_device, m_promptFormat, m_method, m_init, m_samplerBackend, m_serverMode, m_api})
     connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+  // A preset picked from the list and a template typed both arrive as the edit's text.
+  connect(m_launch, &QComboBox::editTextChanged, this, changed);
+  connect(m_launch, &QComboBox::editTextChanged, this, &SetupPanel::updateSamplerHints);
+  connect(m_apiKeyEnv, &QLineEdit::textChanged, this, &SetupPanel::updateSamplerHints);
   connect(m_model, &QLineEdit::textChanged, this, &SetupPanel::updateModelSummary);
 }
 
@@ -329,8 +443,77 @@ void SetupPanel::readFromDocument() {
   QStringList ks;
   for (const auto& k : get("eval", "pass_at_k")) ks << QString::number(k.is_number() ? k.get<double>() : 0);
   m_passAtK->setText(ks.join(QStringLiteral(", ")));
+  readSampler(m_doc.is_object() && m_doc.contains("sampler") ? m_doc["sampler"] : defaults["sampler"]);
   m_loading = false;
+  updateSamplerRows();
+  updateSamplerHints();
   updateModelSummary();
+}
+
+void SetupPanel::readSampler(const nlohmann::json& section) {
+  const nlohmann::json defaults = config::ExperimentConfig().to_json()["sampler"];
+  auto get = [&](const char* key) -> nlohmann::json {
+    if (section.is_object() && section.contains(key)) return section[key];
+    return defaults[key];
+  };
+  auto text = [&](const char* key) {
+    const nlohmann::json v = get(key);
+    return v.is_string() ? fromStd(v.get<std::string>()) : QString();
+  };
+  auto number = [&](const char* key) {
+    const nlohmann::json v = get(key);
+    return v.is_number() ? v.get<double>() : 0.0;
+  };
+  setCombo(m_samplerBackend, text("backend").toStdString());
+  const QString url = text("url"), launch = text("launch");
+  m_serverUrl->setText(url);
+  m_launch->setEditText(launch);
+  // A file with a launch command launches; one with neither starts in attach mode, where the
+  // engine's "needs exactly one of url and launch" lands on the URL field.
+  m_serverMode->setCurrentIndex(!launch.isEmpty() ? 1 : 0);
+  setCombo(m_api, text("api").toStdString());
+  m_servedModel->setText(text("model_name"));
+  m_concurrency->setValue(static_cast<int>(number("concurrency")));
+  m_requestTimeout->setValue(number("request_timeout_s"));
+  m_retries->setValue(static_cast<int>(number("retries")));
+  m_startupTimeout->setValue(number("startup_timeout_s"));
+  m_apiKeyEnv->setText(text("api_key_env"));
+}
+
+void SetupPanel::updateSamplerRows() {
+  const bool server = m_samplerBackend->currentData().toString() == QStringLiteral("openai");
+  const bool launch = m_serverMode->currentData().toString() == QStringLiteral("launch");
+  for (QWidget* w : std::initializer_list<QWidget*>{m_serverMode, m_api, m_servedModel, m_concurrency,
+                                                    m_requestTimeout, m_retries, m_apiKeyEnv, m_apiKeyState})
+    m_samplerForm->setRowVisible(w, server);
+  m_samplerForm->setRowVisible(m_serverUrl, server && !launch);
+  for (QWidget* w : std::initializer_list<QWidget*>{m_launch, m_launchHint, m_startupTimeout})
+    m_samplerForm->setRowVisible(w, server && launch);
+  m_servedModel->setPlaceholderText(launch ? tr("empty: round-N, the name the run gives each launched server")
+                                           : tr("empty: the first model the server lists in /v1/models"));
+}
+
+void SetupPanel::updateSamplerHints() {
+  const QString launch = m_launch->currentText().trimmed();
+  const std::string expanded = config::launch_template(launch.toStdString());
+  const bool preset = fromStd(expanded) != launch;
+  QString hint;
+  if (launch.isEmpty())
+    hint = tr("Presets: vllm, sglang, tpt-serve. A template may use {model} {port} {host} {name} {seed} {tpt}.");
+  else if (preset)
+    hint = tr("runs: %1").arg(fromStd(expanded));
+  else
+    hint = tr("custom command; {model} {port} {host} {name} {seed} {tpt} are filled in for each phase");
+  m_launchHint->setText(hint);
+  setHint(m_launch, preset ? fromStd(expanded) : hint);
+  // Whether the variable is set: its value is never read here.
+  const QString variable = m_apiKeyEnv->text().trimmed();
+  m_apiKeyState->setText(variable.isEmpty() ? tr("No API key is sent.")
+                         : qEnvironmentVariableIsSet(variable.toLocal8Bit().constData())
+                             ? tr("%1 is set in this environment.").arg(variable)
+                             : tr("%1 is not set in this environment: the run will fail to authenticate unless "
+                                  "the server needs no key.")
+                                   .arg(variable));
 }
 
 void SetupPanel::writeToDocument() {
@@ -367,6 +550,36 @@ void SetupPanel::writeToDocument() {
     else ks.push_back(part.trimmed().toStdString());
   }
   d["eval"]["pass_at_k"] = ks;
+  writeSampler();
+}
+
+// Writes the keys the file has, and those whose value differs from the engine's default: a
+// file without a sampler section (or with only some keys) keeps its shape when nothing in it
+// changed, so load → form → save gives back the same JSON.
+void SetupPanel::writeSampler() {
+  const nlohmann::json defaults = config::ExperimentConfig().to_json()["sampler"];
+  const bool server = m_samplerBackend->currentData().toString() == QStringLiteral("openai");
+  const bool launch = m_serverMode->currentData().toString() == QStringLiteral("launch");
+  nlohmann::json values = {
+      {"backend", m_samplerBackend->currentData().toString().toStdString()},
+      // For a server, only the mode's field is given: the other one is emptied, as the engine
+      // takes exactly one. For the engine both are kept as typed (they are not used).
+      {"url", server && launch ? std::string() : m_serverUrl->text().trimmed().toStdString()},
+      {"launch", server && !launch ? std::string() : m_launch->currentText().trimmed().toStdString()},
+      {"api", m_api->currentData().toString().toStdString()},
+      {"model_name", m_servedModel->text().trimmed().toStdString()},
+      {"concurrency", m_concurrency->value()},
+      {"request_timeout_s", seconds(m_requestTimeout->value())},
+      {"retries", m_retries->value()},
+      {"startup_timeout_s", seconds(m_startupTimeout->value())},
+      {"api_key_env", m_apiKeyEnv->text().trimmed().toStdString()}};
+  nlohmann::json& d = m_doc;
+  const bool hasSection = d.contains("sampler") && d["sampler"].is_object();
+  if (!hasSection && values == defaults) return;
+  if (!hasSection) d["sampler"] = nlohmann::json::object();
+  nlohmann::json& section = d["sampler"];
+  for (const auto& [key, value] : values.items())
+    if (section.contains(key) || value != defaults[key]) section[key] = value;
 }
 
 void SetupPanel::revalidate() {
@@ -378,6 +591,10 @@ void SetupPanel::revalidate() {
     const int bracket = path.indexOf(QLatin1Char('['));
     if (bracket >= 0) path.truncate(bracket);
     const QString message = fromStd(issue.message);
+    // In launch mode the URL row is hidden: "needs exactly one of url and launch" belongs to
+    // the launch command the user has not given yet.
+    if (path == QStringLiteral("sampler.url") && m_serverMode->currentData().toString() == QStringLiteral("launch"))
+      path = QStringLiteral("sampler.launch");
     m_issues.insert(path, m_issues.contains(path) ? m_issues[path] + QStringLiteral("\n") + message : message);
   }
   for (auto it = m_fields.constBegin(); it != m_fields.constEnd(); ++it) {
@@ -385,7 +602,7 @@ void SetupPanel::revalidate() {
     const bool invalid = m_issues.contains(it.key());
     field->setProperty("invalid", invalid);
     field->setStyleSheet(invalid ? QString::fromLatin1(kInvalidStyle) : QString());
-    field->setToolTip(invalid ? m_issues.value(it.key()) : QString());
+    field->setToolTip(invalid ? m_issues.value(it.key()) : field->property("hint").toString());
   }
   QStringList lines;
   for (auto it = m_issues.constBegin(); it != m_issues.constEnd(); ++it)

@@ -56,6 +56,7 @@ class SetupPanel : public QWidget {
   QHBoxLayout* buildPresetRow(QWidget* content);
   QGroupBox* buildExperimentSection(QWidget* content);
   QGroupBox* buildDataSection(QWidget* content);
+  QGroupBox* buildSamplerSection(QWidget* content);
   QGroupBox* buildThinkSection(QWidget* content);
   QGroupBox* buildTrainSection(QWidget* content);
   QGroupBox* buildEvalSection(QWidget* content);
@@ -70,6 +71,13 @@ class SetupPanel : public QWidget {
   void readFromDocument();
   void writeToDocument();
   void revalidate();
+  // Shows the sampler's rows that apply to the chosen backend and server mode.
+  void updateSamplerRows();
+  // The expanded command of the launch preset (or the template as typed), and whether the
+  // API key's variable is set.
+  void updateSamplerHints();
+  void readSampler(const nlohmann::json& section);
+  void writeSampler();
   void updateModelSummary();
   void updateEstimate();
   void applyPreset();
@@ -105,6 +113,21 @@ class SetupPanel : public QWidget {
   QSpinBox* m_evalSamples = nullptr;
   QDoubleSpinBox* m_evalTemperature = nullptr;
   QLineEdit* m_passAtK = nullptr;
+  // sampler: the backend, then the server's settings (shown for "openai" only).
+  QFormLayout* m_samplerForm = nullptr;
+  QComboBox* m_samplerBackend = nullptr;
+  QComboBox* m_serverMode = nullptr;  // attach (sampler.url) or launch (sampler.launch); not a key
+  QLineEdit* m_serverUrl = nullptr;
+  QComboBox* m_launch = nullptr;  // editable: a preset or a command template
+  QLabel* m_launchHint = nullptr;
+  QComboBox* m_api = nullptr;
+  QLineEdit* m_servedModel = nullptr;
+  QSpinBox* m_concurrency = nullptr;
+  QDoubleSpinBox* m_requestTimeout = nullptr;
+  QSpinBox* m_retries = nullptr;
+  QDoubleSpinBox* m_startupTimeout = nullptr;
+  QLineEdit* m_apiKeyEnv = nullptr;
+  QLabel* m_apiKeyState = nullptr;
   QLabel* m_estimate = nullptr;
   QLabel* m_issueList = nullptr;
   QPushButton* m_saveButton = nullptr;

@@ -18,6 +18,7 @@
 
 #include <cmath>
 
+#include "report/status.h"
 #include "run/paths.h"
 #include "sample_table_model.h"
 #include "store/store.h"
@@ -302,9 +303,25 @@ void TraceBrowser::showSample(std::int64_t sampleId) {
                      .arg(d.sample.sample_index);
   html += tr("<p><b>Question.</b> %1</p>").arg(QString::fromStdString(d.problem.question).toHtmlEscaped());
   html += tr("<p><b>Gold answer:</b> %1</p>").arg(QString::fromStdString(d.problem.gold).toHtmlEscaped());
-  html += tr("<p><b>Trace</b> (%1 tokens, %2):</p>")
-              .arg(d.sample.token_count)
-              .arg(QString::fromStdString(d.sample.finish_reason));
+  // Who drew the round's Think samples: the engine, or a server (URL, version, launched or
+  // attached), as `tpt status` names it.
+  QStringList sampledBy;
+  for (const auto& origin : store.list_sampler_origins(m_experimentId, d.sample.round_id))
+    if (origin.phase == "think") sampledBy << QString::fromStdString(report::describe_sampler(origin)).toHtmlEscaped();
+  if (!sampledBy.isEmpty())
+    html += tr("<p><b>Sampled by:</b> %1</p>").arg(sampledBy.join(QStringLiteral("; ")));
+  if (isTruncated(d.sample.finish_reason)) {
+    // The model was still writing when it hit the limit: its answer, if any, is not its last
+    // word, which matters when judging a wrong or missing answer.
+    html += tr("<p><b>Trace</b> (%1 tokens, <span style=\"color:#b35c00\"><b>truncated at max_new_tokens = "
+               "%2</b></span>):</p>")
+                .arg(d.sample.token_count)
+                .arg(d.sample.sampling.max_new_tokens);
+  } else {
+    html += tr("<p><b>Trace</b> (%1 tokens, %2):</p>")
+                .arg(d.sample.token_count)
+                .arg(QString::fromStdString(d.sample.finish_reason).toHtmlEscaped());
+  }
   html += traceToHtml(QString::fromStdString(d.sample.text),
                       d.decision && d.decision->extracted ? QString::fromStdString(*d.decision->extracted) : QString(),
                       correct);

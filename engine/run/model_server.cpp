@@ -344,9 +344,11 @@ void ModelServer::forward() {
   for (const auto& [level, message] : notes)
     if (log_) log_(level, message);
   if (!on_status_) return;
-  // The log lines go with the last state change, or with the current state when none changed.
+  // The log lines go with the last state change, or with the current state when none changed:
+  // a server still loading its model prints long before it is ready, and must not read as
+  // ready then.
   if (states.empty() && !status.log_lines.empty()) {
-    status.state = alive ? "ready" : "stopped";
+    status.state = !alive ? "stopped" : last_state_.empty() ? "ready" : last_state_;
     status.state_changed = false;
     on_status_(status);
     return;
@@ -357,6 +359,7 @@ void ModelServer::forward() {
     if (i + 1 < states.size()) s.log_lines.clear();
     on_status_(s);
   }
+  if (!states.empty()) last_state_ = states.back();
 }
 
 }  // namespace tpt::run

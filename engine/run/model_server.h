@@ -104,6 +104,7 @@ class ModelServer final : public think::OpenAiEndpoint {
   std::string url_;
   std::vector<std::pair<std::string, std::string>> pending_notes_;  // level, message
   std::vector<std::string> pending_states_;  // each state change, in order
+  std::string last_state_;  // the last state reported, for log lines that come without a change
   std::streamoff log_read_ = 0;  // how much of the log file was forwarded
 };
 

@@ -396,6 +396,28 @@ TPT_TEST(model_server, a_server_that_exits_before_it_is_ready_fails_with_its_log
   VERIFY(!states.empty() && states.front() == "starting" && states.back() == "failed");
 }
 
+TPT_TEST(model_server, a_server_printing_while_it_loads_is_reported_as_starting) {
+  // vLLM prints for minutes before it answers /health: those lines must not read as "ready".
+  const std::string dir = tpt::testing::temp_dir();
+  tpt::config::SamplerConfig config;
+  config.backend = tpt::config::SamplerBackend::OpenAi;
+  config.launch = "echo 'loading weights'; sleep 60 # {model} {port}";
+  config.startup_timeout_s = 1.5;
+  std::vector<tpt::run::ServerStatus> reports;
+  VERIFY_THROWS_WITH(tpt::run::ModelServer::open(config, job_in(dir), [&](const tpt::run::ServerStatus& s) { reports.push_back(s); }, {}, nullptr),
+                     "startup_timeout_s");
+  bool printed = false;
+  for (const auto& r : reports) {
+    VERIFY(r.state != "ready");
+    for (const auto& line : r.log_lines)
+      if (line == "loading weights") {
+        printed = true;
+        VERIFY(r.state == "starting" || r.state == "failed");
+      }
+  }
+  VERIFY(printed);
+}
+
 TPT_TEST(model_server, a_server_that_never_answers_times_out_and_is_stopped) {
   const std::string dir = tpt::testing::temp_dir();
   tpt::config::SamplerConfig config;

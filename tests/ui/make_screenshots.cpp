@@ -3,11 +3,16 @@
 //
 //   xvfb-run -s "-screen 0 1600x1000x24" build/tpt_screenshots docs/screenshots DONE_DIR [RUN_DIR]
 //
-// RUN_DIR is started, photographed once it is busy, then cancelled (it resumes later).
+// RUN_DIR is started, photographed once it is busy, then cancelled (it resumes later). When
+// DONE_DIR samples on a server (sampler.backend "openai"), setup-sampler.png shows the form's
+// sampler section; when RUN_DIR does, run-server.png shows the Run panel's Server log.
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QGroupBox>
+#include <QScrollArea>
+#include <QTabWidget>
 #include <QSignalSpy>
 #include <QTimer>
 
@@ -57,6 +62,13 @@ int main(int argc, char** argv) {
   bool ok = save(&window, out + QStringLiteral("/main-window.png"));
   ok &= save(window.setupPanel(), out + QStringLiteral("/setup.png"));
   ok &= save(window.chartPanel(), out + QStringLiteral("/chart.png"));
+  if (window.setupPanel()->document().value("sampler", nlohmann::json::object()).value("backend", "") == "openai") {
+    // The sampler section sits below the fold: scroll it into view first.
+    QWidget* section = window.setupPanel()->fieldFor(QStringLiteral("sampler.backend"))->parentWidget();
+    if (auto* scroll = window.setupPanel()->findChild<QScrollArea*>()) scroll->ensureWidgetVisible(section, 0, 0);
+    settle(300);
+    ok &= save(window.setupPanel(), out + QStringLiteral("/setup-sampler.png"));
+  }
   // The review panels share the bottom dock area as tabs: bring each to the front first.
   const struct {
     const char* dock;
@@ -89,12 +101,23 @@ int main(int argc, char** argv) {
     while (clock.elapsed() < 600000 && finished.isEmpty()) {
       settle(200);
       const QString status = window.runPanel()->statusText();
-      if (progress.count() > 40 && (status.contains(QStringLiteral("think")) || status.contains(QStringLiteral("train"))))
+      // A phase on a server is busy once the server is up, not while it loads.
+      const QString server = window.runPanel()->serverStatusText();
+      const bool serverUp = server.isEmpty() || server.contains(QStringLiteral("ready"));
+      if (progress.count() > 40 && serverUp &&
+          (status.contains(QStringLiteral("think")) || status.contains(QStringLiteral("train"))))
         break;
     }
     settle(500);
     ok &= save(&window, out + QStringLiteral("/run-window.png"));
     ok &= save(window.runPanel(), out + QStringLiteral("/run.png"));
+    if (!window.runPanel()->serverStatusText().isEmpty()) {
+      auto* tabs = window.runPanel()->findChild<QTabWidget*>(QStringLiteral("logTabs"));
+      tabs->setCurrentIndex(1);
+      settle(300);
+      ok &= save(window.runPanel(), out + QStringLiteral("/run-server.png"));
+      tabs->setCurrentIndex(0);
+    }
     window.bridge()->cancel();
     while (finished.isEmpty()) settle(100);
   }
