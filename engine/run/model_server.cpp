@@ -21,6 +21,7 @@ namespace {
 
 constexpr const char* kHost = "127.0.0.1";
 constexpr int kLogTailLines = 30;
+constexpr int kMaxRestarts = 3;  // per server, that is per phase
 
 // `value` as one shell word.
 std::string shell_quote(const std::string& value) {
@@ -132,6 +133,11 @@ ModelServer::~ModelServer() {
   // Only the caller's thread is left: report directly.
   ServerStatus status{job_.round, job_.phase, "stopped", url_, origin_.launch_command, origin_.server_version, {}};
   if (on_status_) on_status_(status);
+}
+
+pid_t ModelServer::pid() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return child_ ? child_->pid() : 0;
 }
 
 std::string ModelServer::base_url() const {
@@ -260,6 +266,11 @@ bool ModelServer::recover(const std::string& problem) {
   const int seen = restarts_;
   if (!restart_requested_) {
     if (child_ && child_->running()) return false;  // alive: the request failed for another reason
+    // A server that dies on every start is broken, not unlucky.
+    if (restarts_ >= kMaxRestarts)
+      throw Error("the server at " + url_ + " was started again " + std::to_string(kMaxRestarts) +
+                  " times in this phase and keeps failing; last lines of " + job_.log_file + ":\n" +
+                  io::tail_lines(job_.log_file, kLogTailLines));
     pending_notes_.push_back({"warning", "the server " + (child_ ? child_->exit_description() : std::string("is gone")) +
                                              " (" + problem + "); starting it again. Last lines of " + job_.log_file +
                                              ":\n" + io::tail_lines(job_.log_file, kLogTailLines)});

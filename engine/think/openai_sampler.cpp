@@ -20,10 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-// How often a sampler gives up on a server that keeps dying, per sample() call: a server that
-// crashes on every start is broken, not unlucky.
-constexpr int kMaxRecoveries = 3;
-
 // A bounded quote of a server's answer for an error message.
 std::string quote(const std::string& body) {
   constexpr size_t kLimit = 300;
@@ -139,7 +135,6 @@ struct Shared {
   std::atomic<bool> abort{false};
   std::atomic<size_t> next{0};
   size_t delivered = 0;  // requests before this one have been handed to the sink
-  std::atomic<int> recoveries{0};
 };
 
 }  // namespace
@@ -216,13 +211,15 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
         fail(where + ": " + outcome.problem);
         return false;
       }
-      if (outcome.kind == Outcome::Unreachable && endpoint_.recover(outcome.problem)) {
-        if (++shared.recoveries > kMaxRecoveries) {
-          fail(where + ": " + outcome.problem + "; the server was restarted " + std::to_string(kMaxRecoveries) +
-               " times in this phase and keeps failing");
+      if (outcome.kind == Outcome::Unreachable) {
+        bool recovered = false;
+        try {
+          recovered = endpoint_.recover(outcome.problem);
+        } catch (const std::exception& e) {
+          fail(where + ": " + outcome.problem + "; " + e.what());
           return false;
         }
-        continue;  // a fresh server: the request has not failed yet
+        if (recovered) continue;  // a fresh server: the request has not failed yet
       }
       if (attempt >= settings_.retries) {
         fail(where + ": " + outcome.problem + " (gave up after " + std::to_string(settings_.retries) + " retries)");

@@ -29,7 +29,8 @@ class OpenAiEndpoint {
   // Requests cannot reach the server (`problem` says how). True when the server was brought
   // back (or another thread just did so) and requests should go on without spending their
   // retries; false when nothing can be done here (an attached server, or a launched one that is
-  // still running). May be called from several threads at once.
+  // still running). Throws Error when the server cannot be brought back (it was restarted too
+  // often, or failed to start). May be called from several threads at once.
   virtual bool recover(const std::string& problem) = 0;
   // Called on the sampling caller's thread a few times a second while requests are out: the
   // place to report the server's state and log lines to whoever watches the run.

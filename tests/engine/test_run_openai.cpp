@@ -8,6 +8,7 @@
 // in-process engine gives, also after a kill -9 during a remote Think.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -27,7 +28,10 @@
 #include "run/model_server.h"
 #include "run_snapshot.h"
 #include "store/store.h"
+#include "think/engine_sampler.h"
 #include "think/openai_sampler.h"
+#include "model/checkpoint.h"
+#include "text/model_tokenizer.h"
 #include "tiny_experiment.h"
 
 namespace fs = std::filesystem;
@@ -524,6 +528,62 @@ TPT_TEST(model_server, a_lora_round_on_vllm_loads_its_adapter_into_a_server_on_t
   VERIFY_CONTAINS(args, "serve " + dir + "/model folder --host 127.0.0.1 --port ");
   VERIFY_CONTAINS(args, "--served-model-name round-2-base --seed 7 --generation-config vllm --enable-lora --max-lora-rank 8");
   COMPARE(tpt::testing::slurp(dir + "/env"), std::string("True\n"));
+}
+
+TPT_TEST(model_server, a_launched_server_that_dies_mid_phase_is_started_again_and_nothing_is_lost) {
+  const std::string dir = tpt::testing::temp_dir();
+  const std::string model = tpt::testing::write_tiny_model(dir + "/tiny-model");
+  const auto tokenizer = tpt::text::load_model_tokenizer(model);
+  auto prompt = std::make_shared<tpt::think::Prompt>();
+  prompt->ids = tokenizer.tokenizer->encode("Question: 3 + 4?\nSolution:");
+  std::vector<SampleRequest> reqs;
+  for (int i = 0; i < 24; ++i) reqs.push_back({prompt, 500 + static_cast<uint64_t>(i), "sample " + std::to_string(i)});
+  tpt::think::SamplingSettings settings;
+  settings.temperature = 0.8;
+  settings.max_new_tokens = 12;
+
+  tpt::config::SamplerConfig config;
+  config.backend = tpt::config::SamplerBackend::OpenAi;
+  config.launch = "tpt-serve";
+  auto job = job_in(dir);
+  job.model_dir = model;
+  std::vector<std::string> states, notes;
+  auto server = tpt::run::ModelServer::open(
+      config, job, [&](const tpt::run::ServerStatus& s) { if (s.state_changed) states.push_back(s.state); },
+      [&](const std::string&, const std::string& message) { notes.push_back(message); }, nullptr);
+  auto openai = fast_settings();
+  openai.model_name = server->origin().model_name;
+  openai.stop_token_ids = tokenizer.stop_ids;
+  OpenAiSampler sampler(*server, openai);
+  Collected got;
+  const auto sink = got.sink();
+  bool killed = false;
+  VERIFY(sampler.sample(reqs, settings, [&](const std::vector<Sample>& samples) {
+    sink(samples);
+    if (!killed) {
+      const pid_t first = server->pid();
+      VERIFY(first > 0);
+      ::kill(first, SIGKILL);  // as the OOM killer would
+      killed = true;
+    }
+  }, {}, {}));
+  COMPARE(got.by_request.size(), reqs.size());
+  VERIFY(std::find(states.begin(), states.end(), "restarting") != states.end());
+  COMPARE(states.back(), std::string("ready"));
+  bool told = false;
+  for (const auto& n : notes) told |= n.find("killed by signal 9") != std::string::npos && n.find("starting it again") != std::string::npos;
+  VERIFY(told);
+
+  // What the engine draws in process for the same requests.
+  tpt::model::CausalLm lm = tpt::model::load_model(model);
+  lm->eval();
+  tpt::think::EngineSampler engine(lm, tokenizer);
+  Collected expected;
+  VERIFY(engine.sample(reqs, settings, expected.sink(), {}, {}));
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    COMPARE(got.by_request.at(i).text, expected.by_request.at(i).text);
+    COMPARE(got.by_request.at(i).token_count, expected.by_request.at(i).token_count);
+  }
 }
 
 // ---- whole runs ----------------------------------------------------------------------------
