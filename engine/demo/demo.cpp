@@ -73,6 +73,12 @@ config::ExperimentConfig demo_experiment_config(const DemoOptions& options, cons
   c.eval.max_new_tokens = 96;
   c.eval.batch_size = 64;
   c.eval.pass_at_k = {1, 4};
+
+  if (options.served) {
+    c.sampler.backend = config::SamplerBackend::OpenAi;
+    c.sampler.launch = "tpt-serve";
+    c.sampler.concurrency = 64;  // the engine's batch
+  }
   return c;
 }
 
@@ -80,6 +86,7 @@ std::string default_demo_dir(const DemoOptions& options) {
   std::string dir = "tpt-demo";
   if (options.quick) dir += "-quick";
   if (!options.pruning) dir += "-no-pruning";
+  if (options.served) dir += "-served";
   if (options.seed != 1) dir += "-seed-" + std::to_string(options.seed);
   return dir;
 }

@@ -26,6 +26,9 @@ namespace tpt::demo {
 struct DemoOptions {
   bool quick = false;
   bool pruning = true;  // false: the no-pruning ablation
+  // Think and Improve through `tpt serve` (sampler.backend "openai", launched per model): the
+  // same experiment by way of HTTP, to check a server setup or to measure its cost.
+  bool served = false;
   uint64_t seed = 1;
 };
 

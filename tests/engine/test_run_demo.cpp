@@ -248,6 +248,17 @@ TPT_TEST(demo, variants_have_their_own_folders) {
   options.quick = true;
   options.seed = 5;
   COMPARE(tpt::demo::default_demo_dir(options), std::string("tpt-demo-quick-no-pruning-seed-5"));
+  options.served = true;
+  COMPARE(tpt::demo::default_demo_dir(options), std::string("tpt-demo-quick-no-pruning-served-seed-5"));
+  // The served variant is the same experiment with its samples drawn through tpt serve.
+  const auto served = tpt::demo::demo_experiment_config(options, "model");
+  options.served = false;
+  auto plain = tpt::demo::demo_experiment_config(options, "model").to_json();
+  auto through_http = served.to_json();
+  COMPARE(through_http["sampler"]["launch"].get<std::string>(), std::string("tpt-serve"));
+  plain.erase("sampler");
+  through_http.erase("sampler");
+  COMPARE(through_http.dump(), plain.dump());
 }
 
 TPT_TEST(demo, data_is_the_harder_task_and_test_problems_never_in_train) {
