@@ -222,7 +222,11 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
         if (recovered) continue;  // a fresh server: the request has not failed yet
       }
       if (attempt >= settings_.retries) {
-        fail(where + ": " + outcome.problem + " (gave up after " + std::to_string(settings_.retries) + " retries)");
+        fail(where + ": " + outcome.problem + " (gave up after " + std::to_string(settings_.retries) + " retries)" +
+             (outcome.kind == Outcome::Unreachable
+                  ? "; the server stopped answering. The samples that arrived are kept: once it is back, running "
+                    "again sends only the missing requests"
+                  : ""));
         return false;
       }
       ++attempt;

@@ -335,6 +335,8 @@ TPT_TEST(openai_sampler, an_unreachable_server_is_named_with_the_url) {
   Collected got;
   VERIFY_THROWS_WITH(sampler.sample(requests(1), sampling(), got.sink(), {}, {}),
                      "127.0.0.1:" + std::to_string(port) + "/v1/completions");
+  VERIFY_THROWS_WITH(sampler.sample(requests(1), sampling(), got.sink(), {}, {}),
+                     "running again sends only the missing requests");
 }
 
 TPT_TEST(openai_sampler, cancel_stops_sending_and_hands_over_only_whole_samples) {
