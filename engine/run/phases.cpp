@@ -27,9 +27,14 @@ think::Sampler* Session::phase_sampler(int round, int64_t round_id, Phase phase,
   if (reused) {
     if (sampler_->opened.server) sampler_->opened.server->retarget(round, phase);
   } else {
+    // The server's notes (a restart, say) belong to the phase it serves at the time.
     release_sampler();
     auto open = std::make_unique<OpenSampler>();
+    OpenSampler* self = open.get();  // the callbacks read the phase it serves now
     open->model_path = model_path;
+    open->round = round;
+    open->phase = phase;
+    open->round_id = round_id;
     open->tokenizer = text::load_model_tokenizer(model_path);
     ServerJob job;
     job.model_dir = model_path;
@@ -48,13 +53,16 @@ think::Sampler* Session::phase_sampler(int round, int64_t round_id, Phase phase,
     open->opened = open_sampler(
         config_, job, open->tokenizer,
         [this](const ServerStatus& status) { if (observer_) observer_->on_server(status); },
-        [this, round, phase, round_id](const std::string& level, const std::string& message) {
-          log(level, round, to_string(phase), message, round_id);
+        [this, self](const std::string& level, const std::string& message) {
+          log(level, self->round, to_string(self->phase), message, self->round_id);
         },
         control_ ? control_->cancel_flag() : nullptr);
     if (!open->opened.sampler) return nullptr;
     sampler_ = std::move(open);
   }
+  sampler_->round = round;
+  sampler_->phase = phase;
+  sampler_->round_id = round_id;
   const SamplerOrigin& o = sampler_->opened.origin;
   store_.record_sampler_origin(
       {round_id, to_string(phase), o.backend, o.url, o.launch_command, o.server_version, o.model_name, "", ""});

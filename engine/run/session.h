@@ -75,6 +75,9 @@ class Session {
     std::string model_path;
     text::ModelTokenizer tokenizer;  // the engine sampler reads it
     OpenedSampler opened;
+    int round = 0;  // the phase it serves now
+    Phase phase = Phase::Think;
+    int64_t round_id = 0;
   };
   std::unique_ptr<OpenSampler> sampler_;
 };
