@@ -184,6 +184,7 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
     std::lock_guard<std::mutex> lock(shared.mutex);
     if (shared.error.empty()) shared.error = message;
     shared.abort = true;
+    shared.changed.notify_all();  // workers waiting for the window wake up and leave
   };
 
   // One request until it is done, aborted, or fails for good.
@@ -298,6 +299,7 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
       }
       if (!batch.empty()) shared.changed.notify_all();
       if (control.cancelled()) shared.abort = true;
+      if (shared.abort) shared.changed.notify_all();
       endpoint_.poll();
       if (!batch.empty()) {
         sink(batch);
@@ -317,6 +319,7 @@ bool OpenAiSampler::sample(const std::vector<SampleRequest>& requests, const Sam
     {
       std::lock_guard<std::mutex> lock(shared.mutex);
       if (shared.workers_running == 0) break;
+      shared.changed.notify_all();  // a worker waiting for the window sees the abort
     }
     try {
       endpoint_.poll();

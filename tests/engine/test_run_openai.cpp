@@ -360,6 +360,36 @@ TPT_TEST(openai_sampler, cancel_stops_sending_and_hands_over_only_whole_samples)
   VERIFY(server.bodies().size() < 10);
 }
 
+TPT_TEST(openai_sampler, answers_wait_for_a_slow_first_request_and_cancel_still_ends_the_wait) {
+  // Request 0 takes 1.5 s; the others answer at once and pile up behind it (the journal gets
+  // request order), until the window of 64 is full and the workers wait.
+  std::atomic<bool> cancel{false};
+  ScriptedServer server([&](const json& body, int, httplib::Response& res) {
+    if (body.at("seed").get<uint64_t>() == 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    answer_well(body, res);
+  });
+  FixedEndpoint endpoint(server.url());
+  auto settings = fast_settings();
+  settings.concurrency = 2;
+  OpenAiSampler sampler(endpoint, settings);
+  Collected got;
+  tpt::WorkControl control;
+  control.cancel = &cancel;
+  control.wait_or_stop = [&] { return !cancel.load(); };
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    cancel = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const bool finished = sampler.sample(requests(200), sampling(), got.sink(), {}, control);
+  canceller.join();
+  VERIFY(!finished);
+  VERIFY(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  // Nothing could be handed over before request 0, which the cancel cut short.
+  VERIFY(got.by_request.empty());
+  VERIFY(server.bodies().size() <= 66);  // the window held the rest back
+}
+
 // ---- launched servers --------------------------------------------------------------------
 
 namespace {
