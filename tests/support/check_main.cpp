@@ -1,5 +1,7 @@
 // main() for the engine's test executables: runs every registered TPT_TEST (or those whose
-// "suite::name" contains argv[1]) and prints Qt Test-shaped results.
+// "suite::name" contains argv[1]) and prints Qt Test-shaped results. Exit status: 0 when all
+// ran and passed, 1 on a failure (or a filter matching nothing), 77 when some were skipped
+// (ctest: "Skipped"; under CI=true a skip is a failure).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -80,5 +82,21 @@ int main(int argc, char** argv) {
     std::error_code ec;
     std::filesystem::remove_all(temp_root(), ec);
   }
-  return failed == 0 ? 0 : 1;
+  if (failed > 0) return 1;
+  if (passed + skipped == 0) {
+    // A filter that matches nothing is a typo, not a pass.
+    std::cout << "no test matches \"" << filter << "\"\n";
+    return 1;
+  }
+  if (skipped > 0) {
+    // A skip must show: ctest reports exit 77 as "Skipped" (SKIP_RETURN_CODE), never "Passed".
+    // Under CI every test must run, so there a skip fails.
+    const char* ci = std::getenv("CI");
+    if (ci && std::string(ci) == "true") {
+      std::cout << "CI: " << skipped << " skipped test(s) must run here\n";
+      return 1;
+    }
+    return 77;
+  }
+  return 0;
 }
