@@ -584,6 +584,11 @@ TPT_TEST(model_server, a_launched_server_that_dies_mid_phase_is_started_again_an
       config, job, [&](const tpt::run::ServerStatus& s) { if (s.state_changed) states.push_back(s.state); },
       [&](const std::string&, const std::string& message) { notes.push_back(message); }, nullptr);
   auto openai = fast_settings();
+  // A killed process takes a moment to be gone: until then it counts as alive and a failed
+  // request is retried, so the retries must outlast its exit.
+  openai.retries = 6;
+  openai.backoff_initial_s = 0.1;
+  openai.backoff_max_s = 1.0;
   openai.model_name = server->origin().model_name;
   openai.stop_token_ids = tokenizer.stop_ids;
   OpenAiSampler sampler(*server, openai);
@@ -647,12 +652,14 @@ const tpt::testing::Snapshot& engine_run() {
   return s;
 }
 
-// `tpt serve` processes still running on `model_dir`'s folders (a killed run must leave none).
+// `tpt serve` processes still running on a model of the experiment in `dir` (its base model, the
+// tiny model, or one of its rounds' folders): a killed run must leave none.
 int servers_left(const std::string& dir) {
   int count = 0;
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string cmdline = tpt::testing::slurp(entry.path().string() + "/cmdline");
-    if (cmdline.find("serve") != std::string::npos && cmdline.find(dir) != std::string::npos) ++count;
+    if (cmdline.find("serve") == std::string::npos || cmdline.find("--model") == std::string::npos) continue;
+    if (cmdline.find(dir) != std::string::npos || cmdline.find(tiny_model()) != std::string::npos) ++count;
   }
   return count;
 }
