@@ -198,10 +198,11 @@ QGroupBox* SetupPanel::buildSamplerSection(QWidget* content) {
   m_serverMode = new QComboBox(box);
   m_serverMode->setObjectName(QStringLiteral("serverMode"));
   m_serverMode->addItem(tr("Attach (running, by URL)"), QStringLiteral("attach"));
-  m_serverMode->addItem(tr("Launch (per phase)"), QStringLiteral("launch"));
+  m_serverMode->addItem(tr("Launch (per model)"), QStringLiteral("launch"));
   setHint(m_serverMode, tr("Attach: the server must already serve the model each round samples from; the run cannot "
                            "restart it. Launch: the run starts the command for the base model, then for each "
-                           "round's, and stops it after the phase."));
+                           "round's (one server serves a round's Improve and the next Think), and stops it "
+                           "before each Train."));
   m_samplerForm->addRow(tr("Server"), m_serverMode);
 
   m_serverUrl = new QLineEdit(box);
@@ -503,7 +504,7 @@ void SetupPanel::updateSamplerHints() {
   else if (preset)
     hint = tr("runs: %1").arg(fromStd(expanded));
   else
-    hint = tr("custom command; {model} {port} {host} {name} {seed} {tpt} are filled in for each phase");
+    hint = tr("custom command; {model} {port} {host} {name} {seed} {tpt} are filled in for each model");
   m_launchHint->setText(hint);
   setHint(m_launch, preset ? fromStd(expanded) : hint);
   // Whether the variable is set: its value is never read here.

@@ -126,7 +126,7 @@ std::string launch_template(const std::string& launch);
 struct SamplerConfig {
   SamplerBackend backend = SamplerBackend::Engine;
   // "openai" takes exactly one of these: the base URL of a server that is already running
-  // ("attach"), or a preset / command template the runner starts for each phase's model
+  // ("attach"), or a preset / command template the runner starts for each model it samples
   // ("launch"; placeholders {model} {port} {host} {name} {seed} {tpt}).
   std::string url;
   std::string launch;
