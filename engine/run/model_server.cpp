@@ -255,9 +255,14 @@ void ModelServer::load_adapter() {
 }
 
 void ModelServer::retarget(int round, Phase phase) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  job_.round = round;
-  job_.phase = phase;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_.round = round;
+    job_.phase = phase;
+    // Watchers learn that the server now serves this phase (the Run panel's badge names it).
+    pending_states_.push_back(last_state_.empty() ? "ready" : last_state_);
+  }
+  forward();
 }
 
 bool ModelServer::recover(const std::string& problem) {

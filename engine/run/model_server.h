@@ -70,7 +70,8 @@ class ModelServer final : public think::OpenAiEndpoint {
   const SamplerOrigin& origin() const { return origin_; }
   // The launched server's process id (its group's id too); 0 when attached or stopped.
   pid_t pid() const;
-  // The server goes on serving the next phase (the same model): its reports name that phase.
+  // The server goes on serving the next phase (the same model): its reports name that phase,
+  // starting with one saying so. Call on the thread that opened it.
   void retarget(int round, Phase phase);
   // The API key from config.api_key_env ("" when none is configured). Throws Error naming the
   // variable when it is configured but not set.
