@@ -25,7 +25,7 @@ OpenedSampler open_sampler(const config::ExperimentConfig& config, const ServerJ
   settings.retries = config.sampler.retries;
   settings.api_key = ModelServer::api_key(config.sampler);
   settings.stop_token_ids = tokenizer.stop_ids;
-  const text::Tokenizer* counter = tokenizer.tokenizer.get();
+  std::shared_ptr<const text::Tokenizer> counter = tokenizer.tokenizer;
   settings.count_tokens = [counter](const std::string& text) {
     return static_cast<int64_t>(counter->encode(text, /*add_special_tokens=*/false).size());
   };

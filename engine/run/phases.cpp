@@ -22,7 +22,8 @@ const auto problem_key_of = [](const store::ProblemRecord& p) { return p.problem
 
 }  // namespace
 
-think::Sampler* Session::phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path) {
+think::Sampler* Session::phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path,
+                                       const text::ModelTokenizer& tokenizer) {
   const bool reused = sampler_ && sampler_->model_path == model_path;
   if (reused) {
     if (sampler_->opened.server) sampler_->opened.server->retarget(round, phase);
@@ -35,7 +36,7 @@ think::Sampler* Session::phase_sampler(int round, int64_t round_id, Phase phase,
     open->round = round;
     open->phase = phase;
     open->round_id = round_id;
-    open->tokenizer = text::load_model_tokenizer(model_path);
+    open->tokenizer = tokenizer;  // a copy the sampler keeps: it may outlive this phase
     ServerJob job;
     job.model_dir = model_path;
     job.name = "round-" + std::to_string(round);
@@ -95,7 +96,7 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
   const think::SamplingSettings settings = think_sampling(config_, format);
   // A resumed Think with nothing left to draw opens no sampler (a launched server takes minutes).
   think::Sampler* sampler = nullptr;
-  if (!plan.draws.empty() && !(sampler = phase_sampler(round, round_id, Phase::Think, model_path))) return false;
+  if (!plan.draws.empty() && !(sampler = phase_sampler(round, round_id, Phase::Think, model_path, tokenizer))) return false;
   const auto store_samples = [&](const std::vector<think::Sample>& samples) {
     crash_point("think.generated");
     std::vector<store::SampleRecord> records;
@@ -271,7 +272,7 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
 
   const think::SamplingSettings settings = eval_sampling(config_, format);
   think::Sampler* sampler = nullptr;
-  if (!plan.draws.empty() && !(sampler = phase_sampler(round, round_id, Phase::Eval, model_path))) return false;
+  if (!plan.draws.empty() && !(sampler = phase_sampler(round, round_id, Phase::Eval, model_path, tokenizer))) return false;
   const auto store_answers = [&](const std::vector<Answer>& answers) {
     std::vector<store::EvalSampleRecord> records;
     records.reserve(answers.size());

@@ -43,7 +43,9 @@ class Session {
   // The sampler for a sampling phase on `model_path`, its origin recorded with the round. The
   // one Improve used stays open for the next round's Think, which samples the same model: the
   // model is not loaded, nor a server started, twice. Null when cancelled while a server started.
-  think::Sampler* phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path);
+  // `tokenizer` is the folder's, already loaded by the phase.
+  think::Sampler* phase_sampler(int round, int64_t round_id, Phase phase, const std::string& model_path,
+                                const text::ModelTokenizer& tokenizer);
   // Closes the open sampler (a launched server is stopped): before Train, which needs the
   // memory, and after Think, whose model is not sampled again.
   void release_sampler();

@@ -133,6 +133,30 @@ struct StepDetail {
   torch::Tensor top_logprobs;  // [B, K] fp32
 };
 
+// The step's detail for `on_step`: with top_logprobs > 0, each row's most likely tokens under
+// the same distribution as the sampled logprobs (softmax of the raw logits [B, V]).
+StepDetail step_detail(const SequenceStepFn& on_step, const torch::Tensor& logits, int top_logprobs) {
+  StepDetail detail;
+  detail.on_step = &on_step;
+  if (on_step && top_logprobs > 0) {
+    const int64_t k = std::min<int64_t>(top_logprobs, logits.size(1));
+    const auto top = torch::log_softmax(logits.to(torch::kFloat32), -1).topk(k, -1);
+    detail.top_logprobs = std::get<0>(top).to(torch::kCPU).contiguous();
+    detail.top_ids = std::get<1>(top).to(torch::kCPU).contiguous();
+  }
+  return detail;
+}
+
+// Finished rows leave the batch: the cache and every per-row tensor shrink to the rows `keep`.
+void keep_rows(const std::vector<int64_t>& keep, model::KVCache& cache, torch::Tensor& mask, torch::Tensor& positions,
+               torch::Tensor& next, const torch::Device& device) {
+  const torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(device);
+  cache.select_rows(rows);
+  mask = mask.index_select(0, rows);
+  positions = positions.index_select(0, rows);
+  next = next.index_select(0, rows);
+}
+
 // One step's bookkeeping: each live row takes its sampled token (or, once cancelled, ends).
 // Returns the rows still running.
 std::vector<int64_t> advance_runs(std::vector<Running>& runs, const std::vector<size_t>& live,
@@ -228,15 +252,8 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
       SampledTokens sampled = sample_next(logits.select(1, 0), options.sampling, seeds, steps);
       const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
       const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
-      StepDetail detail;
-      detail.on_step = &on_step;
-      if (on_step && options.top_logprobs > 0 && !cancelled) {
-        // The same distribution as the sampled logprobs: softmax of the raw logits.
-        const int64_t k = std::min<int64_t>(options.top_logprobs, logits.size(2));
-        const auto top = torch::log_softmax(logits.select(1, 0).to(torch::kFloat32), -1).topk(k, -1);
-        detail.top_logprobs = std::get<0>(top).to(torch::kCPU).contiguous();
-        detail.top_ids = std::get<1>(top).to(torch::kCPU).contiguous();
-      }
+      // No alternatives once cancelled: the rows only end.
+      const StepDetail detail = step_detail(on_step, logits.select(1, 0), cancelled ? 0 : options.top_logprobs);
 
       const std::vector<int64_t> keep =
           advance_runs(runs, live, next_cpu, logprob_cpu, cancelled, options, detail, report);
@@ -249,12 +266,7 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
 
       torch::Tensor next = sampled.ids;  // [B]
       if (keep.size() < live.size()) {
-        // Finished rows leave the batch: the cache and every per-row tensor shrink together.
-        const torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(device);
-        cache.select_rows(rows);
-        mask = mask.index_select(0, rows);
-        positions = positions.index_select(0, rows);
-        next = next.index_select(0, rows);
+        keep_rows(keep, cache, mask, positions, next, device);
         std::vector<size_t> still;
         for (int64_t row : keep) still.push_back(live[static_cast<size_t>(row)]);
         live.swap(still);
@@ -267,10 +279,6 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
   }
   return results;
 }
-
-}  // namespace tpt::think
-
-namespace tpt::think {
 
 namespace {
 
@@ -380,14 +388,7 @@ void Generator::generate_continuous(const GenerationOptions& options, const Admi
     SampledTokens sampled = sample_next(logits, options.sampling, seeds, steps);
     const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
     const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
-    StepDetail detail;
-    detail.on_step = &on_step;
-    if (on_step && options.top_logprobs > 0) {
-      const int64_t k = std::min<int64_t>(options.top_logprobs, logits.size(1));
-      const auto top = torch::log_softmax(logits.to(torch::kFloat32), -1).topk(k, -1);
-      detail.top_logprobs = std::get<0>(top).to(torch::kCPU).contiguous();
-      detail.top_ids = std::get<1>(top).to(torch::kCPU).contiguous();
-    }
+    const StepDetail detail = step_detail(on_step, logits, options.top_logprobs);
     std::vector<size_t> live(runs.size());
     std::iota(live.begin(), live.end(), 0);
     const std::vector<int64_t> keep =
@@ -401,11 +402,7 @@ void Generator::generate_continuous(const GenerationOptions& options, const Admi
     }
     torch::Tensor next = sampled.ids;
     if (keep.size() < runs.size()) {
-      const torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(device);
-      cache.select_rows(rows);
-      mask = mask.index_select(0, rows);
-      positions = positions.index_select(0, rows);
-      next = next.index_select(0, rows);
+      keep_rows(keep, cache, mask, positions, next, device);
       std::vector<Running> still;
       std::vector<uint64_t> still_seeds;
       for (int64_t row : keep) {
