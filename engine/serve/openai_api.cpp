@@ -208,8 +208,13 @@ json error_body(const std::string& message, const std::string& type, const std::
 }
 
 json parse_body(const std::string& body) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) throw ApiError("the request body is not valid JSON", "");
+  json doc;
+  try {
+    doc = json::parse(body);
+  } catch (const json::parse_error& e) {
+    // Where it broke, so a client's author can find the fault in what they sent.
+    throw ApiError("the request body is not valid JSON (at byte " + std::to_string(e.byte) + ")", "");
+  }
   if (!doc.is_object()) throw ApiError("the request body must be a JSON object", "");
   return doc;
 }

@@ -439,6 +439,8 @@ TPT_TEST(serve, bad_requests_get_400_naming_the_field) {
   const Reply malformed = post("/v1/completions", std::string("{\"prompt\": "));
   COMPARE(malformed.status, 400);
   COMPARE(malformed.body["error"]["type"].get<std::string>(), std::string("invalid_request_error"));
+  // Where the body broke: past its 11 bytes, where the value should have begun.
+  VERIFY_CONTAINS(malformed.body["error"]["message"].get<std::string>(), "not valid JSON (at byte 12)");
 }
 
 TPT_TEST(serve, concurrent_requests_each_get_the_answer_they_would_get_alone) {
