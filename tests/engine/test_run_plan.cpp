@@ -49,7 +49,7 @@ TPT_TEST(plan, draws_only_what_the_journal_lacks_and_builds_each_prompt_once) {
       [](const store::ProblemRecord& p, int i) { return run::think_sample_seed(5, 2, p.problem_key, i); },
       [&](const std::string& question) {
         ++prompts_built;
-        return think::Prompt{"Q: " + question, {1, 2, 3}};
+        return think::Prompt{"Q: " + question, {1, 2, 3}, question};
       });
   COMPARE(plan.total, int64_t{6});
   COMPARE(plan.stored, int64_t{4});
@@ -84,7 +84,7 @@ TPT_TEST(plan, seeds_keep_the_names_stored_experiments_were_drawn_with) {
 TPT_TEST(improve, judges_each_answer_with_both_checkers_whatever_sampler_drew_it) {
   const run::DrawPlan plan = run::plan_draws(
       two_problems(), 2, {}, [](const store::ProblemRecord&, int i) { return uint64_t(i); },
-      [](const std::string& q) { return think::Prompt{q, {1}}; });
+      [](const std::string& q) { return think::Prompt{q, {1}, q}; });
   // 2+2: right (strict), right but unformatted (flexible only); 3*3: wrong, no answer at all.
   TableSampler sampler({"2+2=4\n#### 4", "The answer is 4.", "#### 10", "I do not know"});
   std::vector<run::Answer> answers;
@@ -115,7 +115,7 @@ TPT_TEST(improve, judges_each_answer_with_both_checkers_whatever_sampler_drew_it
 TPT_TEST(improve, a_stop_between_groups_hands_over_nothing_more) {
   const run::DrawPlan plan = run::plan_draws(
       two_problems(), 2, {}, [](const store::ProblemRecord&, int i) { return uint64_t(i); },
-      [](const std::string& q) { return think::Prompt{q, {1}}; });
+      [](const std::string& q) { return think::Prompt{q, {1}, q}; });
   TableSampler sampler({"#### 4", "#### 4", "#### 9", "#### 9"});
   int groups = 0;
   WorkControl control;
