@@ -18,6 +18,7 @@ packages_engine=(
   libicu-dev              # Unicode normalization (NFC) for tokenizer normalizers
   libcpp-httplib-dev      # HTTP server of `tpt serve` (OpenAI-compatible API)
   libcurl4-openssl-dev    # HTTP client of the OpenAI sampler backend
+  libyaml-cpp-dev         # configs for external trainers (TRL, LLaMA-Factory) and `tpt sft`
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
 )
 packages_gui=(

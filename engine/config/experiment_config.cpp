@@ -44,6 +44,29 @@ std::string launch_template(const std::string& launch) {
   return launch;
 }
 
+const char* to_string(TrainerBackend value) { return value == TrainerBackend::Command ? "command" : "engine"; }
+
+const std::vector<std::string>& trainer_command_presets() {
+  static const std::vector<std::string> names = {"trl", "trl-multi-gpu", "accelerate", "llama-factory", "tpt-sft"};
+  return names;
+}
+
+std::string trainer_command_template(const std::string& command) {
+  // TRL's own launcher reads accelerate's settings from --accelerate_config (zero3, fsdp2, ...);
+  // `accelerate launch` runs TRL's SFT script under a DeepSpeed ZeRO-3 plugin directly.
+  if (command == "trl") return "trl sft --config {config}";
+  if (command == "trl-multi-gpu") return "trl sft --config {config} --accelerate_config zero3 --num_processes {gpus}";
+  if (command == "accelerate")
+    return "accelerate launch --num_processes {gpus} --use_deepspeed --zero_stage 3 -m trl.scripts.sft --config {config}";
+  if (command == "llama-factory") return "llamafactory-cli train {config}";
+  if (command == "tpt-sft") return "{tpt} sft --config {config}";
+  return command;
+}
+
+bool runs_llama_factory(const std::string& command) {
+  return trainer_command_template(command).find("llamafactory-cli") != std::string::npos;
+}
+
 namespace {
 
 const io::NumberRange kFraction{0.0, 1.0};
@@ -119,6 +142,22 @@ void read_sampler(io::JsonObjectReader& parent, SamplerConfig& s, std::vector<Fi
   if (!s.api_key_env.empty() && s.api_key_env.find_first_not_of(
           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
     r.fail("api_key_env", "the name of an environment variable (letters, digits, _), not the key itself");
+  r.finish();
+}
+
+void read_trainer(io::JsonObjectReader& parent, TrainerConfig& t, std::vector<FieldIssue>& issues) {
+  const json* node = parent.child("trainer");
+  if (!node) return;
+  io::JsonObjectReader r(*node, parent.child_path("trainer"), issues);
+  read_enum(r, "backend", t.backend, {TrainerBackend::Engine, TrainerBackend::Command});
+  r.string("command", t.command);
+  r.integer("gpus", t.gpus, {1, 4096});
+  r.number("stall_timeout_s", t.stall_timeout_s, {0.0, 1e7});
+  const auto& presets = trainer_command_presets();
+  if (r.is_object() && std::find(presets.begin(), presets.end(), t.command) == presets.end() &&
+      t.command.find("{config}") == std::string::npos)
+    r.fail("command", "a command template must contain {config} (or use a preset: trl, trl-multi-gpu, accelerate, "
+                      "llama-factory, tpt-sft)");
   r.finish();
 }
 
@@ -245,6 +284,7 @@ void read_experiment(const json& doc, ExperimentConfig& c, std::vector<FieldIssu
   read_dataset(r, c.dataset, issues);
   read_model(r, c.model, issues);
   read_sampler(r, c.sampler, issues);
+  read_trainer(r, c.trainer, issues);
   read_think(r, c.think, issues);
   if (const json* prune = r.child("prune")) c.prune = prune::RuleSet::parse(*prune, "prune", issues);
   read_train(r, c.train, issues);
@@ -305,6 +345,11 @@ json ExperimentConfig::to_json() const {
         {"retries", sampler.retries},
         {"startup_timeout_s", sampler.startup_timeout_s},
         {"api_key_env", sampler.api_key_env}}},
+      {"trainer",
+       {{"backend", to_string(trainer.backend)},
+        {"command", trainer.command},
+        {"gpus", trainer.gpus},
+        {"stall_timeout_s", trainer.stall_timeout_s}}},
       {"think",
        {{"prompt_format", think.prompt_format},
         {"few_shot_examples", think.few_shot_examples},

@@ -141,6 +141,29 @@ struct SamplerConfig {
   bool launches() const { return backend == SamplerBackend::OpenAi && !launch.empty(); }
 };
 
+// trainer.backend: who runs Train: the in-process engine trainer, or an external command (TRL
+// through accelerate, LLaMA-Factory, `tpt sft`) that reads the JSONL and config the runner writes
+// ("engine", "command").
+enum class TrainerBackend { Engine, Command };
+
+const char* to_string(TrainerBackend value);
+
+// The presets trainer.command accepts besides a command template.
+const std::vector<std::string>& trainer_command_presets();  // "trl", "trl-multi-gpu", "accelerate", "llama-factory", "tpt-sft"
+// The command a preset stands for; `command` itself when it is a template.
+std::string trainer_command_template(const std::string& command);
+// Whether `command` runs LLaMA-Factory, which reads its own config format instead of TRL's.
+bool runs_llama_factory(const std::string& command);
+
+struct TrainerConfig {
+  TrainerBackend backend = TrainerBackend::Engine;
+  // "command": a preset or a template with {config} (the written config file) and optionally
+  // {gpus} {tpt} {data} {output} {model}.
+  std::string command = "trl";
+  int gpus = 1;                     // processes for the multi-GPU presets ({gpus})
+  double stall_timeout_s = 3600.0;  // a trainer silent (no log output) this long is stopped as hung; 0 = never
+};
+
 struct StopConfig {
   std::optional<double> target_pass1;  // stop once Pass@1 reaches this fraction
   int plateau_rounds = 0;              // stop after this many rounds without improvement; 0 = never
@@ -157,6 +180,7 @@ struct ExperimentConfig {
   DatasetConfig dataset;
   ModelSource model;
   SamplerConfig sampler;
+  TrainerConfig trainer;
   ThinkConfig think;
   prune::RuleSet prune;
   TrainConfig train;

@@ -14,7 +14,7 @@ const std::vector<std::string>& changeable_keys() {
   static const std::vector<std::string> keys = {
       "/name",         "/description",      "/rounds", "/threads", "/model/device", "/think/batch_size",
       "/eval/batch_size", "/train/checkpoint_steps", "/prune", "/stop",
-      "/sampler"};
+      "/sampler", "/trainer"};
   return keys;
 }
 

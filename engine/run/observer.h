@@ -50,6 +50,17 @@ struct ServerStatus {
   bool state_changed = true;  // false: the same state, only new log lines
 };
 
+// An external trainer Train runs as a child process (trainer.backend "command"): its state, and
+// the lines it has printed since the last report (they are also in `log_file`).
+struct TrainerStatus {
+  int round = 0;
+  std::string state;     // "starting", "running", "paused", "finished", "failed", "stopped"
+  std::string command;   // the command line, placeholders filled in
+  std::string log_file;  // logs/train-round-N.log in the experiment folder
+  std::vector<std::string> log_lines;
+  bool state_changed = true;  // false: the same state, only new log lines
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -59,6 +70,7 @@ class Observer {
   virtual void on_progress(const Progress& /*progress*/) {}
   virtual void on_log(const LogLine& /*line*/) {}
   virtual void on_server(const ServerStatus& /*status*/) {}
+  virtual void on_trainer(const TrainerStatus& /*status*/) {}
   // A round is finished (its model scored); `metrics` is everything stored for it.
   virtual void on_round_done(int /*round*/, const std::map<std::string, double>& /*metrics*/) {}
 };

@@ -218,8 +218,9 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
   job.settings = train_settings(config_, round);
   job.examples.reserve(traces.size());
   for (const auto& t : traces)
-    job.examples.push_back(
-        {format.prompt_text(t.question), t.text, format.prompt_ids(t.question), format.completion_ids(t.text)});
+    job.examples.push_back({format.prompt_text(t.question), t.text,
+                            format.uses_chat() ? format.user_text(t.question) : std::string(),
+                            format.prompt_ids(t.question), format.completion_ids(t.text)});
 
   std::optional<Meter> meter;
   int64_t tokens = 0;

@@ -23,8 +23,11 @@ namespace tpt::train {
 // One (prompt, completion) pair, as text for trainers that tokenize themselves and as the
 // engine's token ids (the completion ends with the token that ends a turn).
 struct TrainingExample {
-  std::string prompt;
+  std::string prompt;      // as the model reads it (chat template applied when there is one)
   std::string completion;
+  // The user turn's content when `prompt` went through a chat template (an external trainer is
+  // given the conversation and applies the template itself); empty for a raw prompt.
+  std::string user_text;
   std::vector<int32_t> prompt_ids;
   std::vector<int32_t> completion_ids;
 };
