@@ -74,10 +74,10 @@ int run_base_model(const Args& raw) {
 }
 
 int run_demo(const Args& raw) {
-  Arguments args(raw, {"dir", "seed"}, {"quick", "no-pruning", "serve", "help"});
+  Arguments args(raw, {"dir", "seed"}, {"quick", "no-pruning", "serve", "external-trainer", "help"});
   if (args.flag("help")) {
     std::printf(
-        "usage: tpt demo [--quick] [--no-pruning] [--serve] [--dir DIR] [--seed S]\n\n"
+        "usage: tpt demo [--quick] [--no-pruning] [--serve] [--external-trainer] [--dir DIR] [--seed S]\n\n"
         "Think, Prune, Train, Improve on the built-in task with the built-in base model, on this\n"
         "machine's CPU: the base model was pre-trained mostly on one-step word problems and solves\n"
         "about 40%% of unseen two-step ones; four rounds sample solutions to two-step problems,\n"
@@ -91,8 +91,12 @@ int run_demo(const Args& raw) {
         "  --no-pruning  the ablation: keep every sample, right or wrong, in a folder of its own\n"
         "  --serve       sample through `tpt serve` started for each model (an OpenAI-compatible\n"
         "                server, as vLLM would be): the same table, by way of HTTP\n"
+        "  --external-trainer\n"
+        "                train through `tpt sft` run as an external command, as TRL would be (the\n"
+        "                round's data as TRL JSONL and an SFT YAML config): the same table\n"
         "  --dir DIR     the experiment folder (default: ./tpt-demo in the working folder, with\n"
-        "                -quick, -no-pruning, -served and -seed-S added for those variants)\n"
+        "                -quick, -no-pruning, -served, -external-trainer and -seed-S added for\n"
+        "                those variants)\n"
         "  --seed S      seeds the problems, the base model and the sampling (default 1)\n");
     return 0;
   }
@@ -101,6 +105,7 @@ int run_demo(const Args& raw) {
   options.quick = args.flag("quick");
   options.pruning = !args.flag("no-pruning");
   options.served = args.flag("serve");
+  options.external_trainer = args.flag("external-trainer");
   options.seed = seed_argument(args);
   const std::string dir = args.value_or("dir", demo::default_demo_dir(options));
   const demo::DemoSpec spec = demo::demo_spec(options);

@@ -79,6 +79,15 @@ void ProgressPrinter::on_server(const run::ServerStatus& status) {
     std::fprintf(stderr, "  server: %s\n", status.state.c_str());
 }
 
+void ProgressPrinter::on_trainer(const run::TrainerStatus& status) {
+  if (!status.state_changed) return;
+  end_bar();
+  if (status.state == "running")
+    std::fprintf(stderr, "  trainer: running `%s` (output in %s)\n", status.command.c_str(), status.log_file.c_str());
+  else if (status.state != "starting")
+    std::fprintf(stderr, "  trainer: %s\n", status.state.c_str());
+}
+
 void ProgressPrinter::on_round_done(int, const std::map<std::string, double>&) { end_bar(); }
 
 }  // namespace tpt::cli

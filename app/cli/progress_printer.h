@@ -19,6 +19,7 @@ class ProgressPrinter : public run::Observer {
   void on_log(const run::LogLine& line) override;
   // State changes of a sampling server; its own output stays in its log file.
   void on_server(const run::ServerStatus& status) override;
+  void on_trainer(const run::TrainerStatus& status) override;
   void on_round_done(int round, const std::map<std::string, double>& metrics) override;
 
  private:

@@ -154,7 +154,8 @@ void read_trainer(io::JsonObjectReader& parent, TrainerConfig& t, std::vector<Fi
   r.integer("gpus", t.gpus, {1, 4096});
   r.number("stall_timeout_s", t.stall_timeout_s, {0.0, 1e7});
   const auto& presets = trainer_command_presets();
-  if (r.is_object() && std::find(presets.begin(), presets.end(), t.command) == presets.end() &&
+  if (r.is_object() && t.backend == TrainerBackend::Command &&
+      std::find(presets.begin(), presets.end(), t.command) == presets.end() &&
       t.command.find("{config}") == std::string::npos)
     r.fail("command", "a command template must contain {config} (or use a preset: trl, trl-multi-gpu, accelerate, "
                       "llama-factory, tpt-sft)");

@@ -14,6 +14,9 @@ namespace tpt {
 struct WorkControl {
   std::function<bool()> wait_or_stop;     // unset: never paused, never stopped
   const std::atomic<bool>* cancel = nullptr;  // unset: never cancelled
+  // Whether the run is paused right now, for work that cannot wait in go_on() itself (an
+  // external trainer is held with SIGSTOP instead). Unset: never paused.
+  std::function<bool()> paused;
 
   // Waits while paused; false when the work should stop.
   bool go_on() const { return wait_or_stop ? wait_or_stop() : true; }

@@ -79,6 +79,10 @@ config::ExperimentConfig demo_experiment_config(const DemoOptions& options, cons
     c.sampler.launch = "tpt-serve";
     c.sampler.concurrency = 64;  // the engine's batch
   }
+  if (options.external_trainer) {
+    c.trainer.backend = config::TrainerBackend::Command;
+    c.trainer.command = "tpt-sft";
+  }
   return c;
 }
 
@@ -87,6 +91,7 @@ std::string default_demo_dir(const DemoOptions& options) {
   if (options.quick) dir += "-quick";
   if (!options.pruning) dir += "-no-pruning";
   if (options.served) dir += "-served";
+  if (options.external_trainer) dir += "-external-trainer";
   if (options.seed != 1) dir += "-seed-" + std::to_string(options.seed);
   return dir;
 }

@@ -29,6 +29,9 @@ struct DemoOptions {
   // Think and Improve through `tpt serve` (sampler.backend "openai", launched per model): the
   // same experiment by way of HTTP, to check a server setup or to measure its cost.
   bool served = false;
+  // Train through `tpt sft` run as an external command (trainer.backend "command"), the way
+  // TRL would be run: the same experiment by way of the JSONL and YAML a TRL trainer reads.
+  bool external_trainer = false;
   uint64_t seed = 1;
 };
 

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -125,6 +126,7 @@ void ChildProcess::stop(double grace_s) {
   // The group outlives its leader when the shell's children ignore the shell's exit: signal the
   // group even when the leader is gone.
   ::kill(-pid_, SIGTERM);
+  ::kill(-pid_, SIGCONT);  // a paused (SIGSTOP) group gets the SIGTERM only once it runs
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);
   while (running() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -136,6 +138,10 @@ void ChildProcess::stop(double grace_s) {
   // Whatever of the group is left (it ignored SIGTERM after its leader exited) goes too.
   ::kill(-pid_, SIGKILL);
   pid_ = -1;
+}
+
+void ChildProcess::signal_group(int signal) {
+  if (pid_ > 0) ::kill(-pid_, signal);
 }
 
 int free_local_port() {
@@ -162,12 +168,78 @@ std::string tail_lines(const std::string& path, int max_lines) {
   std::deque<std::string> lines;
   std::string line;
   while (std::getline(in, line)) {
-    lines.push_back(line);
-    if (static_cast<int>(lines.size()) > max_lines) lines.pop_front();
+    size_t begin = 0;
+    for (;;) {
+      const size_t end = line.find('\r', begin);
+      const std::string piece = line.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+      if (!piece.empty()) lines.push_back(piece);
+      if (static_cast<int>(lines.size()) > max_lines) lines.pop_front();
+      if (end == std::string::npos) break;
+      begin = end + 1;
+    }
   }
   std::string out;
   for (const auto& l : lines) out += l + "\n";
   return out;
+}
+
+LogFollower::LogFollower(std::string path) : path_(std::move(path)) {
+  std::ifstream in(path_, std::ios::binary | std::ios::ate);
+  if (in) start_ = offset_ = static_cast<long long>(in.tellg());
+}
+
+std::vector<std::string> LogFollower::new_lines() {
+  std::vector<std::string> lines;
+  std::ifstream in(path_, std::ios::binary | std::ios::ate);
+  if (!in) return lines;
+  const long long size = static_cast<long long>(in.tellg());
+  if (size < offset_) offset_ = start_ = 0;  // the file was replaced: read the new one from its start
+  if (size == offset_) return lines;
+  std::string chunk(static_cast<size_t>(size - offset_), '\0');
+  in.seekg(offset_);
+  in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  chunk.resize(static_cast<size_t>(in.gcount()));
+  size_t begin = 0;
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    if (chunk[i] != '\n' && chunk[i] != '\r') continue;
+    if (i > begin) lines.push_back(chunk.substr(begin, i - begin));
+    begin = i + 1;
+  }
+  offset_ += static_cast<long long>(begin);  // a partial last line waits for its end
+  return lines;
+}
+
+std::string shell_quote(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string fill_placeholders(const std::string& text, const std::vector<std::pair<std::string, std::string>>& values) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    for (const auto& [key, value] : values) {
+      if (!key.empty() && text.compare(i, key.size(), key) == 0) {
+        out += value;
+        i += key.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+std::string tpt_program() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path beside = self.parent_path() / "tpt";
+    if (std::filesystem::exists(beside, ec)) return beside.string();
+  }
+  return "tpt";  // from PATH
 }
 
 }  // namespace tpt::io

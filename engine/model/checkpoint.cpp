@@ -133,17 +133,20 @@ std::string dtype_hf_name(torch::Dtype dtype) {
   return c10::toString(dtype);
 }
 
-void load_weights(CausalLmImpl& model, const std::string& folder) {
-  const Checkpoint ck = open_checkpoint(folder);
+namespace {
+
+using WeightPlan = std::vector<std::pair<torch::Tensor, const io::TensorView*>>;
+
+// Matches `model`'s parameters with the checkpoint's tensors, checking names, dtypes and shapes
+// from the headers alone. Throws FileError listing every problem: a checkpoint of another size
+// or family usually has many.
+WeightPlan plan_weights(CausalLmImpl& model, const Checkpoint& ck) {
   const bool sharded = ck.files.size() > 1 || ends_with(ck.source, kIndexFile);
   auto where = [&](const std::string& name) {
     return sharded ? " (in " + ck.file_of.at(name) + ")" : std::string();
   };
-
-  // Check everything before copying anything, and report every problem at once: a checkpoint
-  // of another size or family usually has many.
   std::vector<std::string> problems;
-  std::vector<std::pair<torch::Tensor, const io::TensorView*>> plan;
+  WeightPlan plan;
   const auto params = model.named_parameters(/*recurse=*/true);
   for (const auto& item : params) {
     const std::string& name = item.key();
@@ -172,6 +175,27 @@ void load_weights(CausalLmImpl& model, const std::string& folder) {
                        model.config().model_type + " model with this config)");
   }
   if (!problems.empty()) throw FileError({ck.source, 0}, join_problems(problems));
+  return plan;
+}
+
+}  // namespace
+
+void check_model_folder(const std::string& folder, const std::string& expected_model_type) {
+  const std::string config_path = (fs::path(folder) / "config.json").string();
+  if (!fs::exists(config_path)) throw FileError({config_path, 0}, "missing: not a Hugging Face model folder?");
+  ModelConfig config = read_model_config(config_path);
+  if (!expected_model_type.empty() && config.model_type != expected_model_type)
+    throw FileError({config_path, 0}, "model_type is \"" + config.model_type + "\" but \"" + expected_model_type +
+                                          "\" was expected");
+  // Parameters on the meta device have shapes and no storage: the check reads headers only,
+  // whatever the model's size.
+  CausalLm meta(std::move(config), torch::TensorOptions().dtype(torch::kFloat32).device(torch::kMeta));
+  plan_weights(*meta, open_checkpoint(folder));
+}
+
+void load_weights(CausalLmImpl& model, const std::string& folder) {
+  const Checkpoint ck = open_checkpoint(folder);
+  const WeightPlan plan = plan_weights(model, ck);
 
   torch::NoGradGuard no_grad;
   for (const auto& [param, view] : plan) {
@@ -193,6 +217,13 @@ CausalLm load_model(const std::string& folder, const LoadOptions& options) {
   const std::string config_path = (fs::path(folder) / "config.json").string();
   if (!fs::exists(config_path)) throw FileError({config_path, 0}, "missing: not a Hugging Face model folder?");
   ModelConfig config = read_model_config(config_path);
+  // The config is checked against the weights' headers before anything is allocated, so a
+  // config.json that does not describe these weights fails with the tensors named instead of
+  // allocating whatever size it claims.
+  {
+    CausalLm meta(config, torch::TensorOptions().dtype(torch::kFloat32).device(torch::kMeta));
+    plan_weights(*meta, open_checkpoint(folder));
+  }
   const torch::Device device = options.device.value_or(torch::Device(torch::kCPU));
   const torch::Dtype dtype = options.dtype.value_or(device.is_cuda() ? torch::kBFloat16 : torch::kFloat32);
   CausalLm model(std::move(config), torch::TensorOptions().dtype(dtype).device(device));
@@ -245,14 +276,22 @@ void save_model(CausalLmImpl& model, const std::string& folder, const SaveOption
   io::write_json_file((dir / "config.json").string(), config);
 
   if (options.copy_tokenizer_files && !model.source_dir().empty() && fs::exists(model.source_dir()) &&
-      !fs::equivalent(model.source_dir(), dir)) {
-    for (const char* name : kCompanionFiles) {
-      const fs::path from = fs::path(model.source_dir()) / name;
-      if (!fs::exists(from)) continue;
-      fs::copy_file(from, dir / name, fs::copy_options::overwrite_existing, ec);
-      if (ec) throw FileError({(dir / name).string(), 0}, "cannot copy from " + from.string() + ": " + ec.message());
-    }
+      !fs::equivalent(model.source_dir(), dir))
+    copy_companion_files(model.source_dir(), folder, /*overwrite=*/true);
+}
+
+int copy_companion_files(const std::string& from_folder, const std::string& to_folder, bool overwrite) {
+  int copied = 0;
+  for (const char* name : kCompanionFiles) {
+    const fs::path from = fs::path(from_folder) / name;
+    const fs::path to = fs::path(to_folder) / name;
+    if (!fs::exists(from) || (!overwrite && fs::exists(to))) continue;
+    std::error_code ec;
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw FileError({to.string(), 0}, "cannot copy from " + from.string() + ": " + ec.message());
+    ++copied;
   }
+  return copied;
 }
 
 ModelSummary summarize(const CausalLmImpl& model) {

@@ -39,6 +39,12 @@ CausalLm load_model(const std::string& folder, const LoadOptions& options = {});
 // part of load_model after the config: for models built in code).
 void load_weights(CausalLmImpl& model, const std::string& folder);
 
+// Checks that `folder` loads as a model (config.json, and every tensor the config needs, with its
+// shape, in the safetensors files) without reading the weights or allocating them; with
+// `expected_model_type` ("llama", "qwen2", "gemma2") set, also that it is of that family. For
+// folders another program wrote (an external trainer). Throws FileError as load_model does.
+void check_model_folder(const std::string& folder, const std::string& expected_model_type = "");
+
 struct SaveOptions {
   std::optional<torch::Dtype> dtype;  // default: the model's dtype
   bool copy_tokenizer_files = true;   // from model.source_dir(), when it has them
@@ -46,6 +52,11 @@ struct SaveOptions {
 
 // Writes `model` into `folder` (created if needed). Each file is written atomically.
 void save_model(CausalLmImpl& model, const std::string& folder, const SaveOptions& options = {});
+
+// Copies the files a model folder needs beside its weights (tokenizer, chat template,
+// generation defaults) from one folder to another; with `overwrite` false, only those missing
+// there. Returns how many were copied.
+int copy_companion_files(const std::string& from_folder, const std::string& to_folder, bool overwrite);
 
 struct ModelSummary {
   std::string family;  // "llama", "qwen2", "gemma2"

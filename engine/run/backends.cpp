@@ -3,6 +3,7 @@
 #include "run/options.h"
 #include "think/engine_sampler.h"
 #include "think/openai_sampler.h"
+#include "train/command_trainer.h"
 #include "train/engine_trainer.h"
 
 namespace tpt::run {
@@ -37,8 +38,23 @@ OpenedSampler open_sampler(const config::ExperimentConfig& config, const ServerJ
   return opened;
 }
 
-std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& config) {
-  return std::make_unique<train::EngineTrainer>(load_options(config.model));
+std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& config, const TrainerHooks& hooks) {
+  if (config.trainer.backend == config::TrainerBackend::Engine)
+    return std::make_unique<train::EngineTrainer>(load_options(config.model));
+  train::CommandTrainerOptions options;
+  options.command_template = config::trainer_command_template(config.trainer.command);
+  options.llama_factory = config::runs_llama_factory(config.trainer.command);
+  options.gpus = config.trainer.gpus;
+  options.stall_timeout_s = config.trainer.stall_timeout_s;
+  options.log_file = hooks.log_file;
+  options.load = load_options(config.model);
+  const int round = hooks.round;
+  const std::string log_file = hooks.log_file;
+  auto on_status = hooks.on_status;
+  auto on_event = [round, log_file, on_status](const train::CommandTrainerEvent& e) {
+    if (on_status) on_status({round, e.state, e.command, log_file, e.log_lines, e.state_changed});
+  };
+  return std::make_unique<train::CommandTrainer>(std::move(options), std::move(on_event), hooks.log);
 }
 
 }  // namespace tpt::run

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "config/experiment_config.h"
 #include "run/model_server.h"
+#include "run/observer.h"
 #include "text/model_tokenizer.h"
 #include "think/sampler.h"
 #include "train/trainer.h"
@@ -29,7 +31,15 @@ OpenedSampler open_sampler(const config::ExperimentConfig& config, const ServerJ
                            const text::ModelTokenizer& tokenizer, const ModelServer::StatusFn& on_status,
                            const ModelServer::LogFn& log, const std::atomic<bool>* cancel);
 
-// The trainer for Train.
-std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& config);
+// Where an external trainer's output goes and who hears about it (trainer.backend "command").
+struct TrainerHooks {
+  int round = 0;
+  std::string log_file;
+  std::function<void(const TrainerStatus&)> on_status;
+  std::function<void(const std::string& level, const std::string& message)> log;
+};
+
+// The trainer for Train, per config.trainer.
+std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& config, const TrainerHooks& hooks);
 
 }  // namespace tpt::run

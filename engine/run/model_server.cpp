@@ -23,24 +23,6 @@ constexpr const char* kHost = "127.0.0.1";
 constexpr int kLogTailLines = 30;
 constexpr int kMaxRestarts = 3;  // per server, that is per phase
 
-// `value` as one shell word.
-std::string shell_quote(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// The `tpt` program beside the running one (tpt itself, the workbench, a test binary).
-std::string tpt_program() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path beside = self.parent_path() / "tpt";
-    if (fs::exists(beside, ec)) return beside.string();
-  }
-  return "tpt";  // from PATH
-}
-
 std::string trim_slashes(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   // A URL given with its /v1 suffix (as OpenAI clients take it) means the same server.
@@ -62,25 +44,14 @@ std::string expand_launch_command(const std::string& launch_template, const Serv
   const std::string served = job.adapter_dir.empty() ? job.name : job.name + "-base";
   std::string targets;
   for (const auto& t : job.lora_targets) targets += (targets.empty() ? "" : " ") + t;
-  const std::vector<std::pair<std::string, std::string>> values = {
-      {"{model}", shell_quote(job.model_dir)}, {"{port}", std::to_string(port)},
-      {"{host}", host},                        {"{name}", shell_quote(served)},
-      {"{lora_rank}", std::to_string(job.lora_rank)}, {"{lora_targets}", targets},
-      {"{seed}", std::to_string(job.seed)},    {"{tpt}", shell_quote(tpt_program())}};
-  std::string out;
-  for (size_t i = 0; i < launch_template.size();) {
-    bool replaced = false;
-    for (const auto& [key, value] : values) {
-      if (launch_template.compare(i, key.size(), key) == 0) {
-        out += value;
-        i += key.size();
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) out += launch_template[i++];
-  }
-  return out;
+  return io::fill_placeholders(launch_template, {{"{model}", io::shell_quote(job.model_dir)},
+                                                 {"{port}", std::to_string(port)},
+                                                 {"{host}", host},
+                                                 {"{name}", io::shell_quote(served)},
+                                                 {"{lora_rank}", std::to_string(job.lora_rank)},
+                                                 {"{lora_targets}", targets},
+                                                 {"{seed}", std::to_string(job.seed)},
+                                                 {"{tpt}", io::shell_quote(io::tpt_program())}});
 }
 
 std::string ModelServer::api_key(const config::SamplerConfig& config) {

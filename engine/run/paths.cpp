@@ -49,6 +49,10 @@ std::string ExperimentPaths::server_log(int round, const std::string& phase) con
   return (fs::path(logs_dir) / ("server-round-" + std::to_string(round) + "-" + phase + ".log")).string();
 }
 
+std::string ExperimentPaths::trainer_log(int round) const {
+  return (fs::path(logs_dir) / ("train-round-" + std::to_string(round) + ".log")).string();
+}
+
 bool run_in_progress(const ExperimentPaths& paths) {
   const int fd = ::open(paths.lock_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;

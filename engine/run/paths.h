@@ -7,7 +7,8 @@
 //   models/round-N.partial/  Train's work in progress: checkpoints, then the model being saved;
 //                          renamed to round-N/ only once complete
 //   exports/               files written by `tpt export`
-//   logs/                  the output of servers a run launched (sampler.launch)
+//   logs/                  the output of servers a run launched (sampler.launch) and of
+//                          external trainers (trainer.backend "command")
 //   .run.lock              held (flock) by the process running the experiment
 //
 // Torch-free.
@@ -34,6 +35,8 @@ struct ExperimentPaths {
   std::string partial_dir(int round) const;  // models/round-N.partial
   // logs/server-round-N-PHASE.log: a launched server's output for that phase ("think", "eval").
   std::string server_log(int round, const std::string& phase) const;
+  // logs/train-round-N.log: an external trainer's output for round N.
+  std::string trainer_log(int round) const;
 };
 
 // Whether some process holds the experiment's run lock (a run is going on). A lock dies with

@@ -242,7 +242,14 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
     crash_point("train.step");
   };
   callbacks.on_milestone = [](const char* name) { crash_point(("train." + std::string(name)).c_str()); };
-  const train::TrainOutcome outcome = open_trainer(config_)->train(job, callbacks, work_control());
+  TrainerHooks hooks;
+  hooks.round = round;
+  hooks.log_file = paths_.trainer_log(round);
+  hooks.on_status = [this](const TrainerStatus& status) {
+    if (observer_) observer_->on_trainer(status);
+  };
+  hooks.log = [&](const std::string& level, const std::string& message) { log(level, round, "train", message, round_id); };
+  const train::TrainOutcome outcome = open_trainer(config_, hooks)->train(job, callbacks, work_control());
   add_seconds(round_id, Phase::Train, meter ? meter->elapsed() : 0.0);
   if (outcome.cancelled) {
     log("info", round, "train", "cancelled at step " + std::to_string(outcome.steps) + "; a checkpoint was saved",

@@ -47,7 +47,11 @@ inline uint64_t train_subset_seed(int64_t seed, int round) {
   return derive_seed(seed, "train-subset/" + std::to_string(round));
 }
 // Round `round`'s training: batch order, LoRA initialisation and dropout.
-inline uint64_t train_seed(int64_t seed, int round) { return derive_seed(seed, "train/" + std::to_string(round)); }
+// Kept below 2^32: external trainers seed NumPy with it (transformers' set_seed), which refuses
+// larger seeds, and the engine must train with the very seed they are given.
+inline uint64_t train_seed(int64_t seed, int round) {
+  return derive_seed(seed, "train/" + std::to_string(round)) & 0xffffffffULL;
+}
 
 // The first `count` items of a seeded shuffle, in shuffled order (all of them when count is 0
 // or too large). Each item's place depends only on its own key, so adding problems to a file

@@ -49,6 +49,7 @@ WorkControl Session::work_control() {
   WorkControl control;
   control.wait_or_stop = [this] { return go_on(); };
   control.cancel = control_ ? control_->cancel_flag() : nullptr;
+  if (control_) control.paused = [this] { return control_->paused(); };
   return control;
 }
 

@@ -1,6 +1,7 @@
 #include "train/sft_recipe.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -36,17 +37,35 @@ std::string hf_scheduler(LrDecay decay, double min_lr) {
 // they become U+FFFD (the trainer then reads what a tokenizer would have decoded anyway).
 std::string json_line(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+
+// The shortest text that reads back as the same double, spelled so that YAML 1.1 readers
+// (PyYAML, which TRL's parser uses) take it as a float: 1e-06 would be a string there, 1.0e-06
+// is a float.
+std::string yaml_float(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string text(buffer, result.ptr);
+  const size_t e = text.find('e');
+  if (e != std::string::npos) {
+    if (text.find('.') == std::string::npos) text.insert(e, ".0");
+    const size_t sign = text.find('e') + 1;
+    if (text[sign] != '-' && text[sign] != '+') text.insert(sign, "+");
+  } else if (text.find('.') == std::string::npos && text.find_first_not_of("-0123456789") == std::string::npos) {
+    text += ".0";
+  }
+  return text;
+}
+
+void emit_number(YAML::Emitter& out, const char* key, double value) {
+  out << YAML::Key << key << YAML::Value << yaml_float(value);
+}
+
 void emit_lora(YAML::Emitter& out, const LoraConfig& lora) {
   out << YAML::Key << "use_peft" << YAML::Value << true;
   out << YAML::Key << "lora_r" << YAML::Value << lora.rank;
-  out << YAML::Key << "lora_alpha" << YAML::Value << lora.alpha;
-  out << YAML::Key << "lora_dropout" << YAML::Value << lora.dropout;
+  out << YAML::Key << "lora_alpha" << YAML::Value << yaml_float(lora.alpha);
+  out << YAML::Key << "lora_dropout" << YAML::Value << yaml_float(lora.dropout);
   out << YAML::Key << "lora_target_modules" << YAML::Value << YAML::Flow << lora.target_modules;
-}
-
-// A value as written by a YAML emitter with enough digits to read back the same double.
-void emit_number(YAML::Emitter& out, const char* key, double value) {
-  out << YAML::Key << key << YAML::Value << value;
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& separator) {
@@ -207,7 +226,6 @@ std::vector<TrainingExample> read_sft_data(const std::string& path, const text::
 
 void write_trl_config(const std::string& path, const SftRecipe& r) {
   YAML::Emitter out;
-  out.SetDoublePrecision(17);
   out << YAML::Comment("TRL SFT config written by TPT Workbench for one round's Train (`trl sft --config FILE`)");
   out << YAML::BeginMap;
   out << YAML::Key << "model_name_or_path" << YAML::Value << r.model_name_or_path;
@@ -399,7 +417,6 @@ void write_llama_factory_config(const std::string& path, const SftRecipe& r, con
       {"llama3", "llama3"}, {"llama3.1", "llama3"}, {"qwen2.5", "qwen"}, {"gemma2", "gemma"}};
   const auto found = templates.find(chat_family);
   YAML::Emitter out;
-  out.SetDoublePrecision(17);
   out << YAML::Comment("LLaMA-Factory train config written by TPT Workbench for one round's Train");
   out << YAML::BeginMap;
   out << YAML::Key << "model_name_or_path" << YAML::Value << r.model_name_or_path;
@@ -408,8 +425,8 @@ void write_llama_factory_config(const std::string& path, const SftRecipe& r, con
   out << YAML::Key << "finetuning_type" << YAML::Value << (r.lora ? "lora" : "full");
   if (r.lora) {
     out << YAML::Key << "lora_rank" << YAML::Value << r.lora->rank;
-    out << YAML::Key << "lora_alpha" << YAML::Value << r.lora->alpha;
-    out << YAML::Key << "lora_dropout" << YAML::Value << r.lora->dropout;
+    out << YAML::Key << "lora_alpha" << YAML::Value << yaml_float(r.lora->alpha);
+    out << YAML::Key << "lora_dropout" << YAML::Value << yaml_float(r.lora->dropout);
     out << YAML::Key << "lora_target" << YAML::Value << join(r.lora->target_modules, ",");
   }
   out << YAML::Key << "dataset" << YAML::Value << "tpt_round";
@@ -424,7 +441,7 @@ void write_llama_factory_config(const std::string& path, const SftRecipe& r, con
   out << YAML::Key << "per_device_train_batch_size" << YAML::Value << r.per_device_train_batch_size;
   out << YAML::Key << "gradient_accumulation_steps" << YAML::Value << r.gradient_accumulation_steps;
   emit_number(out, "learning_rate", r.learning_rate);
-  out << YAML::Key << "num_train_epochs" << YAML::Value << static_cast<double>(r.num_train_epochs);
+  out << YAML::Key << "num_train_epochs" << YAML::Value << yaml_float(static_cast<double>(r.num_train_epochs));
   if (r.max_steps > 0) out << YAML::Key << "max_steps" << YAML::Value << r.max_steps;
   out << YAML::Key << "lr_scheduler_type" << YAML::Value << r.lr_scheduler_type;
   emit_number(out, "warmup_ratio", r.warmup_ratio);
