@@ -53,6 +53,16 @@ class SignalObserver : public run::Observer {
     for (const auto& line : s.log_lines) out.logLines << QString::fromStdString(line);
     Q_EMIT m_bridge->serverChanged(out);
   }
+  void on_trainer(const run::TrainerStatus& s) override {
+    TrainerState out;
+    out.round = s.round;
+    out.state = QString::fromStdString(s.state);
+    out.command = QString::fromStdString(s.command);
+    out.logFile = QString::fromStdString(s.log_file);
+    out.stateChanged = s.state_changed;
+    for (const auto& line : s.log_lines) out.logLines << QString::fromStdString(line);
+    Q_EMIT m_bridge->trainerChanged(out);
+  }
   void on_round_done(int round, const std::map<std::string, double>& metrics) override {
     QVariantMap map;
     for (const auto& [name, value] : metrics) map.insert(QString::fromStdString(name), value);
@@ -69,6 +79,7 @@ class SignalObserver : public run::Observer {
 RunBridge::RunBridge(QObject* parent) : QObject(parent) {
   qRegisterMetaType<tpt::ui::RunProgress>();
   qRegisterMetaType<tpt::ui::ServerState>();
+  qRegisterMetaType<tpt::ui::TrainerState>();
   qRegisterMetaType<tpt::run::Phase>();
   qRegisterMetaType<tpt::run::RunOutcome>();
 }

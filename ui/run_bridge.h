@@ -45,6 +45,17 @@ struct ServerState {
   QStringList logLines;  // printed since the last report
 };
 
+// The external trainer a Train runs as a child process (trainer.backend "command"), as the GUI
+// shows it.
+struct TrainerState {
+  int round = 0;
+  QString state;    // "starting", "running", "paused", "finished", "failed", "stopped"
+  QString command;  // the command line, placeholders filled in
+  QString logFile;  // the whole output, in the experiment's logs/ folder
+  QStringList logLines;  // printed since the last report
+  bool stateChanged = true;  // false: the same state, only new log lines
+};
+
 class RunBridge : public QObject {
   Q_OBJECT
 
@@ -78,6 +89,7 @@ class RunBridge : public QObject {
   void progressed(const tpt::ui::RunProgress& progress);
   void logged(const QString& level, int round, const QString& phase, const QString& message);
   void serverChanged(const tpt::ui::ServerState& server);
+  void trainerChanged(const tpt::ui::TrainerState& trainer);
   void roundFinished(int round, const QVariantMap& metrics);
   void pausedChanged(bool paused);
   // `detail` says why it stopped, or holds the error of a failed run.
@@ -93,5 +105,6 @@ class RunBridge : public QObject {
 
 Q_DECLARE_METATYPE(tpt::ui::RunProgress)
 Q_DECLARE_METATYPE(tpt::ui::ServerState)
+Q_DECLARE_METATYPE(tpt::ui::TrainerState)
 Q_DECLARE_METATYPE(tpt::run::Phase)
 Q_DECLARE_METATYPE(tpt::run::RunOutcome)

@@ -1,18 +1,77 @@
 #include "run_panel.h"
 
 #include <QDateTime>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QFontDatabase>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "run_bridge.h"
 
 namespace tpt::ui {
+
+namespace {
+
+// A child process's state as a coloured badge: the colour says the state at a glance.
+void setBadge(QLabel* badge, const QString& text, const QString& color) {
+  badge->setText(text.trimmed());
+  badge->setStyleSheet(
+      QStringLiteral("QLabel { background: %1; color: #212529; border-radius: 3px; padding: 2px 6px; }").arg(color));
+  badge->show();
+}
+
+const QString kYellow = QStringLiteral("#fff3cd");
+const QString kGreen = QStringLiteral("#d1e7dd");
+const QString kRed = QStringLiteral("#f8d7da");
+const QString kGrey = QStringLiteral("#e2e3e5");
+
+// The output of a child process (a model server, an external trainer): bounded, because a
+// server can log every request and a trainer every step, and apart from the run's own log so
+// that the run's story stays readable. The whole output is in the experiment's logs/ folder.
+QPlainTextEdit* makeProcessLog(QWidget* parent, const QString& name, int lines, const QString& placeholder) {
+  auto* log = new QPlainTextEdit(parent);
+  log->setObjectName(name);
+  log->setReadOnly(true);
+  log->setMaximumBlockCount(lines);
+  log->setLineWrapMode(QPlainTextEdit::NoWrap);
+  log->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  log->setPlaceholderText(placeholder);
+  return log;
+}
+
+// A line of a process's output as a terminal leaves it: progress bars (tqdm, which TRL,
+// accelerate and LLaMA-Factory print) redraw themselves after carriage returns, and loggers
+// colour with ANSI escapes; in a text view the first is noise and the second garbage.
+QString terminalLine(const QString& line) {
+  static const QRegularExpression ansi(QStringLiteral("\\x1b\\[[0-9;?]*[ -/]*[@-~]"));
+  QString out = line;
+  if (out.contains(QChar(0x1b))) out.remove(ansi);
+  if (out.contains(QLatin1Char('\r'))) {
+    const QStringList redraws = out.split(QLatin1Char('\r'), Qt::SkipEmptyParts);
+    out = redraws.isEmpty() ? QString() : redraws.last();
+  }
+  return out;
+}
+
+}  // namespace
+
+QString shortCommand(const QString& command) {
+  const QStringList words = command.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+  QStringList kept;
+  for (const QString& word : words) {
+    if (word.startsWith(QLatin1Char('-')) || kept.size() == 3) break;
+    // A program or script given with its folder ({tpt} is a full path) is named by its file.
+    kept << (word.contains(QLatin1Char('/')) ? QFileInfo(word).fileName() : word);
+  }
+  if (kept.size() < words.size()) kept << QStringLiteral("…");
+  return kept.join(QLatin1Char(' '));
+}
 
 QString formatDuration(double seconds) {
   const qint64 s = static_cast<qint64>(seconds + 0.5);
@@ -54,12 +113,18 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   progressRow->addWidget(m_speed);
   layout->addLayout(progressRow);
 
-  // Hidden until a phase samples on a server: in-process runs have nothing to say here.
+  // Hidden until a phase samples on a server, or a Train runs an external trainer: in-process
+  // runs have nothing to say here.
   m_server = new QLabel(this);
   m_server->setObjectName(QStringLiteral("serverStatus"));
   m_server->setTextInteractionFlags(Qt::TextSelectableByMouse);
   m_server->hide();
   layout->addWidget(m_server);
+  m_trainer = new QLabel(this);
+  m_trainer->setObjectName(QStringLiteral("trainerStatus"));
+  m_trainer->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_trainer->hide();
+  layout->addWidget(m_trainer);
 
   m_logTabs = new QTabWidget(this);
   m_logTabs->setObjectName(QStringLiteral("logTabs"));
@@ -68,18 +133,16 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   m_log->setReadOnly(true);
   m_log->setMaximumBlockCount(5000);
   m_logTabs->addTab(m_log, tr("Run log"));
-  // A launched server can print thousands of lines (vLLM logs every request): bounded, and
-  // apart from the run's own log so that the run's story stays readable.
-  m_serverLog = new QPlainTextEdit(m_logTabs);
-  m_serverLog->setObjectName(QStringLiteral("serverLog"));
-  m_serverLog->setReadOnly(true);
-  m_serverLog->setMaximumBlockCount(kServerLogLines);
-  m_serverLog->setLineWrapMode(QPlainTextEdit::NoWrap);
-  m_serverLog->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-  m_serverLog->setPlaceholderText(
+  m_serverLog = makeProcessLog(
+      m_logTabs, QStringLiteral("serverLog"), kServerLogLines,
       tr("The output of a model server the run launches (sampler.launch) appears here; the whole log is in the "
          "experiment's logs/ folder."));
   m_logTabs->addTab(m_serverLog, tr("Server log"));
+  m_trainerLog = makeProcessLog(
+      m_logTabs, QStringLiteral("trainerLog"), kTrainerLogLines,
+      tr("The output of an external trainer (trainer.backend \"command\": TRL, LLaMA-Factory, tpt sft) appears "
+         "here while Train runs it; the whole log is in the experiment's logs/ folder."));
+  m_logTabs->addTab(m_trainerLog, tr("Trainer log"));
   layout->addWidget(m_logTabs, 1);
 
   connect(m_start, &QPushButton::clicked, this, &RunPanel::startRequested);
@@ -90,9 +153,11 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   connect(m_cancel, &QPushButton::clicked, m_bridge, &RunBridge::cancel);
   connect(m_bridge, &RunBridge::started, this, [this](const QString& dir) {
     setRunning(true);
-    // A server of an earlier run (maybe another experiment's) is not this run's.
+    // A server or trainer of an earlier run (maybe another experiment's) is not this run's.
     m_server->hide();
     m_serverState.clear();
+    m_trainer->hide();
+    m_trainerState.clear();
     appendLog(QStringLiteral("info"), tr("starting %1").arg(dir));
   });
   connect(m_bridge, &RunBridge::pausedChanged, this, [this](bool paused) {
@@ -106,6 +171,7 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   });
   connect(m_bridge, &RunBridge::progressed, this, &RunPanel::onProgress);
   connect(m_bridge, &RunBridge::serverChanged, this, &RunPanel::showServer);
+  connect(m_bridge, &RunBridge::trainerChanged, this, &RunPanel::showTrainer);
   connect(m_bridge, &RunBridge::logged, this,
           [this](const QString& level, int, const QString&, const QString& message) { appendLog(level, message); });
   connect(m_bridge, &RunBridge::finished, this, [this](run::RunOutcome result, const QString& detail) {
@@ -151,36 +217,73 @@ void RunPanel::showServer(const ServerState& s) {
   const QString where = tr("server · round %1 %2").arg(s.round).arg(QString::fromLatin1(run::to_string(s.phase)));
   const QString version = s.version.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(s.version);
   QString text;
-  QString color;  // the badge's colour says the state at a glance
+  QString color;
   if (s.state == QStringLiteral("starting")) {
     text = tr("%1: starting… %2").arg(where, s.url);
-    color = QStringLiteral("#fff3cd");
+    color = kYellow;
   } else if (s.state == QStringLiteral("ready")) {
     text = tr("%1: ready at %2%3").arg(where, s.url, version);
-    color = QStringLiteral("#d1e7dd");
+    color = kGreen;
   } else if (s.state == QStringLiteral("restarting")) {
     text = tr("%1: restarting… %2").arg(where, s.url);
-    color = QStringLiteral("#fff3cd");
+    color = kYellow;
   } else if (s.state == QStringLiteral("failed")) {
     text = tr("%1: failed (%2)").arg(where, s.url);
-    color = QStringLiteral("#f8d7da");
+    color = kRed;
   } else {
     text = tr("%1: %2").arg(where, s.state.isEmpty() ? tr("stopped") : s.state);
-    color = QStringLiteral("#e2e3e5");
+    color = kGrey;
   }
-  m_server->setText(text.trimmed());
-  m_server->setStyleSheet(QStringLiteral("QLabel { background: %1; color: #212529; border-radius: 3px; padding: 2px 6px; }")
-                              .arg(color));
+  setBadge(m_server, text, color);
   m_server->setToolTip(s.command.isEmpty() ? tr("Attached: a server the run did not start (sampler.url)")
                                            : tr("Launched: %1").arg(s.command));
-  m_server->show();
   // A line per state change keeps each phase's server output apart.
   const QString key = QStringLiteral("%1 %2 %3").arg(s.round).arg(int(s.phase)).arg(s.state);
   if (key != m_serverState) {
     m_serverLog->appendPlainText(QStringLiteral("── %1").arg(text.trimmed()));
     m_serverState = key;
   }
-  for (const QString& line : s.logLines) m_serverLog->appendPlainText(line);
+  for (const QString& line : s.logLines) m_serverLog->appendPlainText(terminalLine(line));
+}
+
+void RunPanel::showTrainer(const TrainerState& t) {
+  const QString where = tr("trainer · round %1").arg(t.round);
+  const QString command = shortCommand(t.command);
+  QString text;
+  QString color;
+  if (t.state == QStringLiteral("starting")) {
+    text = tr("%1: starting… (%2)").arg(where, command);
+    color = kYellow;
+  } else if (t.state == QStringLiteral("running")) {
+    text = tr("%1: running (%2)").arg(where, command);
+    color = kGreen;
+  } else if (t.state == QStringLiteral("paused")) {
+    text = tr("%1: paused (%2)").arg(where, command);
+    color = kYellow;
+  } else if (t.state == QStringLiteral("failed")) {
+    text = tr("%1: failed (%2) — see the Trainer log").arg(where, command);
+    color = kRed;
+  } else {
+    // "finished", "stopped": the process is gone.
+    text = tr("%1: %2").arg(where, t.state.isEmpty() ? tr("stopped") : t.state);
+    color = kGrey;
+  }
+  setBadge(m_trainer, text, color);
+  // The badge holds only the command's start: the whole of it, and where its output is kept,
+  // are a hover away.
+  QString tip = tr("External trainer (trainer.backend \"command\"): %1").arg(t.command);
+  if (!t.logFile.isEmpty()) tip += QStringLiteral("\n") + tr("Its whole output: %1").arg(t.logFile);
+  m_trainer->setToolTip(tip);
+  // A line per state change keeps each round's trainer output apart; the line it was started
+  // with heads its output, as a shell would show it.
+  const QString key = QStringLiteral("%1 %2").arg(t.round).arg(t.state);
+  if (key != m_trainerState) {
+    m_trainerLog->appendPlainText(QStringLiteral("── %1").arg(text.trimmed()));
+    if (t.state == QStringLiteral("starting") && !t.command.isEmpty())
+      m_trainerLog->appendPlainText(QStringLiteral("$ %1").arg(t.command));
+    m_trainerState = key;
+  }
+  for (const QString& line : t.logLines) m_trainerLog->appendPlainText(terminalLine(line));
 }
 
 QString RunPanel::serverStatusText() const { return m_server->isHidden() ? QString() : m_server->text(); }
@@ -188,6 +291,12 @@ QString RunPanel::serverStatusText() const { return m_server->isHidden() ? QStri
 QString RunPanel::serverToolTip() const { return m_server->toolTip(); }
 
 QString RunPanel::serverLogText() const { return m_serverLog->toPlainText(); }
+
+QString RunPanel::trainerStatusText() const { return m_trainer->isHidden() ? QString() : m_trainer->text(); }
+
+QString RunPanel::trainerToolTip() const { return m_trainer->toolTip(); }
+
+QString RunPanel::trainerLogText() const { return m_trainerLog->toPlainText(); }
 
 QString RunPanel::statusText() const { return m_phase->text(); }
 

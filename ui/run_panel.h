@@ -1,6 +1,7 @@
 // The Run panel: start, pause, resume and cancel; the current round and phase with a progress
-// bar, ETA and tokens/s; the model server a phase samples from (sampler.backend "openai"), with
-// its state and its own log; and the run's log. It only talks to the RunBridge.
+// bar, ETA and tokens/s; the model server a phase samples from (sampler.backend "openai") and
+// the external trainer a Train runs (trainer.backend "command"), each with its state and its own
+// log; and the run's log. It only talks to the RunBridge.
 #pragma once
 
 #include <QWidget>
@@ -16,6 +17,7 @@ namespace tpt::ui {
 class RunBridge;
 struct RunProgress;
 struct ServerState;
+struct TrainerState;
 
 class RunPanel : public QWidget {
   Q_OBJECT
@@ -34,6 +36,12 @@ class RunPanel : public QWidget {
   QString serverLogText() const;
   // The server log keeps this many lines, the newest.
   static constexpr int kServerLogLines = 2000;
+  // "trainer · round 2: running (trl sft …)"; empty before any external trainer.
+  QString trainerStatusText() const;
+  QString trainerToolTip() const;
+  QString trainerLogText() const;
+  // The trainer log keeps this many lines, the newest.
+  static constexpr int kTrainerLogLines = 2000;
 
  Q_SIGNALS:
   // The user asked to start: the window saves the settings and starts the bridge.
@@ -42,6 +50,7 @@ class RunPanel : public QWidget {
  public Q_SLOTS:
   void appendLog(const QString& level, const QString& message);
   void showServer(const tpt::ui::ServerState& server);
+  void showTrainer(const tpt::ui::TrainerState& trainer);
 
  private:
   void onProgress(const RunProgress& progress);
@@ -56,12 +65,19 @@ class RunPanel : public QWidget {
   QLabel* m_speed = nullptr;
   QLabel* m_server = nullptr;
   QString m_serverState;  // round, phase and state last shown, to mark changes in the server log
+  QLabel* m_trainer = nullptr;
+  QString m_trainerState;  // round and state last shown, to mark changes in the trainer log
   QTabWidget* m_logTabs = nullptr;
   QPlainTextEdit* m_log = nullptr;
   QPlainTextEdit* m_serverLog = nullptr;
+  QPlainTextEdit* m_trainerLog = nullptr;
 };
 
 // "1m05s", "2h03m", "42s"
 QString formatDuration(double seconds);
+
+// A command line as short as a badge can hold: its program (without folder) and the words
+// before the first option, e.g. "trl sft …", "accelerate launch …", "tpt sft …".
+QString shortCommand(const QString& command);
 
 }  // namespace tpt::ui

@@ -73,6 +73,48 @@ nlohmann::json seconds(double value) {
   return value;
 }
 
+// What a trainer preset runs, for a researcher choosing one (the command itself is shown
+// beside it, from the engine's own expansion).
+QString trainerPresetDescription(const QString& preset) {
+  if (preset == QStringLiteral("trl"))
+    return SetupPanel::tr("TRL's own command line (pip install trl), on one GPU.");
+  if (preset == QStringLiteral("trl-multi-gpu"))
+    return SetupPanel::tr("TRL's command line on one process per GPU (the GPUs field), the model sharded with "
+                          "DeepSpeed ZeRO-3 (TRL's bundled accelerate config \"zero3\").");
+  if (preset == QStringLiteral("accelerate"))
+    return SetupPanel::tr("accelerate launch runs TRL's SFT script (trl.scripts.sft) on one process per GPU (the "
+                          "GPUs field), with DeepSpeed ZeRO-3 set on accelerate's command line.");
+  if (preset == QStringLiteral("llama-factory"))
+    return SetupPanel::tr("LLaMA-Factory's command line. It gets its own train config and dataset (with "
+                          "dataset_info.json) instead of TRL's, and uses every GPU it sees (CUDA_VISIBLE_DEVICES).");
+  if (preset == QStringLiteral("tpt-sft"))
+    return SetupPanel::tr("This workbench's own trainer as a separate process, reading the same TRL files: checks "
+                          "the external path without Python, and trains as the in-process engine does.");
+  return {};
+}
+
+// A command as a shell would take it over several lines: option groups (an option and its
+// values) packed into short lines joined by " \\". Left to word wrap, a narrow dock breaks
+// "--accelerate_config" after its dashes; this way no option is split and the text still
+// pastes into a shell.
+QString shellLines(const QString& command, int width = 32) {
+  QStringList groups;
+  for (const QString& word : command.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+    if (groups.isEmpty() || word.startsWith(QLatin1Char('-')))
+      groups << word;
+    else
+      groups.last() += QLatin1Char(' ') + word;
+  }
+  QStringList lines;
+  for (const QString& group : groups) {
+    if (!lines.isEmpty() && lines.last().size() + 1 + group.size() <= width)
+      lines.last() += QLatin1Char(' ') + group;
+    else
+      lines << group;
+  }
+  return lines.join(QStringLiteral(" \\\n  "));
+}
+
 }  // namespace
 
 SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
@@ -100,6 +142,7 @@ void SetupPanel::buildForm() {
   layout->addWidget(buildDataSection(content));
   layout->addWidget(buildSamplerSection(content));
   layout->addWidget(buildThinkSection(content));
+  layout->addWidget(buildTrainerSection(content));
   layout->addWidget(buildTrainSection(content));
   layout->addWidget(buildEvalSection(content));
   m_estimate = new QLabel(content);
@@ -273,6 +316,70 @@ QGroupBox* SetupPanel::buildSamplerSection(QWidget* content) {
   return box;
 }
 
+// Who runs Train. An external command reads files the runner writes each round; its rows
+// appear only for "command".
+QGroupBox* SetupPanel::buildTrainerSection(QWidget* content) {
+  auto* box = new QGroupBox(tr("Trainer — who runs Train"), content);
+  m_trainerForm = new QFormLayout(box);
+  m_trainerBackend = new QComboBox(box);
+  m_trainerBackend->addItem(tr("In process"), QStringLiteral("engine"));
+  m_trainerBackend->setItemData(0, tr("The engine fine-tunes inside the workbench, on model.device"),
+                                Qt::ToolTipRole);
+  m_trainerBackend->addItem(tr("External command"), QStringLiteral("command"));
+  m_trainerBackend->setItemData(1, tr("Train runs TRL, LLaMA-Factory or tpt sft as a child process"),
+                                Qt::ToolTipRole);
+  addField(m_trainerForm, tr("Backend"), m_trainerBackend, QStringLiteral("trainer.backend"));
+  setHint(m_trainerBackend,
+          tr("In process: the engine fine-tunes the model inside the workbench, on model.device.\n"
+             "External command: each round, the runner writes the kept traces as TRL prompt/completion JSONL and "
+             "the Train settings below as a TRL SFT config (YAML) in the round's work folder, then runs the "
+             "command; LLaMA-Factory gets its own config and dataset instead. The trainer's steps and loss go to "
+             "the same chart, its output to the Run panel's Trainer log. Changeable between rounds."));
+
+  m_trainerCommand = new QComboBox(box);
+  m_trainerCommand->setEditable(true);
+  m_trainerCommand->setInsertPolicy(QComboBox::NoInsert);  // typing a template must not add items
+  for (const auto& preset : config::trainer_command_presets()) {
+    const QString name = fromStd(preset);
+    m_trainerCommand->addItem(name, name);
+    // Hovered in the list, each preset shows the command it stands for and what that does.
+    m_trainerCommand->setItemData(m_trainerCommand->count() - 1,
+                                  fromStd(config::trainer_command_template(preset)) + QStringLiteral("\n") +
+                                      trainerPresetDescription(name),
+                                  Qt::ToolTipRole);
+  }
+  m_trainerCommand->lineEdit()->setPlaceholderText(tr("a preset, or a command with {config}"));
+  addField(m_trainerForm, tr("Command"), m_trainerCommand, QStringLiteral("trainer.command"));
+  m_trainerCommandHint = new QLabel(box);
+  m_trainerCommandHint->setObjectName(QStringLiteral("trainerCommandHint"));
+  m_trainerCommandHint->setWordWrap(true);
+  m_trainerCommandHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_trainerCommandHint->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  m_trainerCommandHint->setStyleSheet(QStringLiteral("QLabel { color: palette(mid); }"));
+  m_trainerForm->addRow(QString(), m_trainerCommandHint);
+
+  // Wider than valid, as elsewhere: the engine's validation says why a value is wrong.
+  m_trainerGpus = new QSpinBox(box);
+  m_trainerGpus->setRange(-1, 100000);
+  addField(m_trainerForm, tr("GPUs"), m_trainerGpus, QStringLiteral("trainer.gpus"));
+  // 0 means never; a negative value from the file is still reported by the engine at the field.
+  m_stallTimeout = new QDoubleSpinBox(box);
+  m_stallTimeout->setRange(0.0, 1e7);
+  m_stallTimeout->setDecimals(1);
+  m_stallTimeout->setSuffix(tr(" s"));
+  m_stallTimeout->setSpecialValueText(tr("never"));
+  addField(m_trainerForm, tr("Stall timeout"), m_stallTimeout, QStringLiteral("trainer.stall_timeout_s"));
+  setHint(m_stallTimeout,
+          tr("A trainer that prints nothing for this long is taken as hung: it is stopped and Train fails, its log "
+             "kept. Loading a large model or setting up DeepSpeed can be silent for minutes. 0: never."));
+  // The dock is narrow: a long template scrolls inside its own box instead of widening the form.
+  for (QComboBox* c : {m_trainerBackend, m_trainerCommand}) {
+    c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    c->setMinimumContentsLength(8);
+  }
+  return box;
+}
+
 QGroupBox* SetupPanel::buildThinkSection(QWidget* content) {
   auto* think = new QGroupBox(tr("Think — sampling"), content);
   auto* tForm = new QFormLayout(think);
@@ -362,18 +469,22 @@ void SetupPanel::connectEdits() {
                        m_apiKeyEnv})
     connect(e, &QLineEdit::textChanged, this, changed);
   for (QSpinBox* s : {m_rounds, m_seed, m_samples, m_poolSize, m_maxNewTokens, m_epochs, m_evalSubset, m_evalSamples,
-                      m_concurrency, m_retries})
+                      m_concurrency, m_retries, m_trainerGpus})
     connect(s, qOverload<int>(&QSpinBox::valueChanged), this, changed);
-  for (QDoubleSpinBox* s : {m_temperature, m_evalTemperature, m_requestTimeout, m_startupTimeout})
+  for (QDoubleSpinBox* s : {m_temperature, m_evalTemperature, m_requestTimeout, m_startupTimeout, m_stallTimeout})
     connect(s, qOverload<double>(&QDoubleSpinBox::valueChanged), this, changed);
   // The rows follow the backend and mode before the document is rewritten from them.
   for (QComboBox* c : {m_samplerBackend, m_serverMode})
     connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::updateSamplerRows);
-  for (QComboBox* c : {m_device, m_promptFormat, m_method, m_init, m_samplerBackend, m_serverMode, m_api})
+  connect(m_trainerBackend, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::updateTrainerRows);
+  for (QComboBox* c : {m_device, m_promptFormat, m_method, m_init, m_samplerBackend, m_serverMode, m_api,
+                       m_trainerBackend})
     connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
   // A preset picked from the list and a template typed both arrive as the edit's text.
   connect(m_launch, &QComboBox::editTextChanged, this, changed);
   connect(m_launch, &QComboBox::editTextChanged, this, &SetupPanel::updateSamplerHints);
+  connect(m_trainerCommand, &QComboBox::editTextChanged, this, changed);
+  connect(m_trainerCommand, &QComboBox::editTextChanged, this, &SetupPanel::updateTrainerHints);
   connect(m_apiKeyEnv, &QLineEdit::textChanged, this, &SetupPanel::updateSamplerHints);
   connect(m_model, &QLineEdit::textChanged, this, &SetupPanel::updateModelSummary);
 }
@@ -445,9 +556,12 @@ void SetupPanel::readFromDocument() {
   for (const auto& k : get("eval", "pass_at_k")) ks << QString::number(k.is_number() ? k.get<double>() : 0);
   m_passAtK->setText(ks.join(QStringLiteral(", ")));
   readSampler(m_doc.is_object() && m_doc.contains("sampler") ? m_doc["sampler"] : defaults["sampler"]);
+  readTrainer(m_doc.is_object() && m_doc.contains("trainer") ? m_doc["trainer"] : defaults["trainer"]);
   m_loading = false;
   updateSamplerRows();
   updateSamplerHints();
+  updateTrainerRows();
+  updateTrainerHints();
   updateModelSummary();
 }
 
@@ -552,6 +666,7 @@ void SetupPanel::writeToDocument() {
   }
   d["eval"]["pass_at_k"] = ks;
   writeSampler();
+  writeTrainer();
 }
 
 // Writes the keys the file has, and those whose value differs from the engine's default: a
@@ -583,6 +698,78 @@ void SetupPanel::writeSampler() {
     if (section.contains(key) || value != defaults[key]) section[key] = value;
 }
 
+void SetupPanel::readTrainer(const nlohmann::json& section) {
+  const nlohmann::json defaults = config::ExperimentConfig().to_json()["trainer"];
+  auto get = [&](const char* key) -> nlohmann::json {
+    if (section.is_object() && section.contains(key)) return section[key];
+    return defaults[key];
+  };
+  const nlohmann::json backend = get("backend"), command = get("command"), gpus = get("gpus"),
+                       stall = get("stall_timeout_s");
+  setCombo(m_trainerBackend, backend.is_string() ? backend.get<std::string>() : "engine");
+  m_trainerCommand->setEditText(command.is_string() ? fromStd(command.get<std::string>()) : QString());
+  m_trainerGpus->setValue(gpus.is_number() ? static_cast<int>(gpus.get<double>()) : 0);
+  m_stallTimeout->setValue(stall.is_number() ? stall.get<double>() : 0.0);
+}
+
+// The engine checks the command's fields whatever the backend: one with a problem stays in
+// view in process too, or the form would refuse to save over a field it hides.
+void SetupPanel::updateTrainerRows() {
+  const bool external = m_trainerBackend->currentData().toString() == QStringLiteral("command");
+  const bool command = external || m_issues.contains(QStringLiteral("trainer.command"));
+  m_trainerForm->setRowVisible(m_trainerCommand, command);
+  m_trainerForm->setRowVisible(m_trainerCommandHint, command);
+  m_trainerForm->setRowVisible(m_trainerGpus, external || m_issues.contains(QStringLiteral("trainer.gpus")));
+  m_trainerForm->setRowVisible(m_stallTimeout,
+                               external || m_issues.contains(QStringLiteral("trainer.stall_timeout_s")));
+}
+
+void SetupPanel::updateTrainerHints() {
+  const QString command = m_trainerCommand->currentText().trimmed();
+  const QString expanded = fromStd(config::trainer_command_template(command.toStdString()));
+  const bool preset = expanded != command;
+  QString hint;
+  if (command.isEmpty())
+    hint = tr("Presets: trl, trl-multi-gpu, accelerate, llama-factory, tpt-sft. A template must contain {config} "
+              "and may use {gpus} {tpt} {data} {output} {model}.");
+  else if (preset)
+    hint = tr("runs: %1").arg(shellLines(expanded));
+  else
+    hint = tr("custom command: {config} is the config file written for the round, {data} the training JSONL, "
+              "{output} the folder the trained model goes to, {model} the model training starts from, {gpus} the "
+              "GPUs below, {tpt} the tpt program.");
+  // LLaMA-Factory reads neither TRL's JSONL nor its YAML: the runner writes its formats instead.
+  if (config::runs_llama_factory(command.toStdString()))
+    hint += QStringLiteral("\n") + tr("LLaMA-Factory: its own config and dataset are written, not TRL's.");
+  m_trainerCommandHint->setText(hint);
+  setHint(m_trainerCommand, preset ? expanded + QStringLiteral("\n") + trainerPresetDescription(command) : hint);
+  // The GPU count reaches the trainer only through {gpus}: for commands without it the field
+  // would change nothing, so it is greyed out (the value stays in the file).
+  const bool usesGpus = expanded.contains(QStringLiteral("{gpus}"));
+  m_trainerGpus->setEnabled(usesGpus);
+  setHint(m_trainerGpus,
+          usesGpus ? tr("Processes to launch, one per GPU: the command's {gpus}.")
+                   : tr("Not used by this command (it has no {gpus}): trl-multi-gpu and accelerate launch one "
+                        "process per GPU; LLaMA-Factory uses every GPU it sees."));
+}
+
+// As writeSampler: only the keys the file has, and those that differ from the engine's
+// default, so that a file without a trainer section keeps its shape.
+void SetupPanel::writeTrainer() {
+  const nlohmann::json defaults = config::ExperimentConfig().to_json()["trainer"];
+  const nlohmann::json values = {{"backend", m_trainerBackend->currentData().toString().toStdString()},
+                                 {"command", m_trainerCommand->currentText().trimmed().toStdString()},
+                                 {"gpus", m_trainerGpus->value()},
+                                 {"stall_timeout_s", seconds(m_stallTimeout->value())}};
+  nlohmann::json& d = m_doc;
+  const bool hasSection = d.contains("trainer") && d["trainer"].is_object();
+  if (!hasSection && values == defaults) return;
+  if (!hasSection) d["trainer"] = nlohmann::json::object();
+  nlohmann::json& section = d["trainer"];
+  for (const auto& [key, value] : values.items())
+    if (section.contains(key) || value != defaults[key]) section[key] = value;
+}
+
 void SetupPanel::revalidate() {
   const bool wasValid = m_issues.empty();
   m_issues.clear();
@@ -598,6 +785,7 @@ void SetupPanel::revalidate() {
       path = QStringLiteral("sampler.launch");
     m_issues.insert(path, m_issues.contains(path) ? m_issues[path] + QStringLiteral("\n") + message : message);
   }
+  updateTrainerRows();
   for (auto it = m_fields.constBegin(); it != m_fields.constEnd(); ++it) {
     QWidget* field = it.value();
     const bool invalid = m_issues.contains(it.key());

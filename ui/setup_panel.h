@@ -57,6 +57,7 @@ class SetupPanel : public QWidget {
   QGroupBox* buildExperimentSection(QWidget* content);
   QGroupBox* buildDataSection(QWidget* content);
   QGroupBox* buildSamplerSection(QWidget* content);
+  QGroupBox* buildTrainerSection(QWidget* content);
   QGroupBox* buildThinkSection(QWidget* content);
   QGroupBox* buildTrainSection(QWidget* content);
   QGroupBox* buildEvalSection(QWidget* content);
@@ -78,6 +79,12 @@ class SetupPanel : public QWidget {
   void updateSamplerHints();
   void readSampler(const nlohmann::json& section);
   void writeSampler();
+  // Shows the command's rows only for an external trainer.
+  void updateTrainerRows();
+  // What the chosen preset runs (or how a template is filled in), and whether it uses {gpus}.
+  void updateTrainerHints();
+  void readTrainer(const nlohmann::json& section);
+  void writeTrainer();
   void updateModelSummary();
   void updateEstimate();
   void applyPreset();
@@ -128,6 +135,13 @@ class SetupPanel : public QWidget {
   QDoubleSpinBox* m_startupTimeout = nullptr;
   QLineEdit* m_apiKeyEnv = nullptr;
   QLabel* m_apiKeyState = nullptr;
+  // trainer: the backend, then the external command's settings (shown for "command" only).
+  QFormLayout* m_trainerForm = nullptr;
+  QComboBox* m_trainerBackend = nullptr;
+  QComboBox* m_trainerCommand = nullptr;  // editable: a preset or a command template
+  QLabel* m_trainerCommandHint = nullptr;
+  QSpinBox* m_trainerGpus = nullptr;
+  QDoubleSpinBox* m_stallTimeout = nullptr;
   QLabel* m_estimate = nullptr;
   QLabel* m_issueList = nullptr;
   QPushButton* m_saveButton = nullptr;

@@ -5,13 +5,16 @@
 //
 // RUN_DIR is started, photographed once it is busy, then cancelled (it resumes later). When
 // DONE_DIR samples on a server (sampler.backend "openai"), setup-sampler.png shows the form's
-// sampler section; when RUN_DIR does, run-server.png shows the Run panel's Server log.
+// sampler section; when it trains with an external command (trainer.backend "command"),
+// setup-trainer.png shows the trainer section; when RUN_DIR samples on a server, run-server.png
+// shows the Run panel's Server log.
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QGroupBox>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QTabWidget>
 #include <QSignalSpy>
 #include <QTimer>
@@ -69,6 +72,14 @@ int main(int argc, char** argv) {
     settle(300);
     ok &= save(window.setupPanel(), out + QStringLiteral("/setup-sampler.png"));
   }
+  if (window.setupPanel()->document().value("trainer", nlohmann::json::object()).value("backend", "") == "command") {
+    // The section at the top, with the Train settings it hands to the trainer below it.
+    QWidget* section = window.setupPanel()->fieldFor(QStringLiteral("trainer.backend"))->parentWidget();
+    if (auto* scroll = window.setupPanel()->findChild<QScrollArea*>())
+      scroll->verticalScrollBar()->setValue(section->y() - 4);
+    settle(300);
+    ok &= save(window.setupPanel(), out + QStringLiteral("/setup-trainer.png"));
+  }
   // The review panels share the bottom dock area as tabs: bring each to the front first.
   const struct {
     const char* dock;
@@ -113,7 +124,7 @@ int main(int argc, char** argv) {
     ok &= save(window.runPanel(), out + QStringLiteral("/run.png"));
     if (!window.runPanel()->serverStatusText().isEmpty()) {
       auto* tabs = window.runPanel()->findChild<QTabWidget*>(QStringLiteral("logTabs"));
-      tabs->setCurrentIndex(1);
+      tabs->setCurrentWidget(tabs->findChild<QWidget*>(QStringLiteral("serverLog")));
       settle(300);
       ok &= save(window.runPanel(), out + QStringLiteral("/run-server.png"));
       tabs->setCurrentIndex(0);
