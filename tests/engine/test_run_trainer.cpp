@@ -445,3 +445,19 @@ TPT_TEST(command_trainer, the_quick_demo_through_tpt_sft_is_the_engine_demo_exac
   tpt::testing::compare_snapshots(tpt::testing::snapshot(external_dir), tpt::testing::snapshot(engine_dir));
   VERIFY(fs::exists(external_dir + "/logs/train-round-4.log"));
 }
+
+TPT_TEST(command_trainer, a_lora_run_trained_by_tpt_sft_is_the_engine_run_exactly) {
+  json engine = tpt::testing::tiny_experiment_config(tiny_model());
+  engine["train"]["method"] = "lora";
+  engine["train"]["lora"] = {{"rank", 4}, {"alpha", 8.0}, {"targets", {"q_proj", "v_proj"}}};
+  const std::string engine_dir = run_experiment(engine);
+  json external = engine;
+  external["trainer"] = {{"backend", "command"}, {"command", "tpt-sft"}};
+  const std::string dir = run_experiment(external);
+  // The trainer wrote a PEFT adapter; the round's folder is the merged model with it beside.
+  tpt::testing::compare_snapshots(tpt::testing::snapshot(dir), tpt::testing::snapshot(engine_dir));
+  for (const char* round : {"1", "2"}) {
+    const std::string adapter = std::string("/models/round-") + round + "/adapter/adapter_model.safetensors";
+    COMPARE(tpt::testing::slurp(dir + adapter), tpt::testing::slurp(engine_dir + adapter));
+  }
+}
