@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "cli_process.h"
+#include "config/experiment_config.h"
 #include "config/presets.h"
 #include "io/safetensors.h"
 #include "model/checkpoint.h"
@@ -73,6 +74,25 @@ int processes_with(const std::string& needle) {
 }
 
 }  // namespace
+
+TPT_TEST(config, trainer_backend_command_takes_a_preset_or_a_template_with_its_config) {
+  const auto issues = [](const char* trainer) {
+    json doc = json::parse(R"({"schema_version": 1, "dataset": {"train": "a", "test": "b"}, "model": {"path": "m"}})");
+    doc["trainer"] = json::parse(trainer);
+    std::string all;
+    for (const auto& i : tpt::config::ExperimentConfig::validate(doc)) all += i.path + ": " + i.message + "\n";
+    return all;
+  };
+  VERIFY_CONTAINS(issues(R"({"backend": "command", "command": "python3 train.py"})"),
+                  "trainer.command: a command template must contain {config}");
+  VERIFY_CONTAINS(issues(R"({"backend": "trl"})"), "trainer.backend");
+  VERIFY_CONTAINS(issues(R"({"backend": "command", "gpus": 0})"), "trainer.gpus");
+  VERIFY_CONTAINS(issues(R"({"backend": "command", "stall_timeout": 5})"), "trainer.stall_timeout: unknown key");
+  COMPARE(issues(R"({"backend": "command", "command": "trl-multi-gpu", "gpus": 8})"), std::string());
+  COMPARE(issues(R"({"backend": "command", "command": "my-trl --cfg {config} --np {gpus}"})"), std::string());
+  // The engine backend ignores a half-typed command.
+  COMPARE(issues(R"({"backend": "engine", "command": "python3 train.py"})"), std::string());
+}
 
 // ---- reading a trainer's output -----------------------------------------------------------
 
