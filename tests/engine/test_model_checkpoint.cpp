@@ -243,3 +243,19 @@ TPT_TEST(model_checkpoint, a_folder_without_weights_or_config_says_what_is_missi
   fs::copy_file(golden_dir("llama-gqa-untied") + "/config.json", dir + "/config.json");
   VERIFY_THROWS_WITH(model::load_model(dir), "no model.safetensors or model.safetensors.index.json");
 }
+
+TPT_TEST(model_checkpoint, a_folder_is_checked_from_its_headers_without_allocating_the_weights) {
+  const std::string dir = copy_golden("llama-gqa-untied");
+  model::check_model_folder(dir, "llama");
+  VERIFY_THROWS_WITH(model::check_model_folder(dir, "gemma2"), "model_type is \"llama\" but \"gemma2\" was expected");
+  edit_weights(dir, [](auto& t) { t.erase(find_entry(t, "model.norm.weight")); });
+  VERIFY_THROWS_WITH(model::check_model_folder(dir), "tensor \"model.norm.weight\" is missing");
+}
+
+TPT_TEST(model_checkpoint, a_config_far_larger_than_its_weights_fails_before_anything_is_allocated) {
+  // 2^40 × 64 fp32 embeddings would be 256 TiB: allocating first would die with bad_alloc.
+  const std::string dir = copy_golden("llama-gqa-untied");
+  edit_config(dir, [](nlohmann::json& c) { c["vocab_size"] = int64_t{1} << 40; });
+  VERIFY_THROWS_WITH(model::load_model(dir), "tensor \"model.embed_tokens.weight\": shape [320, 64] but the model expects [1099511627776, 64]");
+  VERIFY_THROWS_WITH(model::check_model_folder(dir), "but the model expects [1099511627776, 64]");
+}
