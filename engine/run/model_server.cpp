@@ -72,9 +72,7 @@ ModelServer::ModelServer(const config::SamplerConfig& config, ServerJob job, Sta
   if (!job_.adapter_dir.empty() && config.launch == "sglang")
     template_ += " --enable-lora --max-lora-rank {lora_rank} --lora-target-modules {lora_targets}";
   // The log is appended to across runs: forward only what this one adds.
-  std::error_code ec;
-  const auto size = fs::file_size(job_.log_file, ec);
-  if (!ec) log_read_ = static_cast<std::streamoff>(size);
+  if (!job_.log_file.empty()) log_follower_ = std::make_unique<io::LogFollower>(job_.log_file);
 }
 
 std::unique_ptr<ModelServer> ModelServer::open(const config::SamplerConfig& config, const ServerJob& job,
@@ -313,20 +311,7 @@ void ModelServer::forward() {
     notes.swap(pending_notes_);
     states.swap(pending_states_);
     status = {job_.round, job_.phase, "", url_, origin_.launch_command, origin_.server_version, {}};
-    if (!job_.log_file.empty() && !config_.launch.empty()) {
-      std::ifstream in(job_.log_file, std::ios::binary);
-      in.seekg(0, std::ios::end);
-      const std::streamoff size = in.tellg();
-      if (size > log_read_) {
-        in.seekg(log_read_);
-        std::string line;
-        while (std::getline(in, line)) {
-          if (in.eof()) break;  // a partial last line: next time
-          status.log_lines.push_back(line);
-          log_read_ = in.tellg();
-        }
-      }
-    }
+    if (log_follower_ && !config_.launch.empty()) status.log_lines = log_follower_->new_lines();
   }
   for (const auto& [level, message] : notes)
     if (log_) log_(level, message);

@@ -108,7 +108,7 @@ class ModelServer final : public think::OpenAiEndpoint {
   std::vector<std::pair<std::string, std::string>> pending_notes_;  // level, message
   std::vector<std::string> pending_states_;  // each state change, in order
   std::string last_state_;  // the last state reported, for log lines that come without a change
-  std::streamoff log_read_ = 0;  // how much of the log file was forwarded
+  std::unique_ptr<io::LogFollower> log_follower_;  // what of the log file was forwarded
 };
 
 // The command a launch template stands for, its placeholders filled in.
