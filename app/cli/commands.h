@@ -24,5 +24,6 @@ int run_eval(const Args& args);
 int run_base_model(const Args& args);
 int run_demo(const Args& args);
 int run_serve(const Args& args);
+int run_sft(const Args& args);
 
 }  // namespace tpt::cli

@@ -34,6 +34,7 @@ const std::map<std::string, Command>& commands() {
       {"eval", {tpt::cli::run_eval, "score a model folder on a GSM8K-format file (Pass@1, pass@k)"}},
       {"base-model", {tpt::cli::run_base_model, "build the built-in base model (small Llama, byte tokenizer) into a folder"}},
       {"serve", {tpt::cli::run_serve, "serve a model folder over HTTP with OpenAI's API (completions, chat)"}},
+      {"sft", {tpt::cli::run_sft, "fine-tune as `trl sft --config FILE.yaml` does, with the engine's trainer"}},
       {"demo", {tpt::cli::run_demo, "run TPT on the built-in task and base model, and print the rounds"}},
   };
   return table;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "core/error.h"
 
@@ -89,6 +90,32 @@ void publish_folder(const std::string& staging, const std::string& target) {
   fs::rename(staging, target, ec);
   if (ec) throw FileError({target, 0}, "cannot move the finished folder into place: " + ec.message());
   sync_path(parent_of(target), true);
+}
+
+void publish_files(const std::string& staging, const std::string& target, const std::string& last) {
+  sync_tree(staging);
+  std::error_code ec;
+  fs::create_directories(target, ec);
+  if (ec) throw FileError({target, 0}, "cannot create folder: " + ec.message());
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) throw FileError({it->path().string(), 0}, "not a file (only files are published)");
+    if (it->path().filename() != last) files.push_back(it->path());
+  }
+  if (ec) throw FileError({staging, 0}, "cannot list the folder: " + ec.message());
+  const fs::path last_file = fs::path(staging) / last;
+  if (!fs::is_regular_file(last_file, ec)) throw FileError({last_file.string(), 0}, "missing");
+  const auto move = [&](const fs::path& from) {
+    const fs::path to = fs::path(target) / from.filename();
+    fs::rename(from, to, ec);
+    if (ec) throw FileError({to.string(), 0}, "cannot move the finished file into place: " + ec.message());
+  };
+  for (const fs::path& file : files) move(file);
+  // The others are durable in `target` before `last` says they are all there.
+  sync_path(target, true);
+  move(last_file);
+  sync_path(target, true);
+  fs::remove_all(staging, ec);
 }
 
 void replace_folder(const std::string& staging, const std::string& target) {

@@ -22,6 +22,13 @@ void write_file_atomically(const std::string& path, std::string_view content);
 // fsyncs the parent folder: a reader sees either no `target` or a complete one.
 void publish_folder(const std::string& staging, const std::string& target);
 
+// Moves the files of the completely written folder `staging` into the folder `target` (created
+// if missing; files of the same name are replaced, others left), `last` after all the others,
+// then removes `staging`: a reader that takes `last` (a model's config.json) as the sign of a
+// complete set never sees part of one. For a folder that holds other things (HF's output_dir
+// with its checkpoint-N folders), which publish_folder cannot replace whole.
+void publish_files(const std::string& staging, const std::string& target, const std::string& last);
+
 // Replaces folder `target` by `staging` so that a crash at any instant leaves one complete
 // folder: target -> target.old, staging -> target, then target.old is removed.
 // find_replaced_folder(target) returns target, or target.old when only that one survives

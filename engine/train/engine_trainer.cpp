@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "io/atomic_file.h"
-#include "train/sft_trainer.h"
+#include "train/sft_loop.h"
 
 namespace fs = std::filesystem;
 
@@ -35,14 +35,8 @@ std::optional<std::string> find_checkpoint(const std::string& folder) {
 EngineTrainer::EngineTrainer(model::LoadOptions load) : load_(std::move(load)) {}
 
 TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& callbacks, const WorkControl& control) {
-  std::vector<SftExample> examples;
-  examples.reserve(job.examples.size());
-  for (const auto& e : job.examples) examples.push_back({e.prompt_ids, e.completion_ids});
-
   const std::string checkpoint = (fs::path(job.work_dir) / "checkpoint").string();
-  TrainOptions options = sft_options(job.settings, static_cast<int64_t>(job.examples.size()));
-  if (options.lora) options.lora->base_model_name_or_path = job.init_dir;
-  SftTrainer trainer(model::load_model(job.init_dir, load_), std::move(examples), options);
+  SftTrainer trainer = make_sft_trainer(job.init_dir, job.examples, job.settings, load_);
   const std::optional<std::string> found = find_checkpoint(checkpoint);
   if (found) {
     trainer.load_checkpoint(*found);
@@ -52,20 +46,12 @@ TrainOutcome EngineTrainer::train(const TrainJob& job, const TrainCallbacks& cal
   }
   if (callbacks.on_start) callbacks.on_start(trainer.step(), trainer.total_steps(), found.has_value());
 
-  const int64_t every = job.settings.checkpoint_steps;
-  const TrainSummary summary = trainer.train(
-      [&](const StepReport& r) {
-        if (callbacks.on_step) callbacks.on_step(r);
-        if (every > 0 && r.step % every == 0 && r.step < r.total_steps)
-          save_checkpoint_atomically(trainer, checkpoint, callbacks);
-        // Pausing here holds the run between two steps; cancel is seen by the trainer itself.
-        control.go_on();
-      },
-      control.cancel);
+  const TrainSummary summary = train_with_checkpoints(
+      trainer, job.settings.checkpoint_steps, callbacks.on_step,
+      [&] { save_checkpoint_atomically(trainer, checkpoint, callbacks); }, control);
   TrainOutcome outcome;
   outcome.steps = trainer.step();
   if (summary.cancelled) {
-    save_checkpoint_atomically(trainer, checkpoint, callbacks);
     outcome.cancelled = true;
     return outcome;
   }

@@ -74,6 +74,22 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return text;
 }
 
+// TRL's truncation: the first `max_length` tokens of prompt + completion. The first token of a
+// sequence is never predicted, so a completion needs a token after it to teach anything.
+// Returns whether `e` was cut.
+bool truncate_example(TrainingExample& e, int64_t max_length) {
+  const auto prompt = static_cast<int64_t>(e.prompt_ids.size());
+  const auto completion = static_cast<int64_t>(e.completion_ids.size());
+  if (prompt + completion <= max_length) return false;
+  const int64_t kept = std::max<int64_t>(0, max_length - prompt);
+  if (kept - (prompt == 0 ? 1 : 0) < 1)
+    throw io::RecordError("max_length " + std::to_string(max_length) + " leaves no completion token to learn (the prompt has " +
+                          std::to_string(prompt) + " tokens, the completion " + std::to_string(completion) + ")");
+  e.prompt_ids.resize(static_cast<size_t>(std::min(prompt, max_length)));
+  e.completion_ids.resize(static_cast<size_t>(kept));
+  return true;
+}
+
 }  // namespace
 
 TrainSettings SftRecipe::settings() const {
@@ -157,7 +173,8 @@ void write_llama_factory_data(const std::string& path, const std::vector<Trainin
   });
 }
 
-std::vector<TrainingExample> read_sft_data(const std::string& path, const text::ModelTokenizer& tokenizer) {
+std::vector<TrainingExample> read_sft_data(const std::string& path, const text::ModelTokenizer& tokenizer,
+                                           int64_t max_length, int64_t* truncated) {
   // The token that ends a completion, as text::PromptFormat chooses it.
   std::optional<int32_t> end_of_turn;
   if (tokenizer.chat_family) end_of_turn = tokenizer.tokenizer->token_to_id(text::end_of_turn_token(*tokenizer.chat_family));
@@ -218,6 +235,7 @@ std::vector<TrainingExample> read_sft_data(const std::string& path, const text::
       throw io::RecordError(
           "\"prompt\" and \"completion\" must both be strings (plain) or both lists of messages (conversational)");
     }
+    if (max_length > 0 && truncate_example(e, max_length) && truncated) ++*truncated;
     examples.push_back(std::move(e));
   });
   if (examples.empty()) throw FileError({path, 0}, "no examples");
@@ -368,7 +386,14 @@ SftRecipe read_trl_config(const std::string& path) {
       else if (key == "lora_alpha") r.lora->alpha = number();
       else if (key == "lora_dropout") r.lora->dropout = number();
       else r.lora->target_modules = scalar<std::vector<std::string>>(path, key, v);
-    } else if (key == "resume_from_checkpoint") r.resume_from_checkpoint = v.IsNull() ? "" : scalar<std::string>(path, key, v);
+    } else if (key == "resume_from_checkpoint") {
+      // HF's false means a fresh start; its true (the last checkpoint in output_dir) is not
+      // read here: the runner names the folder it resumes from.
+      const std::string value = v.IsNull() ? "" : scalar<std::string>(path, key, v);
+      if (value == "true" || value == "True")
+        throw FileError({path, v.Mark().line + 1}, "\"resume_from_checkpoint\": true is not supported (name the checkpoint-N folder)");
+      r.resume_from_checkpoint = value == "false" || value == "False" ? "" : value;
+    }
     else if (!no_effect.count(key)) refused.push_back(key + " (line " + std::to_string(item.first.Mark().line + 1) + ")");
   }
   // use_peft: false after LoRA keys still means a full fine-tune, as in TRL.

@@ -69,7 +69,12 @@ void write_sft_data(const std::string& path, const std::vector<TrainingExample>&
 // with the assistant's turn opened, a plain one with the tokenizer's BOS; the completion's
 // tokens then the token that ends a turn (end-of-turn under a chat template, EOS otherwise).
 // Throws FileError naming the file, line and field.
-std::vector<TrainingExample> read_sft_data(const std::string& path, const text::ModelTokenizer& tokenizer);
+//
+// `max_length` > 0 cuts each example to its first max_length tokens (prompt then completion),
+// as TRL truncates; the texts are left whole. An example left without a completion token to
+// learn is an error naming its line. `truncated`, when given, counts the examples cut.
+std::vector<TrainingExample> read_sft_data(const std::string& path, const text::ModelTokenizer& tokenizer,
+                                           int64_t max_length = 0, int64_t* truncated = nullptr);
 
 // TRL's SFT YAML (`trl sft --config FILE`). Written atomically.
 void write_trl_config(const std::string& path, const SftRecipe& recipe);

@@ -81,6 +81,25 @@ TPT_TEST(atomic_file, publish_moves_a_complete_folder_and_refuses_an_existing_ta
   VERIFY(fs::exists(dir + "/staging2/model.txt"));
 }
 
+TPT_TEST(atomic_file, publish_files_moves_files_into_a_folder_that_keeps_its_other_things) {
+  const std::string dir = tpt::testing::temp_dir();
+  make_folder(dir + "/out/checkpoint-2", "state", "kept");
+  std::ofstream(dir + "/out/model.bin") << "old weights";
+  make_folder(dir + "/staging", "model.bin", "new weights");
+  std::ofstream(dir + "/staging/config.json") << "{}";
+  tpt::io::publish_files(dir + "/staging", dir + "/out", "config.json");
+  COMPARE(read(dir + "/out/model.bin"), std::string("new weights"));
+  COMPARE(read(dir + "/out/config.json"), std::string("{}"));
+  COMPARE(read(dir + "/out/checkpoint-2/state"), std::string("kept"));
+  VERIFY(!fs::exists(dir + "/staging"));
+
+  // The file that says "complete" must be there, or nothing moves.
+  make_folder(dir + "/staging2", "model.bin", "newer weights");
+  VERIFY_THROWS_WITH(tpt::io::publish_files(dir + "/staging2", dir + "/out", "config.json"),
+                     dir + "/staging2/config.json: missing");
+  COMPARE(read(dir + "/out/model.bin"), std::string("new weights"));
+}
+
 TPT_TEST(atomic_file, replace_swaps_folders_and_leaves_no_old_copy) {
   const std::string dir = tpt::testing::temp_dir();
   make_folder(dir + "/target", "done", "1");
