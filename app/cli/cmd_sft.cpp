@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "config/experiment_config.h"
 #include "run/control.h"
+#include "run/crash_point.h"
 #include "run/options.h"
 #include "train/hf_trainer_log.h"
 #include "train/sft_run.h"
@@ -109,19 +110,28 @@ int run_sft(const Args& raw) {
   work.wait_or_stop = [&control] { return control.checkpoint(); };
   work.cancel = control.cancel_flag();
 
-  int64_t total = 0, first_step = 0;
+  int64_t total = 0, first_step = 0, num_tokens = 0;
   auto started = std::chrono::steady_clock::now();
   train::SftRunCallbacks callbacks;
   callbacks.on_start = [&](const train::SftRunStart& s) {
     total = s.total_steps;
     first_step = s.start_step;
+    num_tokens = s.num_tokens;
     print_start(recipe, s);
     started = std::chrono::steady_clock::now();
   };
   callbacks.on_step = [&](const train::StepReport& r, double epoch) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     print_line(progress_line(r.step, total, r.step - first_step, elapsed));
-    print_line(train::python_dict({{"loss", r.loss}, {"grad_norm", r.grad_norm}, {"learning_rate", r.lr}, {"epoch", epoch}}));
+    // As TRL logs them, num_tokens included: the runner takes each step's tokens from it.
+    num_tokens += r.tokens;
+    print_line(train::python_dict({{"loss", r.loss},
+                                   {"grad_norm", r.grad_norm},
+                                   {"learning_rate", r.lr},
+                                   {"num_tokens", static_cast<double>(num_tokens)},
+                                   {"epoch", epoch}}));
+    // Test hook: the trainer killed mid-way (tests of the runner's resume).
+    run::crash_point("sft.step");
   };
   callbacks.on_save = [](const std::string& folder) { print_line("Saving model checkpoint to " + folder); };
 

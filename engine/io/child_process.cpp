@@ -57,7 +57,12 @@ ChildProcess::ChildProcess(const std::string& command, const std::string& log_fi
   // A simple command is exec'd, so the server itself is the group leader the death signal
   // reaches; a compound one ("source venv/bin/activate && vllm serve ...") keeps its shell.
   const bool simple = command.find_first_of(";&|\n()`") == std::string::npos;
-  const std::string shell_line = simple ? "exec " + command : command;
+  // "CUDA_VISIBLE_DEVICES=0,1 trl sft ...": exec takes no assignments, env does (and execs too).
+  const size_t first_space = command.find(' ');
+  const std::string first_word = command.substr(0, first_space);
+  const bool assigns = first_word.find('=') != std::string::npos &&
+                       first_word.find_first_of("'\"") == std::string::npos;
+  const std::string shell_line = !simple ? command : assigns ? "exec env " + command : "exec " + command;
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int e = errno;

@@ -60,12 +60,14 @@ double hf_epoch(int64_t step, int64_t micro_batches_per_epoch, int grad_accum_st
 
 nlohmann::json HfTrainerState::to_json() const {
   nlohmann::json history = nlohmann::json::array();
-  for (const HfLogEntry& e : log_history)
+  for (const HfLogEntry& e : log_history) {
     history.push_back({{"epoch", e.epoch},
                        {"grad_norm", e.grad_norm},
                        {"learning_rate", e.learning_rate},
                        {"loss", e.loss},
                        {"step", e.step}});
+    if (e.num_tokens >= 0) history.back()["num_tokens"] = e.num_tokens;
+  }
   return {{"best_global_step", nullptr},
           {"best_metric", nullptr},
           {"best_model_checkpoint", nullptr},
@@ -114,6 +116,8 @@ HfTrainerState HfTrainerState::from_json(const nlohmann::json& doc, const std::s
     e.loss = field(history[i], "loss", where).get<double>();
     e.learning_rate = field(history[i], "learning_rate", where).get<double>();
     e.grad_norm = field(history[i], "grad_norm", where).get<double>();
+    if (history[i].contains("num_tokens") && history[i]["num_tokens"].is_number())
+      e.num_tokens = history[i]["num_tokens"].get<double>();
     s.log_history.push_back(e);
   }
   return s;

@@ -39,6 +39,7 @@ struct HfLogEntry {
   double loss = 0.0;
   double learning_rate = 0.0;
   double grad_norm = 0.0;
+  double num_tokens = -1.0;  // TRL's running count of tokens trained on (prompt + completion); < 0: not logged
 };
 
 // trainer_state.json as HF's TrainerState writes it (the fields a reader of a checkpoint looks

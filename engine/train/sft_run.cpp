@@ -152,7 +152,9 @@ SftRunResult run_sft(const SftRecipe& recipe, const model::LoadOptions& load, co
   start.start_step = trainer.step();
   start.resumed_from = recipe.resume_from_checkpoint;
   for (const auto& [name, p] : trainer.trainable()) start.trainable_parameters += p.numel();
+  if (!history.empty() && history.back().num_tokens >= 0) start.num_tokens = static_cast<int64_t>(history.back().num_tokens);
   if (callbacks.on_start) callbacks.on_start(start);
+  double num_tokens = static_cast<double>(start.num_tokens);
 
   HfTrainerState state;
   state.max_steps = trainer.total_steps();
@@ -179,7 +181,8 @@ SftRunResult run_sft(const SftRecipe& recipe, const model::LoadOptions& load, co
       trainer, settings.checkpoint_steps,
       [&](const StepReport& r) {
         const double epoch = hf_epoch(r.step, micro_per_epoch, settings.grad_accum_steps);
-        state.log_history.push_back({r.step, epoch, r.loss, r.lr, r.grad_norm});
+        num_tokens += static_cast<double>(r.tokens);
+        state.log_history.push_back({r.step, epoch, r.loss, r.lr, r.grad_norm, num_tokens});
         state.global_step = r.step;
         state.epoch = epoch;
         if (callbacks.on_step) callbacks.on_step(r, epoch);

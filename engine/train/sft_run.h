@@ -33,6 +33,7 @@ struct SftRunStart {
   int64_t start_step = 0;      // the step a resumed run continues after; 0 for a fresh start
   std::string resumed_from;    // the checkpoint folder; "" for a fresh start
   int64_t trainable_parameters = 0;
+  int64_t num_tokens = 0;      // tokens trained on before this run (TRL's num_tokens at the checkpoint)
 };
 
 struct SftRunCallbacks {
