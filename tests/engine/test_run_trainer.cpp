@@ -415,8 +415,10 @@ TPT_TEST(command_trainer, cancel_stops_the_trainer_and_the_rerun_completes_ident
 }
 
 TPT_TEST(command_trainer, pause_holds_every_process_of_the_trainer_until_resume) {
-  const std::string dir =
-      tpt::testing::write_tiny_experiment(tpt::testing::temp_dir() + "/experiment", command_config("tpt-sft"));
+  // A trainer that loads for a second first (as a real one does), so the pause finds it alive:
+  // the tiny model itself trains in a blink.
+  const std::string dir = tpt::testing::write_tiny_experiment(
+      tpt::testing::temp_dir() + "/experiment", command_config("sleep 1 && {tpt} sft --config {config}"));
   tpt::run::RunControl control;
   TrainerWatcher observer;
   observer.control = &control;
