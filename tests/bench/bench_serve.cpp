@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     auto prompt = std::make_shared<think::Prompt>();
     prompt->text = format.prompt_text(p.problem.question);
     prompt->ids = format.prompt_ids(p.problem.question);
-    for (int s = 0; s < samples; ++s) requests.push_back({prompt, 1000 + requests.size()});
+    for (int s = 0; s < samples; ++s) requests.push_back({prompt, 1000 + requests.size(), "request " + std::to_string(requests.size())});
   }
   think::SamplingSettings settings;
   settings.temperature = 0.8;  // the demo's Think settings
