@@ -52,7 +52,7 @@ std::unique_ptr<train::Trainer> open_trainer(const config::ExperimentConfig& con
   const std::string log_file = hooks.log_file;
   auto on_status = hooks.on_status;
   auto on_event = [round, log_file, on_status](const train::CommandTrainerEvent& e) {
-    if (on_status) on_status({round, e.state, e.command, log_file, e.log_lines, e.state_changed});
+    if (on_status) on_status({round, e.state, e.command, log_file, e.pid, e.log_lines, e.state_changed});
   };
   return std::make_unique<train::CommandTrainer>(std::move(options), std::move(on_event), hooks.log);
 }

@@ -57,6 +57,7 @@ struct TrainerStatus {
   std::string state;     // "starting", "running", "paused", "finished", "failed", "stopped"
   std::string command;   // the command line, placeholders filled in
   std::string log_file;  // logs/train-round-N.log in the experiment folder
+  long pid = 0;          // the trainer's process, which leads its process group; 0 when none runs
   std::vector<std::string> log_lines;
   bool state_changed = true;  // false: the same state, only new log lines
 };

@@ -215,7 +215,7 @@ TrainOutcome CommandTrainer::train(const TrainJob& job, const TrainCallbacks& ca
     note("info", "the trainer resumes from its checkpoint " + fs::path(checkpoint->first).filename().string() +
                      " (resume_from_checkpoint in " + fs::path(config_file).filename().string() + ")");
 
-  CommandTrainerEvent event{"starting", command, {}, true};
+  CommandTrainerEvent event{"starting", command, 0, {}, true};
   std::string state;
   const auto emit = [&](const std::string& new_state, std::vector<std::string> lines) {
     if (!on_event_) return;
@@ -232,6 +232,7 @@ TrainOutcome CommandTrainer::train(const TrainJob& job, const TrainCallbacks& ca
   };
 
   io::ChildProcess child(command, options_.log_file, options_.environment);
+  event.pid = child.pid();
   emit("running", {});
   Clock::time_point last_output = Clock::now(), last_step = Clock::now();
   long long bytes_seen = 0;

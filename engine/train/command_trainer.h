@@ -40,6 +40,7 @@ struct CommandTrainerOptions {
 struct CommandTrainerEvent {
   std::string state;
   std::string command;
+  long pid = 0;  // the trainer's process (its group's leader); 0 before it starts
   std::vector<std::string> log_lines;
   bool state_changed = true;
 };

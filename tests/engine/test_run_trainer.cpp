@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -364,6 +365,8 @@ struct TrainerWatcher : tpt::run::Observer {
   bool pause = false;                  // false: cancel
   std::vector<std::string> states;
   int stopped_processes = -1;          // trainer processes in state T while paused
+  int running_processes = 0;           // trainer processes not stopped while paused
+  std::string seen;                    // "pid (name) state" of the trainer's processes, for the message
   int64_t steps_before = -1, steps_after = -1;  // train progress seen when pausing / resuming
   int64_t last_done = 0;
   void on_progress(const tpt::run::Progress& p) override {
@@ -378,16 +381,22 @@ struct TrainerWatcher : tpt::run::Observer {
       else control->pause();
     } else if (status.state == "paused") {
       steps_before = last_done;
-      // The process of the trainer (`tpt sft --config DIR/...`) is held by SIGSTOP: its state
-      // in /proc is T. Holding it a while must not let any step through.
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      // Every process of the trainer's group (its leader: the pid reported) is held by SIGSTOP:
+      // state T in /proc. Holding it a while must not let any step through.
       stopped_processes = 0;
       for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string cmdline = tpt::testing::slurp(entry.path().string() + "/cmdline");
-        if (cmdline.find(dir) == std::string::npos || cmdline.find("sft") == std::string::npos) continue;
         const std::string stat = tpt::testing::slurp(entry.path().string() + "/stat");
         const size_t close = stat.rfind(')');
-        if (close != std::string::npos && stat.compare(close + 2, 1, "T") == 0) ++stopped_processes;
+        if (close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 2));
+        std::string state;
+        long parent = 0, group = 0;
+        fields >> state >> parent >> group;
+        if (group != status.pid) continue;
+        seen += stat.substr(0, close + 3) + "\n";
+        if (state == "T") ++stopped_processes;
+        else running_processes++;
       }
       steps_after = last_done;
       control->resume();
@@ -426,7 +435,13 @@ TPT_TEST(command_trainer, pause_holds_every_process_of_the_trainer_until_resume)
   observer.pause = true;
   const auto result = tpt::run::Runner(dir, &observer, &control).run();
   COMPARE(std::string(tpt::run::to_string(result.outcome)), std::string("completed"));
-  VERIFY(observer.stopped_processes >= 1);
+  COMPARE(observer.running_processes, 0);
+  if (observer.stopped_processes < 1)
+    TPT_FAIL("no process of the trainer was stopped while paused; states: " + [&] {
+      std::string all;
+      for (const auto& st : observer.states) all += st + " ";
+      return all;
+    }() + "; dir " + dir + "; processes:\n" + observer.seen);
   COMPARE(observer.steps_after, observer.steps_before);
   // running -> paused -> running -> finished for round 1, then round 2's trainer.
   COMPARE(std::vector<std::string>(observer.states.begin(), observer.states.begin() + 4),

@@ -36,12 +36,13 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 // HF's on_log line: {'loss': L, 'grad_norm': G, 'learning_rate': R, 'epoch': E}.
-const std::regex kStepLine(R"(\{'loss': ([^,]+), 'grad_norm': ([^,]+), 'learning_rate': ([^,]+), 'epoch': ([^,}]+)\})");
+const std::regex kStepLine(
+    R"(\{'loss': ([^,]+), 'grad_norm': ([^,]+), 'learning_rate': ([^,]+), 'num_tokens': ([^,]+), 'epoch': ([^,}]+)\})");
 // tqdm's line: " 50%|#####     | 2/4 [00:01<00:01,  2.10it/s]".
 const std::regex kProgressLine(R"( *\d+%\|[# ]{10}\| (\d+)/(\d+) \[\d\d:\d\d<\d\d:\d\d, +[0-9.]+(it/s|s/it)\])");
 
 struct Steps {
-  std::vector<double> losses, rates, epochs;
+  std::vector<double> losses, rates, epochs, tokens;  // tokens: TRL's running num_tokens
   std::vector<int64_t> progress;
 };
 
@@ -52,7 +53,8 @@ Steps parse_steps(const std::string& out) {
     if (std::regex_match(line, m, kStepLine)) {
       s.losses.push_back(std::strtod(m[1].str().c_str(), nullptr));
       s.rates.push_back(std::strtod(m[3].str().c_str(), nullptr));
-      s.epochs.push_back(std::strtod(m[4].str().c_str(), nullptr));
+      s.tokens.push_back(std::strtod(m[4].str().c_str(), nullptr));
+      s.epochs.push_back(std::strtod(m[5].str().c_str(), nullptr));
     } else if (std::regex_match(line, m, kProgressLine)) {
       s.progress.push_back(std::stoll(m[1].str()));
     }
@@ -77,6 +79,7 @@ TPT_TEST(sft_command, trains_a_tiny_model_printing_hf_lines_and_matches_the_engi
   COMPARE(steps.losses.size(), size_t{4});
   COMPARE(steps.progress, (std::vector<int64_t>{1, 2, 3, 4}));
   COMPARE(steps.epochs, (std::vector<double>{2.0 / 3.0, 1.0, 1.0 + 2.0 / 3.0, 2.0}));
+  for (size_t i = 1; i < steps.tokens.size(); ++i) VERIFY(steps.tokens[i] > steps.tokens[i - 1]);
   for (const char* line : {"***** Running training *****", "  Num examples = 6", "  Num Epochs = 2",
                            "  Total optimization steps = 4", "  Gradient Accumulation steps = 2"})
     if (!has_line(r.out, line)) TPT_FAIL(std::string("no line \"") + line + "\" in:\n" + r.out);
