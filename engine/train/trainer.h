@@ -1,7 +1,7 @@
 // What Train asks of whatever fine-tunes the model: given the round's examples, the settings and
 // the folder to start from, produce an HF-format model folder (a PEFT adapter beside it for
 // LoRA), reporting each optimizer step. The in-process SFT trainer (engine_trainer.h) is the
-// first implementation; an external trainer run as a child process is the next.
+// first implementation; CommandTrainer (command_trainer.h) runs an external one (TRL, `tpt sft`).
 //
 // A trainer owns the round's work folder: it may leave checkpoints there and must resume from
 // them, so that Train survives a kill; the output folder appears (by rename) only once complete.
