@@ -498,3 +498,20 @@ TPT_TEST(command_trainer, a_lora_run_trained_by_tpt_sft_is_the_engine_run_exactl
     COMPARE(tpt::testing::slurp(dir + adapter), tpt::testing::slurp(engine_dir + adapter));
   }
 }
+
+TPT_TEST(command_trainer, tokenizer_files_the_trainer_did_not_write_are_copied_from_the_init_folder) {
+  // A trainer that writes only the weights and config.json (as some do with save_only_model).
+  const std::string dir = tpt::testing::write_tiny_experiment(
+      tpt::testing::temp_dir() + "/experiment",
+      command_config(script("weights-only", "mkdir -p \"$2\" && cp " + tiny_model() + "/config.json " + tiny_model() +
+                                                "/model.safetensors \"$2\"/ && echo \"{'loss': 1.25, 'epoch': 1.0}\"")));
+  const auto r = tpt_run("-q run " + dir);
+  if (r.status != 0) TPT_FAIL("tpt run failed: " + r.err);
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json", "config.json", "model.safetensors"})
+    VERIFY(fs::exists(dir + "/models/round-1/" + file));
+  COMPARE(tpt::testing::slurp(dir + "/models/round-1/tokenizer.json"), tpt::testing::slurp(tiny_model() + "/tokenizer.json"));
+  const auto status = tpt_run("status " + dir + " --json");
+  // The one loss line it printed is the round's training curve.
+  const json rounds = json::parse(status.out).at("rounds");
+  COMPARE(rounds.at(1).at("train_loss").get<double>(), 1.25);
+}
