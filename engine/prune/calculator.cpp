@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace tpt::prune {
 
@@ -84,7 +85,21 @@ class Parser {
     return left;
   }
 
+  // Each unary sign and each parenthesis nests one call deeper. A model can write any number of
+  // them ("((((…1…))))" or "- - - - 1"), so the depth is bounded instead of the stack: far beyond
+  // any real annotation, far below what overflows a thread's stack.
+  static constexpr int kMaxDepth = 256;
+
   std::optional<double> factor() {
+    if (depth_ >= kMaxDepth) {
+      fail("nested more than " + std::to_string(kMaxDepth) + " levels deep");
+      return std::nullopt;
+    }
+    struct Deeper {
+      int& depth;
+      explicit Deeper(int& d) : depth(++d) {}
+      ~Deeper() { --depth; }
+    } deeper(depth_);
     if (take('-')) {
       auto value = factor();
       if (value) *value = -*value;
@@ -122,6 +137,7 @@ class Parser {
     return std::strtod(digits.c_str(), nullptr);
   }
 
+  int depth_ = 0;
   std::string_view text_;
   size_t pos_ = 0;
   std::string error_;

@@ -137,6 +137,20 @@ TPT_TEST(rules, calculator_arithmetic_follows_precedence_and_reports_what_it_can
   COMPARE(*find_calculator_error("3+4=<<3+4=7"), std::string("\"<<\" without \">>\""));
 }
 
+TPT_TEST(rules, calculator_annotations_nested_beyond_reason_are_rejected_not_a_crash) {
+  // What a model can write: 40,000 parentheses, or 100,000 minus signs, in one annotation.
+  // Unbounded recursion overflowed the stack here (every resume then crashed in Prune).
+  const std::string parens = "<<" + std::string(40000, '(') + "1" + std::string(40000, ')') + "=1>>1";
+  const auto error = find_calculator_error(parens);
+  VERIFY(error.has_value());
+  VERIFY_CONTAINS(*error, "nested more than 256 levels deep");
+  const std::string minuses = "<<" + std::string(100000, '-') + "1=1>>1";
+  VERIFY_CONTAINS(*find_calculator_error(minuses), "nested more than 256 levels deep");
+  // Depth a person writes still evaluates: 100 pairs of parentheses, 101 minus signs.
+  COMPARE_NEAR(*evaluate_arithmetic(std::string(100, '(') + "2+3" + std::string(100, ')')), 5.0, 1e-12);
+  COMPARE_NEAR(*evaluate_arithmetic(std::string(101, '-') + "4"), -4.0, 1e-12);
+}
+
 TPT_TEST(rules, dedupe_exact_keeps_the_first_copy_per_problem) {
   auto d = rules(R"({"rules": [{"type": "dedupe", "mode": "exact"}]})")
                .apply({sample(10, "p", "x\n#### 18"), sample(11, "p", "X\n#### 18"), sample(12, "p", "x\n#### 18"),
