@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/text.h"
+#include "io/json_parse.h"
 #include "text/tokenizer.h"
 
 namespace tpt::cli {
@@ -41,7 +42,7 @@ static std::vector<int32_t> parse_ids(const std::string& line, bool as_json, con
   if (as_json) {
     nlohmann::json doc;
     try {
-      doc = nlohmann::json::parse(line);
+      doc = io::parse_json_bounded(line);
     } catch (const nlohmann::json::parse_error&) {
       throw FileError(where, "expected a JSON array of token ids, got " + excerpt(line));
     }
@@ -105,7 +106,7 @@ int run_tokenize(const Args& raw) {
       if (as_json) {
         nlohmann::json doc;
         try {
-          doc = nlohmann::json::parse(line);
+          doc = io::parse_json_bounded(line);
         } catch (const nlohmann::json::parse_error&) {
           doc = nullptr;
         }

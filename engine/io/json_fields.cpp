@@ -8,6 +8,7 @@
 
 #include "core/text.h"
 #include "io/atomic_file.h"
+#include "io/json_parse.h"
 
 namespace tpt::io {
 
@@ -282,7 +283,7 @@ void throw_if_issues(const std::string& source, std::vector<FieldIssue> issues) 
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
   try {
-    return json::parse(text);
+    return parse_json_bounded(text);
   } catch (const json::parse_error& e) {
     // nlohmann reports a byte offset; people need a line and column.
     size_t offset = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());

@@ -6,6 +6,7 @@
 
 #include "core/text.h"
 #include "io/json_fields.h"
+#include "io/json_parse.h"
 
 namespace tpt::io {
 
@@ -29,7 +30,7 @@ static JsonlReport read_stream(std::istream& in, const std::string& source, OnMa
     if (trim(line).empty()) continue;
     std::string reason;
     try {
-      json value = json::parse(line);
+      json value = parse_json_bounded(line);
       visit(report.lines, value);
       ++report.records;
       continue;

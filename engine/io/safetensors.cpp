@@ -9,12 +9,14 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/json_parse.h"
 
 namespace tpt::io {
 
@@ -103,7 +105,7 @@ Header parse_header(const std::string& path, const unsigned char* bytes, uint64_
     throw fail("header length " + std::to_string(header.length) + " exceeds file size " + std::to_string(file_size));
   const char* header_text = reinterpret_cast<const char*>(bytes + 8);
   try {
-    header.json = nlohmann::json::parse(header_text, header_text + header.length);
+    header.json = parse_json_bounded(std::string_view(header_text, header.length));
   } catch (const nlohmann::json::parse_error& e) {
     throw fail("header is not valid JSON (" + std::string(e.what()) + ")");
   }
@@ -312,7 +314,8 @@ SafetensorsIndex read_safetensors_index(const std::string& path) {
   if (!in) throw FileError({path, 0}, "cannot open file");
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(in);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    doc = parse_json_bounded(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw FileError({path, 0}, "not valid JSON (" + std::string(e.what()) + ")");
   }

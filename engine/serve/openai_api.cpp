@@ -7,6 +7,8 @@
 #include <limits>
 #include <map>
 
+#include "io/json_parse.h"
+
 namespace tpt::serve {
 
 using nlohmann::json;
@@ -210,7 +212,7 @@ json error_body(const std::string& message, const std::string& type, const std::
 json parse_body(const std::string& body) {
   json doc;
   try {
-    doc = json::parse(body);
+    doc = io::parse_json_bounded(body);
   } catch (const json::parse_error& e) {
     // Where it broke, so a client's author can find the fault in what they sent.
     throw ApiError("the request body is not valid JSON (at byte " + std::to_string(e.byte) + ")", "");

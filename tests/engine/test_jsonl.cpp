@@ -72,3 +72,23 @@ TPT_TEST(jsonl, invalid_utf8_is_reported_not_crashed_on) {
                                               [](long, const nlohmann::json&) {}),
                      "bad.jsonl:1: invalid JSON");
 }
+
+TPT_TEST(jsonl, a_line_nested_100000_levels_deep_is_a_malformed_line_not_a_crash) {
+  // What a model can write as a "completion" (every recursive walk of it overflowed the stack).
+  const std::string deep = "{\"completion\": " + std::string(100000, '[') + std::string(100000, ']') + ", \"answer\": \"1\"}";
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl_text("{\"a\": 1}\n" + deep + "\n", "deep.jsonl", OnMalformed::Fail,
+                                              [](long, const nlohmann::json&) {}),
+                     "deep.jsonl:2: invalid JSON: syntax error while parsing value - nested more than 512 levels deep");
+  // Skipped like any malformed line, the others kept.
+  long seen = 0;
+  const auto report = tpt::io::read_jsonl_text("{\"a\": 1}\n" + deep + "\n{\"a\": 2}\n", "deep.jsonl", OnMalformed::Skip,
+                                               [&](long, const nlohmann::json&) { ++seen; });
+  COMPARE(seen, 2L);
+  COMPARE(report.skipped, 1L);
+  // Brackets inside strings do not count, and ordinary depth parses.
+  seen = 0;
+  tpt::io::read_jsonl_text("{\"text\": \"" + std::string(2000, '[') + "\", \"v\": " + std::string(100, '[') +
+                               std::string(100, ']') + "}\n",
+                           "ok.jsonl", OnMalformed::Fail, [&](long, const nlohmann::json&) { ++seen; });
+  COMPARE(seen, 1L);
+}

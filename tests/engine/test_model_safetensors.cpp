@@ -109,6 +109,9 @@ TPT_TEST(safetensors, a_header_length_beyond_the_file_is_reported_with_both_size
 TPT_TEST(safetensors, a_header_that_is_not_json_is_rejected) {
   VERIFY_THROWS_WITH(io::SafetensorsFile{write_raw("{\"a\": [", "")}, "header is not valid JSON");
   VERIFY_THROWS_WITH(io::SafetensorsFile{write_raw("[1, 2]  ", "")}, "header is not a JSON object");
+  // A hostile header nested 100,000 levels deep is refused before anything walks it.
+  VERIFY_THROWS_WITH(io::SafetensorsFile{write_raw("{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}", "")},
+                     "nested more than 512 levels deep");
 }
 
 TPT_TEST(safetensors, a_size_that_disagrees_with_shape_and_dtype_is_rejected) {

@@ -1,0 +1,21 @@
+// nlohmann's parser with a bound on nesting. Files and requests the engine reads come from
+// users, models and other programs; a value nested 100,000 levels deep parses, but then every
+// recursive walk of it (dump() into an error message, flatten(), comparison) overflows the stack.
+// No JSON the engine reads needs more than a few levels, so deeper input is refused up front
+// with nlohmann's own parse_error, which every reader already reports with its file and line.
+// Torch-free.
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace tpt::io {
+
+constexpr int kMaxJsonDepth = 512;
+
+// Throws nlohmann::json::parse_error ("nested more than 512 levels deep" at the byte where it
+// happens) before parsing anything deeper; otherwise json::parse(text).
+nlohmann::json parse_json_bounded(std::string_view text, int max_depth = kMaxJsonDepth);
+
+}  // namespace tpt::io
