@@ -52,7 +52,34 @@ const std::string& or_now(const std::string& time, std::string& scratch) {
 
 // ---- Store ---------------------------------------------------------------------------
 
+namespace {
+
+// A damaged file must not be read as if it were whole: after random bit flips SQLite still
+// answers counts from the parts it can reach, and a run would build on them. quick_check reads
+// every page once (O(file), without the index cross-checks of integrity_check): a fraction of a
+// second for an experiment's database.
+void refuse_if_damaged(Database& db) {
+  std::string problem;
+  try {
+    auto q = db.query("PRAGMA quick_check(3)", "check the database's integrity");
+    while (q.step()) {
+      const std::string line = q.text(0);
+      if (line == "ok") break;
+      problem += (problem.empty() ? "" : "; ") + line;
+    }
+  } catch (const Error& e) {
+    problem = e.what();
+  }
+  if (problem.empty()) return;
+  throw Error(db.path() + ": the experiment database is damaged (" + problem +
+              "), so nothing is read from it or written to it. Restore it from a backup, or save what is "
+              "still readable into a new file with: sqlite3 '" + db.path() + "' .recover | sqlite3 recovered.sqlite");
+}
+
+}  // namespace
+
 Store::Impl::Impl(const std::string& path, OpenMode mode) : db(path, mode) {
+  refuse_if_damaged(db);
   if (mode == OpenMode::read_write) {
     migrate(db);
   } else {

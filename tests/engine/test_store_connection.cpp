@@ -207,3 +207,43 @@ TPT_TEST(store, a_read_only_connection_opens_a_file_no_writer_holds_open) {
   Store reader(path, OpenMode::read_only);
   COMPARE(reader.count_samples({}), std::int64_t{24});
 }
+
+TPT_TEST(store, a_database_with_flipped_bits_is_refused_with_the_way_out) {
+  std::string source;
+  {
+    Fixture f;
+    // Enough rows that the flipped bytes land in table and index pages.
+    std::vector<SampleRecord> samples;
+    for (int i = 0; i < 400; ++i)
+      samples.push_back(make_sample(f.rounds[1], f.problems[static_cast<size_t>(i) % f.problems.size()], 100 + i,
+                                    "a trace long enough to fill pages: " + std::string(200, 'x')));
+    f.store.insert_samples(samples);
+    source = f.path;
+  }
+  const std::string path = fresh_path();
+  std::filesystem::copy_file(source, path);
+  {
+    std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+    const auto size = static_cast<long>(std::filesystem::file_size(path));
+    const long pages = size / 4096;
+    VERIFY(pages >= 8);
+    // As a failing disk would: 16 bytes flipped in the middle of each page of the second half.
+    for (long page = pages / 2; page < pages; ++page) {
+      char bytes[16];
+      file.seekg(page * 4096 + 2048);
+      file.read(bytes, sizeof bytes);
+      for (char& b : bytes) b = static_cast<char>(b ^ 0xA5);
+      file.seekp(page * 4096 + 2048);
+      file.write(bytes, sizeof bytes);
+    }
+  }
+  for (OpenMode mode : {OpenMode::read_write, OpenMode::read_only}) {
+    try {
+      Store store(path, mode);
+      TPT_FAIL("a damaged database was opened");
+    } catch (const tpt::Error& e) {
+      VERIFY_CONTAINS(e.what(), path + ": the experiment database is damaged (");
+      VERIFY_CONTAINS(e.what(), ".recover | sqlite3 recovered.sqlite");
+    }
+  }
+}
