@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "config/experiment_config.h"
 #include "config/presets.h"
+#include "io/atomic_file.h"
 #include "io/json_fields.h"
 
 namespace tpt::cli {
@@ -14,13 +15,14 @@ static int usage() {
   std::printf(
       "usage: tpt config check FILE [--json]\n"
       "       tpt config init [--preset default|paper-gsm8k] [--out FILE] [--train FILE] [--test FILE]\n"
-      "                       [--model DIR] [--name NAME]\n\n"
+      "                       [--model DIR] [--name NAME] [--force]\n\n"
       "check  validates every field and lists all problems with their JSON paths\n"
       "       (exit status 1 when there are any). --json prints {\"ok\": bool, \"errors\": [...]}.\n"
       "init   writes an experiment.json with every default spelled out (stdout without --out).\n"
       "       The defaults are documented in docs/experiment-config.md. --preset paper-gsm8k\n"
       "       writes the TPT paper's GSM8K recipe (bring a Gemma2-2B-it folder: --model DIR);\n"
-      "       its dataset defaults to the bundled GSM8K files.\n");
+      "       its dataset defaults to the bundled GSM8K files. An existing --out FILE is replaced\n"
+      "       only with --force; a symbolic link is written through.\n");
   return 0;
 }
 
@@ -60,7 +62,7 @@ static int init(const Arguments& args) {
   config.dataset.test = args.value_or("test", config.dataset.test);
   config.model.path = args.value_or("model", config.model.path);
   if (auto out = args.value("out")) {
-    config.save(*out);
+    config.save(io::checked_output_path(*out, args.flag("force")));
     std::fprintf(stderr, "wrote %s\n", out->c_str());
   } else {
     std::cout << config.to_json().dump(2) << "\n";
@@ -69,7 +71,7 @@ static int init(const Arguments& args) {
 }
 
 int run_config(const Args& raw) {
-  Arguments args(raw, {"out", "train", "test", "model", "name", "preset"}, {"json", "help"});
+  Arguments args(raw, {"out", "train", "test", "model", "name", "preset"}, {"json", "force", "help"});
   if (args.flag("help") || args.positionals().empty()) return usage();
   const std::string& action = args.positionals()[0];
   if (action == "check") return check(args);

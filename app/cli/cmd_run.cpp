@@ -6,6 +6,7 @@
 #include "cli/cancel_on_interrupt.h"
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
+#include "io/atomic_file.h"
 #include "report/export.h"
 #include "report/problems.h"
 #include "report/status.h"
@@ -108,14 +109,15 @@ int run_status(const Args& raw) {
 }
 
 int run_export(const Args& raw) {
-  Arguments args(raw, {"round", "format", "out"}, {"help"});
+  Arguments args(raw, {"round", "format", "out"}, {"force", "help"});
   if (args.flag("help")) {
     std::printf(
         "usage: tpt export DIR|experiment.json --format chat-jsonl|prompt-completion-jsonl|csv\n"
-        "                  [--round N] [--out FILE]\n\n"
+        "                  [--round N] [--out FILE [--force]]\n\n"
         "chat-jsonl: round N's kept traces as {\"messages\": [user, assistant]} lines, the format SFT\n"
         "trainers read. prompt-completion-jsonl: {\"prompt\", \"completion\"} lines, the prompt as the\n"
-        "model read it. csv: every round's metrics. Default output: DIR/exports/.\n");
+        "model read it. csv: every round's metrics. Default output: DIR/exports/. An existing --out FILE\n"
+        "is replaced only with --force; a symbolic link is written through.\n");
     return 0;
   }
   const report::ExportFormat format = [&] {
@@ -132,7 +134,8 @@ int run_export(const Args& raw) {
     if (!args.value("round")) throw UsageError("--round N is required for " + std::string(report::to_string(format)));
     round = static_cast<int>(args.integer("round", 0));
   }
-  const auto result = report::export_experiment(experiment_argument(args, "export"), format, round, args.value_or("out", ""));
+  const std::string out = args.value("out") ? io::checked_output_path(*args.value("out"), args.flag("force")) : "";
+  const auto result = report::export_experiment(experiment_argument(args, "export"), format, round, out);
   std::printf("%s: %lld %s\n", result.path.c_str(), static_cast<long long>(result.records),
               format == report::ExportFormat::Csv ? "rounds" : "traces");
   return 0;

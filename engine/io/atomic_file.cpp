@@ -150,4 +150,28 @@ std::optional<std::string> find_replaced_folder(const std::string& target, const
   return std::nullopt;
 }
 
+std::string checked_output_path(const std::string& path, bool force) {
+  std::error_code ec;
+  std::filesystem::path target(path);
+  const auto link = std::filesystem::symlink_status(target, ec);
+  if (ec || link.type() == std::filesystem::file_type::not_found) return path;
+  if (link.type() == std::filesystem::file_type::symlink) {
+    // Written through: the file the link names is the output (a dangling link gets its target).
+    std::filesystem::path named = std::filesystem::read_symlink(target, ec);
+    if (!ec && named.is_relative()) named = target.parent_path() / named;
+    if (!ec) target = std::filesystem::weakly_canonical(named, ec);
+    if (ec) throw Error(path + ": a symbolic link that cannot be resolved: " + ec.message());
+  }
+  const auto status = std::filesystem::status(target, ec);
+  if (ec || status.type() == std::filesystem::file_type::not_found) return target.string();
+  if (status.type() != std::filesystem::file_type::regular)
+    throw Error(path + ": not a regular file (" +
+                (status.type() == std::filesystem::file_type::directory ? std::string("a folder")
+                 : status.type() == std::filesystem::file_type::fifo    ? std::string("a FIFO")
+                                                                        : std::string("a device or socket")) +
+                "); give the path of a file to write");
+  if (!force) throw Error(path + ": exists; add --force to replace it");
+  return target.string();
+}
+
 }  // namespace tpt::io

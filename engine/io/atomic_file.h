@@ -18,6 +18,13 @@ namespace tpt::io {
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// Where a command's `--out PATH` may be written, checked before anything is: a symlink is
+// written through (its target, resolved, is returned), a FIFO, device or folder is refused, and
+// an existing file is replaced only with `force` (its message names --force). A missing PATH is
+// returned as is. Throws Error naming the path. (write_file_atomically replaces what is at the
+// path itself: a symlink or /dev/full would become a regular file.)
+std::string checked_output_path(const std::string& path, bool force);
+
 // Moves the completely written folder `staging` to `target` (which must not exist yet), then
 // fsyncs the parent folder: a reader sees either no `target` or a complete one.
 void publish_folder(const std::string& staging, const std::string& target);

@@ -1,4 +1,5 @@
 // The `tpt` command as a user runs it: real processes, real files, exit codes and messages.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -124,6 +125,37 @@ TPT_TEST(cli, config_init_writes_a_file_that_checks_clean) {
   Result r = tpt_run("-q config check " + path);
   COMPARE(r.out, path + ": ok\n");
   COMPARE(r.status, 0);
+}
+
+TPT_TEST(cli, config_init_never_replaces_what_is_at_out_without_force) {
+  const std::string dir = tpt::testing::temp_dir();
+  const std::string args = " --train t.jsonl --test v.jsonl --model m";
+  // An existing file: refused, untouched; replaced with --force.
+  const std::string existing = dir + "/experiment.json";
+  std::ofstream(existing) << "{\"mine\": true}\n";
+  Result r = tpt_run("-q config init --out " + existing + args);
+  VERIFY(r.status != 0);
+  VERIFY_CONTAINS(r.err, existing + ": exists; add --force to replace it");
+  COMPARE(tpt::testing::slurp(existing), std::string("{\"mine\": true}\n"));
+  COMPARE(tpt_run("-q config init --force --out " + existing + args).status, 0);
+  COMPARE(tpt_run("-q config check " + existing).status, 0);
+  // A FIFO (or a device such as /dev/full) is refused and stays what it was.
+  const std::string fifo = dir + "/fifo.json";
+  VERIFY(::mkfifo(fifo.c_str(), 0644) == 0);
+  r = tpt_run("-q config init --force --out " + fifo + args);
+  VERIFY(r.status != 0);
+  VERIFY_CONTAINS(r.err, fifo + ": not a regular file (a FIFO)");
+  VERIFY(std::filesystem::is_fifo(fifo));
+  // A symbolic link is written through: the link stays, its target gets the file.
+  const std::string target = dir + "/real.json", link = dir + "/link.json";
+  std::filesystem::create_symlink(target, link);
+  COMPARE(tpt_run("-q config init --out " + link + args).status, 0);
+  VERIFY(std::filesystem::is_symlink(link));
+  COMPARE(tpt_run("-q config check " + target).status, 0);
+  // export --out follows the same rules.
+  r = tpt_run("-q export " + dir + " --format csv --out " + fifo);
+  VERIFY(r.status != 0);
+  VERIFY_CONTAINS(r.err, "not a regular file (a FIFO)");
 }
 
 TPT_TEST(cli, data_check_counts_problems_and_names_bad_lines) {
