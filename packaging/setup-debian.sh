@@ -19,6 +19,7 @@ packages_engine=(
   libcpp-httplib-dev      # HTTP server of `tpt serve` (OpenAI-compatible API)
   libcurl4-openssl-dev    # HTTP client of the OpenAI sampler backend
   libyaml-cpp-dev         # configs for external trainers (TRL, LLaMA-Factory) and `tpt sft`
+  bubblewrap python3      # the code domain runs programs under test in a bubblewrap sandbox with Python 3
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
 )
 packages_gui=(

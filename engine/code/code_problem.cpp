@@ -1,0 +1,182 @@
+#include "code/code_problem.h"
+
+#include <algorithm>
+#include <array>
+
+#include "core/error.h"
+#include "io/json_parse.h"
+
+namespace tpt::code {
+
+using nlohmann::json;
+
+namespace {
+
+struct VerdictName {
+  CodeVerdict verdict;
+  const char* key;
+  const char* words;
+};
+
+constexpr std::array<VerdictName, 8> kVerdicts{{
+    {CodeVerdict::Accepted, "accepted", "accepted"},
+    {CodeVerdict::WrongAnswer, "wrong_answer", "wrong answer"},
+    {CodeVerdict::RuntimeError, "runtime_error", "runtime error"},
+    {CodeVerdict::TimeLimit, "time_limit", "time limit"},
+    {CodeVerdict::MemoryLimit, "memory_limit", "memory limit"},
+    {CodeVerdict::OutputLimit, "output_limit", "output limit"},
+    {CodeVerdict::SyntaxError, "syntax_error", "syntax error"},
+    {CodeVerdict::NoCode, "no_code", "no code"},
+}};
+
+const std::string& string_field(const json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) throw Error(where + "." + key + ": expected a string");
+  return it->get_ref<const std::string&>();
+}
+
+}  // namespace
+
+const char* to_string(CodeVerdict verdict) {
+  for (const auto& v : kVerdicts)
+    if (v.verdict == verdict) return v.key;
+  return "?";
+}
+
+const char* describe(CodeVerdict verdict) {
+  for (const auto& v : kVerdicts)
+    if (v.verdict == verdict) return v.words;
+  return "?";
+}
+
+std::optional<CodeVerdict> parse_code_verdict(std::string_view text) {
+  for (const auto& v : kVerdicts)
+    if (text == v.key) return v.verdict;
+  return std::nullopt;
+}
+
+std::size_t CodeSpec::public_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(tests.begin(), tests.end(), [](const TestCase& t) { return t.kind == "public"; }));
+}
+
+json CodeSpec::to_json() const {
+  json tests_json = json::array();
+  for (const auto& t : tests) tests_json.push_back({{"input", t.input}, {"output", t.output}, {"kind", t.kind}});
+  json j{{"tests", std::move(tests_json)}};
+  if (time_limit_s > 0) j["time_limit_s"] = time_limit_s;
+  if (memory_limit_bytes > 0) j["memory_limit_bytes"] = memory_limit_bytes;
+  return j;
+}
+
+CodeSpec CodeSpec::from_json(const json& j) {
+  if (!j.is_object()) throw Error("code tests: expected a JSON object with \"tests\"");
+  auto it = j.find("tests");
+  if (it == j.end() || !it->is_array()) throw Error("code tests: \"tests\" must be an array");
+  CodeSpec spec;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& t = (*it)[i];
+    const std::string where = "tests[" + std::to_string(i) + "]";
+    if (!t.is_object()) throw Error(where + ": expected an object {input, output}");
+    TestCase test;
+    test.input = string_field(t, "input", where);
+    test.output = string_field(t, "output", where);
+    if (t.contains("kind")) test.kind = string_field(t, "kind", where);
+    if (test.kind != "public" && test.kind != "private" && test.kind != "generated")
+      throw Error(where + ".kind: \"" + test.kind.substr(0, 40) + "\" is not public, private or generated");
+    spec.tests.push_back(std::move(test));
+  }
+  // Public tests first whatever order the JSON had them in: "public tests pass" relies on it.
+  std::stable_partition(spec.tests.begin(), spec.tests.end(), [](const TestCase& t) { return t.kind == "public"; });
+  if (auto t = j.find("time_limit_s"); t != j.end()) {
+    if (!t->is_number() || t->get<double>() < 0) throw Error("time_limit_s: expected a number >= 0");
+    spec.time_limit_s = t->get<double>();
+  }
+  if (auto m = j.find("memory_limit_bytes"); m != j.end()) {
+    if (!m->is_number_integer() || m->get<std::int64_t>() < 0)
+      throw Error("memory_limit_bytes: expected an integer >= 0");
+    spec.memory_limit_bytes = m->get<std::int64_t>();
+  }
+  return spec;
+}
+
+bool CodeSpec::is_spec(std::string_view gold) {
+  // A math gold never starts with '{' followed by "tests" (GSM8K answers are numbers or worked
+  // solutions), so the first bytes decide without parsing.
+  std::size_t i = 0;
+  while (i < gold.size() && (gold[i] == ' ' || gold[i] == '\n' || gold[i] == '\t' || gold[i] == '\r')) ++i;
+  if (i == gold.size() || gold[i] != '{') return false;
+  ++i;
+  while (i < gold.size() && (gold[i] == ' ' || gold[i] == '\n' || gold[i] == '\t' || gold[i] == '\r')) ++i;
+  return gold.substr(i, 7) == "\"tests\"";
+}
+
+CodeSpec CodeSpec::parse(std::string_view gold) {
+  json j;
+  try {
+    j = io::parse_json_bounded(gold);
+  } catch (const json::exception& e) {
+    throw Error(std::string("code tests: not valid JSON: ") + e.what());
+  }
+  return from_json(j);
+}
+
+json CodeJudgement::to_json() const {
+  json tests_json = json::array();
+  for (const auto& t : tests)
+    tests_json.push_back({{"index", t.index},
+                          {"verdict", code::to_string(t.verdict)},
+                          {"actual", t.actual},
+                          {"message", t.message},
+                          {"seconds", t.seconds},
+                          {"exit_code", t.exit_code}});
+  json j{{"verdict", code::to_string(verdict)},
+         {"passed", passed},
+         {"run", run},
+         {"total", total},
+         {"public_total", public_total},
+         {"public_passed", public_passed},
+         {"program", program},
+         {"message", message},
+         {"sandboxed", sandboxed},
+         {"tests", std::move(tests_json)}};
+  if (first_failure) j["first_failure"] = *first_failure;
+  return j;
+}
+
+CodeJudgement CodeJudgement::from_json(const json& j) {
+  if (!j.is_object()) throw Error("code judgement: expected a JSON object");
+  auto verdict_of = [](const json& o, const std::string& where) {
+    const std::string& name = string_field(o, "verdict", where);
+    auto v = parse_code_verdict(name);
+    if (!v) throw Error(where + ".verdict: unknown verdict \"" + name.substr(0, 40) + "\"");
+    return *v;
+  };
+  CodeJudgement c;
+  c.verdict = verdict_of(j, "judgement");
+  c.passed = j.value("passed", 0);
+  c.run = j.value("run", 0);
+  c.total = j.value("total", 0);
+  c.public_total = j.value("public_total", 0);
+  c.public_passed = j.value("public_passed", 0);
+  if (j.contains("first_failure")) c.first_failure = j.at("first_failure").get<int>();
+  c.program = j.value("program", std::string());
+  c.message = j.value("message", std::string());
+  c.sandboxed = j.value("sandboxed", true);
+  if (auto it = j.find("tests"); it != j.end() && it->is_array()) {
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& t = (*it)[i];
+      TestOutcome o;
+      o.index = t.value("index", 0);
+      o.verdict = verdict_of(t, "tests[" + std::to_string(i) + "]");
+      o.actual = t.value("actual", std::string());
+      o.message = t.value("message", std::string());
+      o.seconds = t.value("seconds", 0.0);
+      o.exit_code = t.value("exit_code", 0);
+      c.tests.push_back(std::move(o));
+    }
+  }
+  return c;
+}
+
+}  // namespace tpt::code
