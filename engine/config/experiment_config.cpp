@@ -288,6 +288,7 @@ void read_experiment(const json& doc, ExperimentConfig& c, std::vector<FieldIssu
   read_trainer(r, c.trainer, issues);
   read_think(r, c.think, issues);
   if (const json* prune = r.child("prune")) c.prune = prune::RuleSet::parse(*prune, "prune", issues);
+  if (const json* sandbox = r.child("sandbox")) c.sandbox = code::SandboxConfig::parse(*sandbox, "sandbox", issues);
   read_train(r, c.train, issues);
   read_eval(r, c.eval, issues);
   read_stop(r, c.stop, issues);
@@ -320,7 +321,7 @@ ExperimentConfig ExperimentConfig::load(const std::string& path) {
 }
 
 json ExperimentConfig::to_json() const {
-  return json{
+  json j{
       {"schema_version", schema_version},
       {"name", name},
       {"description", description},
@@ -396,6 +397,8 @@ json ExperimentConfig::to_json() const {
         {"plateau_rounds", stop.plateau_rounds},
         {"max_hours", optional_to_json(stop.max_hours)}}},
   };
+  if (dataset.format != "gsm8k" || sandbox.to_json() != code::SandboxConfig().to_json()) j["sandbox"] = sandbox.to_json();
+  return j;
 }
 
 void ExperimentConfig::save(const std::string& path) const { io::write_json_file(path, to_json()); }

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "code/sandbox.h"
 #include "prune/rule_set.h"
 
 namespace tpt::config {
@@ -183,6 +184,10 @@ struct ExperimentConfig {
   TrainerConfig trainer;
   ThinkConfig think;
   prune::RuleSet prune;
+  // Code problems: where and under which limits their programs run (code/sandbox.h). Written
+  // to experiment.json only for code datasets or when changed, so math experiments' files
+  // (and the settings their stored rounds are compared with) stay as they were.
+  code::SandboxConfig sandbox;
   TrainConfig train;
   EvalConfig eval;
   StopConfig stop;

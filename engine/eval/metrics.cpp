@@ -1,5 +1,7 @@
 #include "eval/metrics.h"
 
+#include "prune/code_verifier.h"
+
 
 #include "core/error.h"
 
@@ -41,6 +43,40 @@ Judged judge(const std::string& completion, const std::string& gold) {
   j.correct_strict = s.verdict == prune::Verdict::Correct;
   j.correct_flexible = f.verdict == prune::Verdict::Correct;
   return j;
+}
+
+std::vector<Judged> judge_all(const std::vector<Answered>& answers, const code::SandboxConfig& sandbox,
+                              const std::atomic<bool>* stop) {
+  std::vector<prune::Verifier::Item> items;
+  items.reserve(answers.size());
+  for (const auto& a : answers) items.push_back({a.completion, a.gold});
+  // Math answers go through judge() below; the verifier is asked only for code ones.
+  const prune::ProblemVerifier verifier({}, sandbox, code::StopPolicy::FirstFailure, stop);
+  std::vector<prune::Verifier::Item> code_items;
+  std::vector<size_t> code_index;
+  std::vector<Judged> out(answers.size());
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (code::CodeSpec::is_spec(answers[i].gold)) {
+      code_items.push_back(items[i]);
+      code_index.push_back(i);
+    } else {
+      out[i] = judge(std::string(answers[i].completion), std::string(answers[i].gold));
+    }
+  }
+  if (code_items.empty()) return out;
+  const std::vector<prune::Judgement> judged = verifier.judge_all(code_items);
+  for (size_t k = 0; k < judged.size(); ++k) {
+    const code::CodeJudgement& c = *judged[k].code;
+    Judged& j = out[code_index[k]];
+    j.correct_strict = c.verdict == code::CodeVerdict::Accepted;
+    j.correct_flexible = c.public_total > 0 && c.public_passed == c.public_total;
+    if (c.verdict != code::CodeVerdict::NoCode) {
+      j.extracted_strict = c.message;
+      j.extracted_flexible = "public tests " + std::to_string(c.public_passed) + "/" + std::to_string(c.public_total);
+    }
+    j.detail = c.to_json().dump();
+  }
+  return out;
 }
 
 void tally(store::ProblemResult& result, int sample_index, const Judged& judged) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "code/sandbox.h"
 #include "prune/verifier.h"
 #include "store/records.h"
 
@@ -29,13 +30,26 @@ double pass_at_k(int64_t n, int64_t c, int64_t k);
 prune::VerifierConfig strict_checker();
 prune::VerifierConfig flexible_checker();
 
+// Code problems (a gold that is a code spec) have one judge, the program run on the tests, and
+// the two columns read: strict = every test passes (the paper's Pass@k on hidden tests, public
+// + private + generated), flexible = the public tests (the statement's examples) pass. The
+// program stops at its first failing test, public tests first.
 struct Judged {
   std::optional<std::string> extracted_strict, extracted_flexible;
   bool correct_strict = false;
   bool correct_flexible = false;
+  std::string detail;  // code problems: the judgement (code::CodeJudgement JSON); "" for math
 };
 // `gold` is the gold answer or the whole gold solution.
 Judged judge(const std::string& completion, const std::string& gold);
+
+// Many answers of either domain at once; code answers run in `sandbox`, every worker busy.
+struct Answered {
+  std::string_view completion;
+  std::string_view gold;
+};
+std::vector<Judged> judge_all(const std::vector<Answered>& answers, const code::SandboxConfig& sandbox,
+                              const std::atomic<bool>* stop = nullptr);
 
 // Counts one judged answer into its problem's result (the store computes the same per round
 // from the answers it holds).

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "io/json_fields.h"
+#include "prune/code_verifier.h"
 
 namespace tpt::prune {
 
@@ -100,7 +101,7 @@ bool RuleSet::needs_token_counts() const {
 }
 
 std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples) const {
-  return apply(samples, AnswerVerifier(verifier_));
+  return apply(samples, ProblemVerifier(verifier_));
 }
 
 std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples, const Verifier& verifier) const {
@@ -122,10 +123,16 @@ std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples, co
   const size_t enabled_rules = std::count_if(rules_.begin(), rules_.end(), [](const Rule& r) { return r.enabled; });
 
   std::vector<Decision> decisions(samples.size());
-  for (size_t i = 0; i < samples.size(); ++i) {
-    decisions[i].sample_id = samples[i].id;
-    decisions[i].judgement = verifier.judge(samples[i].completion, samples[i].gold);
-    decisions[i].verdicts.reserve(enabled_rules);
+  {
+    std::vector<Verifier::Item> items;
+    items.reserve(samples.size());
+    for (const auto& s : samples) items.push_back({s.completion, s.gold});
+    std::vector<Judgement> judgements = verifier.judge_all(items);
+    for (size_t i = 0; i < samples.size(); ++i) {
+      decisions[i].sample_id = samples[i].id;
+      decisions[i].judgement = std::move(judgements[i]);
+      decisions[i].verdicts.reserve(enabled_rules);
+    }
   }
   std::vector<char> alive(samples.size(), 1);
   auto record = [&](size_t i, RuleVerdict verdict) {

@@ -58,7 +58,7 @@ constexpr TypeName kTypeNames[] = {
     {RuleType::CorrectAnswer, "correct_answer"}, {RuleType::HasFinalAnswer, "has_final_answer"},
     {RuleType::Length, "length"},                {RuleType::Dedupe, "dedupe"},
     {RuleType::MaxPerProblem, "max_per_problem"}, {RuleType::AnnotationOverride, "annotation_override"},
-    {RuleType::CalculatorCheck, "calculator_check"},
+    {RuleType::CalculatorCheck, "calculator_check"}, {RuleType::TestsPass, "tests_pass"},
 };
 
 }  // namespace
@@ -82,6 +82,15 @@ std::vector<std::string> rule_type_names() {
 }
 
 const char* to_string(DedupeMode mode) { return mode == DedupeMode::Exact ? "exact" : "normalized"; }
+
+const char* to_string(TestsMode mode) {
+  switch (mode) {
+    case TestsMode::All: return "all";
+    case TestsMode::Any: return "any";
+    case TestsMode::PublicOnly: return "public_only";
+  }
+  return "all";
+}
 
 const char* to_string(Select select) {
   switch (select) {
@@ -170,6 +179,12 @@ std::optional<Rule> Rule::parse(const json& j, const std::string& path, std::vec
       rule.mode = mode == "normalized" ? DedupeMode::Normalized : DedupeMode::Exact;
       break;
     }
+    case RuleType::TestsPass: {
+      std::string mode = to_string(rule.tests);
+      reader.choice("mode", mode, {"all", "any", "public_only"});
+      rule.tests = mode == "any" ? TestsMode::Any : mode == "public_only" ? TestsMode::PublicOnly : TestsMode::All;
+      break;
+    }
     case RuleType::MaxPerProblem: {
       reader.integer("k", rule.k, io::IntRange{1});
       std::string select = to_string(rule.select);
@@ -205,6 +220,9 @@ json Rule::to_json() const {
     case RuleType::Dedupe:
       j["mode"] = to_string(mode);
       break;
+    case RuleType::TestsPass:
+      j["mode"] = to_string(tests);
+      break;
     case RuleType::MaxPerProblem:
       j["k"] = k;
       j["select"] = to_string(select);
@@ -234,6 +252,49 @@ static RuleVerdict check_verifier_rule(const Rule& rule, const PruneSample& samp
   if (j.verdict == Verdict::NoAnswer || (rule.type == RuleType::CorrectAnswer && j.verdict != Verdict::Correct)) {
     v.outcome = Outcome::Fail;
     v.reason = j.reason;
+  }
+  if (v.outcome == Outcome::Fail && accepted) {
+    v.outcome = Outcome::Overridden;
+    v.reason = "accepted by " + annotator_text(sample) + " (verifier: " + v.reason + ")";
+  }
+  return v;
+}
+
+// Code samples: how many of the problem's tests the program passed, against the rule's mode.
+// The verdict's reason says what failed and how far the program got, so the decision record
+// reads "wrong answer on test 3 of 10 (2 passed); mode all needs every test".
+static RuleVerdict check_tests_pass(const Rule& rule, const PruneSample& sample, const Judgement& j, bool accepted) {
+  RuleVerdict v{rule.name, Outcome::Pass, {}};
+  if (!j.code) {
+    v.outcome = Outcome::Fail;
+    v.reason = "not a code problem: tests_pass judges programs against unit tests";
+  } else {
+    const code::CodeJudgement& c = *j.code;
+    switch (rule.tests) {
+      case TestsMode::All:
+        if (c.verdict != code::CodeVerdict::Accepted || c.passed < c.total) {
+          v.outcome = Outcome::Fail;
+          v.reason = c.message + "; mode all needs every test";
+        }
+        break;
+      case TestsMode::Any:
+        if (c.passed < 1) {
+          v.outcome = Outcome::Fail;
+          v.reason = c.message + "; mode any needs one test";
+        } else if (c.passed < c.total) {
+          v.reason = std::to_string(c.passed) + " of " + std::to_string(c.total) + " tests passed";
+        }
+        break;
+      case TestsMode::PublicOnly:
+        if (c.public_total == 0) {
+          v.outcome = Outcome::Fail;
+          v.reason = "the problem has no public tests; mode public_only needs them";
+        } else if (c.public_passed < c.public_total) {
+          v.outcome = Outcome::Fail;
+          v.reason = c.message + "; mode public_only needs the " + std::to_string(c.public_total) + " public tests";
+        }
+        break;
+    }
   }
   if (v.outcome == Outcome::Fail && accepted) {
     v.outcome = Outcome::Overridden;
@@ -290,6 +351,7 @@ RuleVerdict check_sample(const Rule& rule, const PruneSample& sample, const Judg
   switch (rule.type) {
     case RuleType::CorrectAnswer:
     case RuleType::HasFinalAnswer: return check_verifier_rule(rule, sample, judgement, accepted);
+    case RuleType::TestsPass: return check_tests_pass(rule, sample, judgement, accepted);
     case RuleType::Length: return check_length(rule, sample);
     case RuleType::AnnotationOverride: return check_annotation(rule, sample);
     case RuleType::CalculatorCheck: {

@@ -62,16 +62,20 @@ struct RuleVerdict {
   std::string reason;  // why it failed (or passed, where that is informative)
 };
 
-enum class RuleType { CorrectAnswer, HasFinalAnswer, Length, Dedupe, MaxPerProblem, AnnotationOverride, CalculatorCheck };
+enum class RuleType { CorrectAnswer, HasFinalAnswer, Length, Dedupe, MaxPerProblem, AnnotationOverride, CalculatorCheck, TestsPass };
 
 const char* to_string(RuleType type);  // the JSON "type": "correct_answer", ...
 std::optional<RuleType> parse_rule_type(std::string_view text);
 std::vector<std::string> rule_type_names();
 
 enum class DedupeMode { Exact, Normalized };
+// tests_pass (code problems): all = hard pruning (every test passes), any = the paper's soft
+// pruning (at least one test passes), public_only = the statement's examples all pass.
+enum class TestsMode { All, Any, PublicOnly };
 enum class Select { First, Shortest, Random };
 
 const char* to_string(DedupeMode mode);  // "exact", "normalized"
+const char* to_string(TestsMode mode);   // "all", "any", "public_only"
 const char* to_string(Select select);    // "first", "shortest", "random"
 
 // A rule and its parameters; only the fields of its type are read, written and used.
@@ -87,6 +91,10 @@ struct Rule {
   // to one space, trims, and folds ASCII case. Always within one problem.
   DedupeMode mode = DedupeMode::Exact;
 
+  // tests_pass: which tests a code sample must pass (JSON "mode" too: "all", "any",
+  // "public_only"). A sample of a math problem fails it: the rule belongs to code experiments.
+  TestsMode tests = TestsMode::All;
+
   // max_per_problem: keep k per problem. "shortest" orders by token count when every sample
   // of the problem has one, else by characters; ties go to input order. "random" orders by
   // tpt::seeded_key(seed, sample id), so a sample's chance does not depend on other problems.
@@ -97,7 +105,9 @@ struct Rule {
   explicit Rule(RuleType type = RuleType::CorrectAnswer);
 
   bool is_set_rule() const { return type == RuleType::Dedupe || type == RuleType::MaxPerProblem; }
-  bool uses_verifier() const { return type == RuleType::CorrectAnswer || type == RuleType::HasFinalAnswer; }
+  bool uses_verifier() const {
+    return type == RuleType::CorrectAnswer || type == RuleType::HasFinalAnswer || type == RuleType::TestsPass;
+  }
   bool needs_token_counts() const;
 
   // {"type": ..., "name"?, "enabled"?, parameters...}. Returns nullopt when the type is

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "code/code_problem.h"
 #include "core/error.h"
 #include "prune/extract.h"
 #include "prune/normalize.h"
@@ -38,6 +39,9 @@ struct Judgement {
   // Why the verdict is not Correct, for decision records ("no \"####\" answer found",
   // "extracted \"17\" != gold \"18\" (strict, numeric)"); empty when Correct.
   std::string reason;
+  // Code problems: the program's run against the tests (verdict set from it: accepted ->
+  // Correct, no code -> NoAnswer, anything else -> Wrong; `extracted` is the program).
+  std::optional<code::CodeJudgement> code;
 };
 
 struct VerifierConfig {
@@ -65,6 +69,18 @@ class Verifier {
   virtual ~Verifier() = default;
   // `gold` is the problem's reference: a gold answer or a whole gold solution.
   virtual Judgement judge(std::string_view completion, std::string_view gold) const = 0;
+  // Judges many samples at once; a verifier that runs programs overrides it to keep every
+  // worker busy across samples. The default judges one after the other.
+  struct Item {
+    std::string_view completion;
+    std::string_view gold;
+  };
+  virtual std::vector<Judgement> judge_all(const std::vector<Item>& items) const {
+    std::vector<Judgement> out;
+    out.reserve(items.size());
+    for (const auto& item : items) out.push_back(judge(item.completion, item.gold));
+    return out;
+  }
 };
 
 // Math answers: the extractor and normalisation of a VerifierConfig.

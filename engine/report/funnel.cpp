@@ -24,6 +24,11 @@ Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prun
       ++f.truncated;
       if (d.kept) ++f.truncated_kept;
     }
+    if (d.judgement.code) {
+      const char* verdict = code::to_string(d.judgement.code->verdict);
+      ++f.verdicts[verdict];
+      if (!d.kept) ++f.dropped_by_verdict[verdict];
+    }
     for (size_t r = 0; r < d.verdicts.size() && r < f.steps.size(); ++r) {
       if (d.verdicts[r].outcome == prune::Outcome::Fail) ++f.steps[r].failed;
     }
@@ -87,8 +92,7 @@ Funnel reprune_round(const std::string& dir_or_file, int round_index, const prun
   std::vector<store::DecisionRecord> records;
   records.reserve(decisions.size());
   for (const auto& d : decisions)
-    records.push_back({d.sample_id, d.kept, d.dropped_by, d.reason, d.judgement.extracted, d.judgement.verdict,
-                       d.verdicts, ""});
+    records.push_back(store::decision_record(d));
   {
     auto transaction = store.transaction();
     store.clear_decisions(round_id);

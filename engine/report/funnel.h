@@ -30,6 +30,10 @@ struct Funnel {
   int64_t truncated = 0;          // samples cut off at max_new_tokens (finish_reason "length")
   int64_t truncated_kept = 0;     // ... of which kept
   std::map<int64_t, int64_t> kept_per_problem;  // kept count -> problems with that many
+  // Code problems: dropped samples by their program's verdict ("wrong_answer" -> 312, ...),
+  // so a user sees whether time limits or wrong answers remove most traces.
+  std::map<std::string, int64_t> dropped_by_verdict;
+  std::map<std::string, int64_t> verdicts;  // every code sample by verdict
 };
 
 Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prune::RuleSet& rules);

@@ -14,7 +14,10 @@ const std::vector<std::string>& changeable_keys() {
   static const std::vector<std::string> keys = {
       "/name",         "/description",      "/rounds", "/threads", "/model/device", "/think/batch_size",
       "/eval/batch_size", "/train/checkpoint_steps", "/prune", "/stop",
-      "/sampler", "/trainer"};
+      "/sampler", "/trainer",
+      // How programs are run, not what they must print: a machine without bubblewrap may
+      // continue an experiment unsandboxed (or the reverse), with more or fewer workers.
+      "/sandbox/mode", "/sandbox/workers", "/sandbox/bwrap", "/sandbox/python"};
   return keys;
 }
 

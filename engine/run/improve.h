@@ -22,7 +22,9 @@ using AnswerSink = std::function<void(const std::vector<Answer>&)>;
 
 // Samples one answer per draw and hands the judged answers to `sink` as they finish. Returns
 // false when `control` stopped it (see think::Sampler::sample).
+// Code answers are judged in `sandbox` (their programs run on the problem's tests).
 bool answer_draws(const std::vector<Draw>& draws, think::Sampler& sampler, const think::SamplingSettings& settings,
-                  const AnswerSink& sink, const think::SamplingProgressFn& progress, const WorkControl& control);
+                  const AnswerSink& sink, const think::SamplingProgressFn& progress, const WorkControl& control,
+                  const code::SandboxConfig& sandbox = {});
 
 }  // namespace tpt::run

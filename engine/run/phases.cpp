@@ -3,6 +3,7 @@
 #include <set>
 
 #include "eval/metrics.h"
+#include "prune/code_verifier.h"
 #include "run/backends.h"
 #include "run/crash_point.h"
 #include "run/improve.h"
@@ -133,15 +134,14 @@ void Session::prune(int round, int64_t round_id) {
   const auto start = Clock::now();
   if (observer_) observer_->on_progress({round, Phase::Prune, 0, 0, "samples", 0, 0, -1, std::nullopt});
   const auto inputs = store_.prune_inputs(round_id);
-  const auto decisions = config_.prune.apply(inputs);
+  const auto decisions = config_.prune.apply(inputs, prune::ProblemVerifier(config_.prune.verifier(), config_.sandbox));
   std::vector<store::DecisionRecord> records;
   records.reserve(decisions.size());
   int64_t kept = 0, correct = 0;
   std::set<std::string> problems_kept;
   for (size_t i = 0; i < decisions.size(); ++i) {
     const auto& d = decisions[i];
-    records.push_back({d.sample_id, d.kept, d.dropped_by, d.reason, d.judgement.extracted, d.judgement.verdict,
-                       d.verdicts, ""});
+    records.push_back(store::decision_record(d));
     if (d.kept) {
       ++kept;
       problems_kept.insert(inputs[i].problem_key);
@@ -298,6 +298,7 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
       r.extracted_flexible = a.judged.extracted_flexible;
       r.correct_strict = a.judged.correct_strict;
       r.correct_flexible = a.judged.correct_flexible;
+      r.detail = a.judged.detail;
       records.push_back(std::move(r));
     }
     store_.insert_eval_samples(records, store::OnConflict::ignore);
@@ -305,7 +306,8 @@ bool Session::improve(int round, int64_t round_id, const std::string& model_path
   };
   const bool finished = plan.draws.empty() || answer_draws(
       plan.draws, *sampler, settings, store_answers,
-      [&](const think::SamplingProgress& p) { meter.update(plan.stored + p.samples_done, p.tokens); }, work_control());
+      [&](const think::SamplingProgress& p) { meter.update(plan.stored + p.samples_done, p.tokens); }, work_control(),
+      config_.sandbox);
   add_seconds(round_id, Phase::Eval, meter.elapsed());
   if (!finished) return false;
   const eval::Scores scores = eval::score(store_.problem_results(round_id), config_.eval.pass_at_k);

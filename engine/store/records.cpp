@@ -21,4 +21,11 @@ std::optional<RoundState> parse_round_state(std::string_view text) {
   return std::nullopt;
 }
 
+DecisionRecord decision_record(const prune::Decision& d) {
+  DecisionRecord r{d.sample_id, d.kept, d.dropped_by, d.reason, d.judgement.extracted, d.judgement.verdict,
+                   d.verdicts, "", ""};
+  if (d.judgement.code) r.detail = d.judgement.code->to_json().dump();
+  return r;
+}
+
 }  // namespace tpt::store

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "prune/rule_set.h"
 #include "prune/rules.h"
 #include "prune/verifier.h"
 
@@ -94,7 +95,13 @@ struct DecisionRecord {
   Verdict verdict = Verdict::NoAnswer;
   std::vector<RuleVerdict> rules;  // in pipeline order; stored as a JSON array
   std::string decided_at;
+  // Code problems: the program's judgement (code::CodeJudgement as JSON); "" for math.
+  std::string detail;
 };
+
+// What Prune stores of a decision: the rules' verdicts, and for a code sample its program's
+// judgement as JSON.
+DecisionRecord decision_record(const prune::Decision& decision);
 
 struct AnnotationRecord {
   std::int64_t id = 0;
@@ -130,6 +137,8 @@ struct EvalSampleRecord {
   bool correct_strict = false;
   bool correct_flexible = false;
   std::string created_at;
+  // Code problems: the program's judgement (code::CodeJudgement as JSON); "" for math.
+  std::string detail;
 };
 
 // A problem's evaluation in one round: how many answers, how many right by each checker.

@@ -205,6 +205,13 @@ CREATE TABLE sampler_origins(
   UNIQUE(round_id, phase, backend, url, launch_command, server_version, model_name)
 );
 )sql"},
+      // Code problems are judged by running the program on unit tests: a decision and an
+      // evaluation answer keep that judgement (verdict per test, the program's output, the
+      // sandbox's message) as JSON for the trace browser. Math answers leave it empty.
+      {5, "code judgements: per-test results of decisions and evaluation answers", R"sql(
+ALTER TABLE decisions ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+ALTER TABLE eval_samples ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return list;
 }

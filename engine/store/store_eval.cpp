@@ -15,14 +15,14 @@ InsertResult Store::insert_eval_samples(const std::vector<EvalSampleRecord>& sam
   return detail::insert_keyed(
       impl_->db, "eval_samples",
       "round_id, problem_id, sample_index, token_count, finish_reason, seed, temperature,"
-      " extracted_strict, extracted_flexible, correct_strict, correct_flexible, created_at, text",
-      13, samples, on_conflict, "insert evaluation samples", [&](Query& q, const EvalSampleRecord& s) {
+      " extracted_strict, extracted_flexible, correct_strict, correct_flexible, created_at, text, detail",
+      14, samples, on_conflict, "insert evaluation samples", [&](Query& q, const EvalSampleRecord& s) {
         q.bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
         q.bind(4, s.token_count).bind(5, s.finish_reason);
         q.bind(6, static_cast<std::int64_t>(s.seed)).bind(7, s.temperature);
         q.bind(8, s.extracted_strict).bind(9, s.extracted_flexible);
         q.bind(10, s.correct_strict ? 1 : 0).bind(11, s.correct_flexible ? 1 : 0);
-        q.bind(12, s.created_at.empty() ? now : s.created_at).bind(13, s.text);
+        q.bind(12, s.created_at.empty() ? now : s.created_at).bind(13, s.text).bind(14, s.detail);
       });
 }
 
@@ -67,7 +67,7 @@ std::vector<ProblemResult> Store::problem_results(std::int64_t round_id) {
 std::vector<EvalSampleRecord> Store::list_eval_samples(std::int64_t round_id, std::int64_t problem_id) {
   auto q = impl_->db.query(
       "SELECT id, round_id, problem_id, sample_index, text, token_count, finish_reason, seed,"
-      " temperature, extracted_strict, extracted_flexible, correct_strict, correct_flexible, created_at"
+      " temperature, extracted_strict, extracted_flexible, correct_strict, correct_flexible, created_at, detail"
       " FROM eval_samples WHERE round_id = ?1 AND (?2 = 0 OR problem_id = ?2)"
       " ORDER BY problem_id, sample_index",
       "read the evaluation samples of round " + std::to_string(round_id));
@@ -89,6 +89,7 @@ std::vector<EvalSampleRecord> Store::list_eval_samples(std::int64_t round_id, st
     e.correct_strict = q.int64(11) != 0;
     e.correct_flexible = q.int64(12) != 0;
     e.created_at = q.text(13);
+    e.detail = q.text(14);
     result.push_back(std::move(e));
   }
   return result;

@@ -150,7 +150,7 @@ std::optional<SampleDetail> Store::get_sample(std::int64_t sample_id) {
   }
   {
     auto q = db.query(
-        "SELECT kept, dropped_by, reason, extracted, verdict, rule_verdicts, decided_at"
+        "SELECT kept, dropped_by, reason, extracted, verdict, rule_verdicts, decided_at, detail"
         " FROM decisions WHERE sample_id = ?1",
         what);
     q.bind(1, sample_id);
@@ -164,6 +164,7 @@ std::optional<SampleDetail> Store::get_sample(std::int64_t sample_id) {
       d.verdict = detail::parse_verdict(q.text(4));
       d.rules = rules_from_json(path(), sample_id, q.text(5));
       d.decided_at = q.text(6);
+      d.detail = q.text(7);
       detail.decision = std::move(d);
     }
   }
@@ -241,12 +242,13 @@ void Store::write_decisions(const std::vector<DecisionRecord>& decisions) {
   // missing, which is reported below in words rather than as a NOT NULL failure.
   auto q = impl_->db.query(
       "INSERT INTO decisions(sample_id, round_id, kept, dropped_by, reason, extracted, verdict,"
-      " rule_verdicts, decided_at)"
-      " SELECT id, round_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM samples WHERE id = ?1"
+      " rule_verdicts, decided_at, detail)"
+      " SELECT id, round_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM samples WHERE id = ?1"
       " ON CONFLICT(sample_id) DO UPDATE SET kept = excluded.kept,"
       " dropped_by = excluded.dropped_by, reason = excluded.reason,"
       " extracted = excluded.extracted, verdict = excluded.verdict,"
-      " rule_verdicts = excluded.rule_verdicts, decided_at = excluded.decided_at",
+      " rule_verdicts = excluded.rule_verdicts, decided_at = excluded.decided_at,"
+      " detail = excluded.detail",
       "write decisions");
   const std::string now = detail::now_utc();
   for (const auto& d : decisions) {
@@ -262,7 +264,7 @@ void Store::write_decisions(const std::vector<DecisionRecord>& decisions) {
       q.bind(3, d.dropped_by);
     }
     q.bind(4, d.reason).bind(5, d.extracted).bind(6, to_string(d.verdict));
-    q.bind(7, rules_to_json(d.rules)).bind(8, d.decided_at.empty() ? now : d.decided_at);
+    q.bind(7, rules_to_json(d.rules)).bind(8, d.decided_at.empty() ? now : d.decided_at).bind(9, d.detail);
     q.run();
     q.reset();
     if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such sample");
