@@ -101,14 +101,19 @@ CodeSpec CodeSpec::from_json(const json& j) {
 }
 
 bool CodeSpec::is_spec(std::string_view gold) {
-  // A math gold never starts with '{' followed by "tests" (GSM8K answers are numbers or worked
-  // solutions), so the first bytes decide without parsing.
+  // A math gold never starts with '{' followed by one of a spec's keys (GSM8K answers are
+  // numbers or worked solutions), so the first bytes decide without parsing. Any of the keys,
+  // not only "tests": to_json() writes them sorted, so a spec with a memory limit starts with
+  // "memory_limit_bytes".
   std::size_t i = 0;
   while (i < gold.size() && (gold[i] == ' ' || gold[i] == '\n' || gold[i] == '\t' || gold[i] == '\r')) ++i;
   if (i == gold.size() || gold[i] != '{') return false;
   ++i;
   while (i < gold.size() && (gold[i] == ' ' || gold[i] == '\n' || gold[i] == '\t' || gold[i] == '\r')) ++i;
-  return gold.substr(i, 7) == "\"tests\"";
+  const std::string_view rest = gold.substr(i);
+  for (std::string_view key : {"\"tests\"", "\"memory_limit_bytes\"", "\"time_limit_s\""})
+    if (rest.substr(0, key.size()) == key) return true;
+  return false;
 }
 
 CodeSpec CodeSpec::parse(std::string_view gold) {
