@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "data/code_problems.h"
 #include "io/json_fields.h"
 
 namespace tpt::config {
@@ -81,12 +82,13 @@ void read_dataset(io::JsonObjectReader& parent, DatasetConfig& d, std::vector<Fi
     return;
   }
   io::JsonObjectReader r(*node, parent.child_path("dataset"), issues);
-  r.choice("format", d.format, {"gsm8k"});
+  r.choice("format", d.format, data::problem_set_formats());
   r.string("train", d.train);
   r.string("test", d.test);
   r.string("question_field", d.question_field, false);
   r.string("answer_field", d.answer_field, false);
   r.choice("on_malformed", d.on_malformed, {"fail", "skip"});
+  r.boolean("skip_images", d.skip_images);
   if (r.is_object()) {
     if (d.train.empty()) r.fail("train", "required: path of the training pool (JSONL)");
     if (d.test.empty()) r.fail("test", "required: path of the held-out test split (JSONL)");
@@ -320,7 +322,7 @@ ExperimentConfig ExperimentConfig::load(const std::string& path) {
 }
 
 json ExperimentConfig::to_json() const {
-  return json{
+  json j{
       {"schema_version", schema_version},
       {"name", name},
       {"description", description},
@@ -396,6 +398,11 @@ json ExperimentConfig::to_json() const {
         {"plateau_rounds", stop.plateau_rounds},
         {"max_hours", optional_to_json(stop.max_hours)}}},
   };
+  // Written only where it means something: experiments stored before code formats existed
+  // (all GSM8K) hold no dataset.skip_images, and config_changes would otherwise refuse to
+  // resume them over a key that changes nothing for their data.
+  if (data::is_code_format(dataset.format)) j["dataset"]["skip_images"] = dataset.skip_images;
+  return j;
 }
 
 void ExperimentConfig::save(const std::string& path) const { io::write_json_file(path, to_json()); }
