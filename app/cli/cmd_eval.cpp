@@ -9,7 +9,7 @@
 #include "cli/arguments.h"
 #include "cli/commands.h"
 #include "cli/progress_printer.h"
-#include "data/gsm8k.h"
+#include "data/code_problems.h"
 #include "eval/metrics.h"
 #include "model/checkpoint.h"
 #include "run/improve.h"
@@ -65,15 +65,17 @@ void print_scores(const eval::Scores& scores, int samples, double seconds, bool 
 int run_eval(const Args& raw) {
   Arguments args(raw,
                  {"model", "dataset", "samples", "temperature", "top-p", "k", "subset", "seed", "max-new-tokens",
-                  "batch-size", "prompt-format", "examples", "few-shot-examples", "device", "out"},
+                  "batch-size", "prompt-format", "examples", "few-shot-examples", "device", "out", "format"},
                  {"json", "help"});
   if (args.flag("help")) {
     std::printf(
-        "usage: tpt eval --model DIR --dataset FILE [--samples N] [--temperature T] [--top-p P]\n"
+        "usage: tpt eval --model DIR --dataset FILE [--format gsm8k|codecontests|apps|code]\n"
+        "                [--samples N] [--temperature T] [--top-p P]\n"
         "                [--k 1,4,...] [--subset N] [--seed S] [--max-new-tokens M] [--batch-size B]\n"
         "                [--prompt-format zero-shot|few-shot|plain] [--examples FILE]\n"
         "                [--few-shot-examples N] [--device auto|cpu|cuda] [--out FILE] [--json]\n\n"
-        "Scores a model folder on a GSM8K-format JSONL file as Improve does: Pass@1 (greedy with the\n"
+        "Scores a model folder on a JSONL problem file (GSM8K's format unless --format names another,\n"
+        "as dataset.format does) as Improve does: Pass@1 (greedy with the\n"
         "default --samples 1 --temperature 0; the mean over N samples otherwise), unbiased pass@k and\n"
         "correct@k for each --k <= N, under the strict (paper) and flexible checkers. --subset takes a\n"
         "seeded random subset. few-shot takes its worked examples from --examples FILE. --out writes\n"
@@ -92,8 +94,9 @@ int run_eval(const Args& raw) {
     if (k > samples) throw UsageError("--k " + std::to_string(k) + " needs --samples >= " + std::to_string(k));
   const int64_t seed = args.integer("seed", 0);
 
-  data::Gsm8kOptions options;
-  data::ProblemSet set = data::load_gsm8k(dataset, options);
+  data::ProblemSetOptions options;
+  options.format = args.choice("format", data::problem_set_formats(), "gsm8k");
+  data::ProblemSet set = data::load_problem_set(dataset, options);
   std::vector<data::Problem> problems = run::seeded_subset(set.problems, run::eval_subset_seed(seed), args.integer("subset", 0),
                                                      [](const data::Problem& p) { return p.id; });
   if (problems.empty()) throw Error(dataset + ": no problems");
@@ -102,7 +105,7 @@ int run_eval(const Args& raw) {
   std::vector<text::WorkedExample> examples;
   if (style_name == "few-shot") {
     const std::string file = args.required("examples");
-    const data::ProblemSet shots = data::load_gsm8k(file, options);
+    const data::ProblemSet shots = data::load_problem_set(file, options);
     const long long n = args.integer("few-shot-examples", 5);
     for (long long i = 0; i < n && i < static_cast<long long>(shots.problems.size()); ++i)
       examples.push_back({shots.problems[i].question, shots.problems[i].solution});

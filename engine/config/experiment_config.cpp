@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "data/code_problems.h"
 #include "io/json_fields.h"
 
 namespace tpt::config {
@@ -81,12 +82,13 @@ void read_dataset(io::JsonObjectReader& parent, DatasetConfig& d, std::vector<Fi
     return;
   }
   io::JsonObjectReader r(*node, parent.child_path("dataset"), issues);
-  r.choice("format", d.format, {"gsm8k"});
+  r.choice("format", d.format, data::problem_set_formats());
   r.string("train", d.train);
   r.string("test", d.test);
   r.string("question_field", d.question_field, false);
   r.string("answer_field", d.answer_field, false);
   r.choice("on_malformed", d.on_malformed, {"fail", "skip"});
+  r.boolean("skip_images", d.skip_images);
   if (r.is_object()) {
     if (d.train.empty()) r.fail("train", "required: path of the training pool (JSONL)");
     if (d.test.empty()) r.fail("test", "required: path of the held-out test split (JSONL)");
@@ -397,7 +399,12 @@ json ExperimentConfig::to_json() const {
         {"plateau_rounds", stop.plateau_rounds},
         {"max_hours", optional_to_json(stop.max_hours)}}},
   };
-  if (dataset.format != "gsm8k" || sandbox.to_json() != code::SandboxConfig().to_json()) j["sandbox"] = sandbox.to_json();
+  // Written only where they mean something: experiments stored before code formats existed
+  // (all GSM8K) hold neither dataset.skip_images nor sandbox, and config_changes would
+  // otherwise refuse to resume them over keys that change nothing for their data.
+  if (data::is_code_format(dataset.format)) j["dataset"]["skip_images"] = dataset.skip_images;
+  if (data::is_code_format(dataset.format) || sandbox.to_json() != code::SandboxConfig().to_json())
+    j["sandbox"] = sandbox.to_json();
   return j;
 }
 

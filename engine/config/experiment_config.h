@@ -30,12 +30,15 @@ namespace tpt::config {
 inline constexpr int kExperimentSchemaVersion = 1;
 
 struct DatasetConfig {
-  std::string format = "gsm8k";       // "gsm8k" (question + solution ending in "#### N")
+  // "gsm8k" (question + solution ending in "#### N"), or a programming-problem format judged by
+  // its stdin/stdout tests: "codecontests", "apps", "code" (data/code_problems.h).
+  std::string format = "gsm8k";
   std::string train;                  // JSONL file of the training pool (Think samples here)
   std::string test;                   // JSONL file of held-out problems (Improve scores here)
   std::string question_field = "question";
   std::string answer_field = "answer";
   std::string on_malformed = "fail";  // "fail": stop at the first bad line; "skip": count and go on
+  bool skip_images = true;            // code formats: leave out problems whose statement shows an image
 };
 
 struct ModelSource {

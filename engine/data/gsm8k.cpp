@@ -9,6 +9,22 @@
 
 namespace tpt::data {
 
+const char* to_string(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::Malformed: return "malformed";
+    case SkipReason::CallBased: return "call-based";
+    case SkipReason::Images: return "images";
+    case SkipReason::NoTests: return "no tests";
+  }
+  return "?";
+}
+
+long ProblemSet::skipped() const {
+  long n = 0;
+  for (const auto& g : skips) n += g.count;
+  return n;
+}
+
 std::string problem_id(const std::string& prefix, const std::string& question, const std::string& solution) {
   // Unit separator between fields: "ab"+"c" and "a"+"bc" must not collide.
   uint64_t h = fnv1a64(solution, fnv1a64("\x1f", fnv1a64(question)));
@@ -35,9 +51,15 @@ ProblemSet load_gsm8k(const std::string& path, const Gsm8kOptions& options) {
     p.gold = *gold;
     p.id = problem_id(prefix, p.question, p.solution);
     int& count = seen[p.id];
-    if (++count > 1) p.id += "-" + std::to_string(count);
+    if (++count > 1) {
+      p.id += "-" + std::to_string(count);
+      ++set.duplicate_ids;
+    }
     set.problems.push_back(std::move(p));
   });
+  if (set.report.skipped > 0)
+    set.skips.push_back({SkipReason::Malformed, set.report.skipped, set.report.first_skipped_line,
+                         set.report.problems.empty() ? std::string() : set.report.problems.front()});
   return set;
 }
 

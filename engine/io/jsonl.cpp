@@ -45,7 +45,7 @@ static JsonlReport read_stream(std::istream& in, const std::string& source, OnMa
     }
     SourceLocation where{source, report.lines};
     if (policy == OnMalformed::Fail) throw FileError(where, reason);
-    ++report.skipped;
+    if (++report.skipped == 1) report.first_skipped_line = report.lines;
     if (report.problems.size() < JsonlReport::kMaxProblems) report.problems.push_back(format_at(where, reason));
   }
   if (in.bad()) throw FileError({source, report.lines}, "read error");

@@ -29,6 +29,7 @@ struct JsonlReport {
   long lines = 0;    // lines read, blank ones included
   long records = 0;  // records accepted by the visitor
   long skipped = 0;  // malformed records skipped under OnMalformed::Skip
+  long first_skipped_line = 0;  // the first of them (0: none)
   std::vector<std::string> problems;  // "file:line: reason", the first kMaxProblems of them
 
   static constexpr size_t kMaxProblems = 20;

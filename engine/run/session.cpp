@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "data/gsm8k.h"
+#include "data/code_problems.h"
 #include "run/experiment.h"
 #include "run/plan.h"
 
@@ -90,16 +90,20 @@ void Session::open_experiment() {
 }
 
 std::vector<store::ProblemRecord> Session::load_split(const std::string& file, const std::string& split) {
-  data::Gsm8kOptions options;
+  data::ProblemSetOptions options;
+  options.format = config_.dataset.format;
   options.question_field = config_.dataset.question_field;
   options.answer_field = config_.dataset.answer_field;
   options.on_malformed = io::parse_on_malformed(config_.dataset.on_malformed);
+  options.skip_images = config_.dataset.skip_images;
   options.id_prefix = split;
-  const data::ProblemSet set = data::load_gsm8k(file, options);
+  const data::ProblemSet set = data::load_problem_set(file, options);
   if (set.problems.empty())
     throw Error(file + (split == "train" ? ": no problems in the training pool" : ": no problems in the test split"));
-  if (set.report.skipped > 0)
-    log("warning", -1, "run", file + ": skipped " + std::to_string(set.report.skipped) + " malformed line(s)");
+  for (const auto& skip : set.skips)
+    log(skip.reason == data::SkipReason::Malformed ? "warning" : "info", -1, "run",
+        file + ": left out " + std::to_string(skip.count) + " line(s): " + data::to_string(skip.reason) +
+            " (first: " + skip.first_message + ")");
   std::vector<store::ProblemRecord> records;
   records.reserve(set.problems.size());
   for (const auto& p : set.problems) records.push_back({0, experiment_id_, split, p.id, p.question, p.solution, p.gold});

@@ -168,6 +168,38 @@ TPT_TEST(cli, data_check_counts_problems_and_names_bad_lines) {
   VERIFY_CONTAINS(bad.err, path + ":1: field \"answer\" has no final \"#### <answer>\" line");
 }
 
+TPT_TEST(cli, data_check_reports_code_problems_their_tests_and_each_reason_lines_were_left_out) {
+  const std::string cc = tpt::testing::data_dir() + "/code/codecontests-train300.jsonl";
+  Result all = tpt_run("-q data check " + cc + " --format code --keep-images --json");
+  COMPARE(all.status, 0);
+  const auto whole = nlohmann::json::parse(all.out);
+  COMPARE(whole.at("problems").get<long>(), 300L);
+  COMPARE(whole.at("tests").at("total").get<long>(), 2999L);
+  COMPARE(whole.at("left_out").size(), size_t{0});
+
+  // By default the statements that show an image are left out, and the check says so.
+  Result seen = tpt_run("-q data check " + cc + " --format code");
+  COMPARE(seen.status, 0);
+  VERIFY_CONTAINS(seen.out, cc + ": 174 problems (code) from 300 lines");
+  VERIFY_CONTAINS(seen.out, "tests: 1739 (public 1739, private 0, generated 0)");
+  VERIFY_CONTAINS(seen.out, "left out 126: images, first at line 1: " + cc + ":1: the statement shows an image");
+
+  const std::string apps = tpt::testing::data_dir() + "/code/apps-selected150.jsonl";
+  Result a = tpt_run("-q data check " + apps + " --format apps --json");
+  COMPARE(a.status, 0);
+  const auto left_out = nlohmann::json::parse(a.out).at("left_out");
+  COMPARE(left_out.at(0).at("reason").get<std::string>(), std::string("call-based"));
+  COMPARE(left_out.at(0).at("count").get<long>(), 98L);
+  COMPARE(left_out.at(1).at("reason").get<std::string>(), std::string("images"));
+
+  // A malformed line fails the check with its file, line and field.
+  const std::string bad = write_file("bad_code.jsonl", "{\"id\": \"a\", \"prompt\": \"p\", \"tests\": [{\"input\": 1}]}\n");
+  Result b = tpt_run("-q data check " + bad + " --format code");
+  COMPARE(b.status, 1);
+  VERIFY_CONTAINS(b.err, bad + ":1: field \"tests[0].input\" must be a string");
+  COMPARE(tpt_run("-q data check " + cc + " --keep-images").status, 2);  // GSM8K has no images to keep
+}
+
 TPT_TEST(cli, usage_errors_name_the_option_and_exit_2) {
   Result r = tpt_run("-q grade --samples x.jsonl --verifer strict");
   COMPARE(r.status, 2);

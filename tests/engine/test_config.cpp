@@ -143,6 +143,40 @@ TPT_TEST(config, a_saved_config_loads_back_identically) {
   COMPARE(back.stop.target_pass1.value(), 0.6);
 }
 
+TPT_TEST(config, the_dataset_format_names_a_problem_set_format_or_is_refused_with_the_choices) {
+  for (const char* name : {"gsm8k", "codecontests", "apps", "code"}) {
+    json doc = minimal();
+    doc["dataset"]["format"] = name;
+    COMPARE(ExperimentConfig::from_json(doc).dataset.format, std::string(name));
+  }
+  json doc = minimal();
+  doc["dataset"]["format"] = "humaneval";
+  doc["dataset"]["skip_images"] = "yes";
+  auto errors = messages(doc);
+  VERIFY(has(errors, "dataset.format: must be one of \"gsm8k\", \"codecontests\", \"apps\" or \"code\", got "
+                     "\"humaneval\""));
+  COMPARE(errors.size(), size_t{2});
+  VERIFY_CONTAINS(joined(errors), "dataset.skip_images:");
+}
+
+TPT_TEST(config, skip_images_is_on_by_default_and_saved_only_for_code_formats) {
+  json doc = minimal();
+  doc["dataset"]["format"] = "codecontests";
+  doc["dataset"]["skip_images"] = false;
+  auto c = ExperimentConfig::from_json(doc);
+  VERIFY(!c.dataset.skip_images);
+  const std::string path = tpt::testing::temp_dir() + "/code.json";
+  c.save(path);
+  auto back = ExperimentConfig::load(path);
+  VERIFY(!back.dataset.skip_images);
+  COMPARE(back.to_json().dump(), c.to_json().dump());
+  // A GSM8K experiment's stored settings stay as they were before code formats existed, so an
+  // experiment created then resumes without "dataset.skip_images: (absent) -> true".
+  auto gsm8k = ExperimentConfig::from_json(minimal());
+  VERIFY(gsm8k.dataset.skip_images);
+  VERIFY(!gsm8k.to_json().at("dataset").contains("skip_images"));
+}
+
 TPT_TEST(config, relative_paths_resolve_against_the_experiment_folder) {
   const std::string dir = tpt::testing::temp_dir();
   tpt::io::write_json_file(dir + "/experiment.json", minimal());
