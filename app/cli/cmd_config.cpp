@@ -14,14 +14,16 @@ namespace tpt::cli {
 static int usage() {
   std::printf(
       "usage: tpt config check FILE [--json]\n"
-      "       tpt config init [--preset default|paper-gsm8k] [--out FILE] [--train FILE] [--test FILE]\n"
+      "       tpt config init [--preset default|paper-gsm8k|paper-codecontests] [--out FILE] [--train FILE] [--test FILE]\n"
       "                       [--model DIR] [--name NAME] [--force]\n\n"
       "check  validates every field and lists all problems with their JSON paths\n"
       "       (exit status 1 when there are any). --json prints {\"ok\": bool, \"errors\": [...]}.\n"
       "init   writes an experiment.json with every default spelled out (stdout without --out).\n"
       "       The defaults are documented in docs/experiment-config.md. --preset paper-gsm8k\n"
       "       writes the TPT paper's GSM8K recipe (bring a Gemma2-2B-it folder: --model DIR);\n"
-      "       its dataset defaults to the bundled GSM8K files. An existing --out FILE is replaced\n"
+      "       its dataset defaults to the bundled GSM8K files. --preset paper-codecontests writes\n"
+      "       the paper's CodeContests recipe (name the CodeContests splits: --train, --test).\n"
+      "       An existing --out FILE is replaced\n"
       "       only with --force; a symbolic link is written through.\n");
   return 0;
 }

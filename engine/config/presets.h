@@ -8,6 +8,10 @@
 //                problem (strict checker), 2000 traces, full fine-tune at lr 1e-6, 1 epoch, 10%
 //                warmup, cosine, micro-batch 2 x 4, 4 rounds each continuing from the last;
 //                scored on 500 random test problems, 20 samples at T 0.7 (Pass@1, pass@20).
+//   paper-codecontests  the paper's CodeContests recipe: hard pruning on unit tests (all pass),
+//                first per problem, 1,000 traces per round, Pass@1 and pass@50 over 50 samples;
+//                prompt and sampling assumed (docs/code-domain.md). Bring the data (--train,
+//                --test, codecontests format).
 #pragma once
 
 #include <string>

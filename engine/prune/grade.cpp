@@ -3,6 +3,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "prune/code_verifier.h"
 #include "prune/extract.h"
 
 namespace tpt::prune {
@@ -12,10 +13,12 @@ using nlohmann::json;
 json GradeSummary::to_json() const {
   json by_rule = json::object();
   for (const auto& [rule, count] : dropped_by) by_rule[rule] = count;
-  return json{{"samples", samples},     {"correct", correct}, {"wrong", wrong},
+  json j{{"samples", samples},     {"correct", correct}, {"wrong", wrong},
               {"no_answer", no_answer}, {"kept", kept},       {"dropped", samples - kept},
               {"dropped_by", by_rule},  {"accuracy", samples ? static_cast<double>(correct) / samples : 0.0},
               {"skipped_lines", skipped_lines}};
+  if (!code_verdicts.empty()) j["code_verdicts"] = code_verdicts;
+  return j;
 }
 
 static std::string id_of(const json& record, long line) {
@@ -45,10 +48,31 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
     PruneSample s;
     s.id = static_cast<int64_t>(samples.size());
     s.completion = io::require_string(record, options.completion_field);
-    auto gold = extract_gold(io::require_string(record, options.answer_field));
-    if (!gold || gold->empty())
-      throw io::RecordError("field \"" + options.answer_field + "\" holds no gold answer (empty, or \"####\" with nothing after it)");
-    s.gold = *gold;
+    const auto problem = record.find("problem");
+    const bool named = problem != record.end() && problem->is_string();
+    if (auto tests = record.find("tests"); tests != record.end()) {
+      json spec{{"tests", *tests}};
+      if (auto limit = record.find("time_limit_s"); limit != record.end()) spec["time_limit_s"] = *limit;
+      try {
+        s.gold = code::CodeSpec::from_json(spec).to_json().dump();
+      } catch (const Error& e) {
+        throw io::RecordError(std::string("field \"tests\": ") + e.what());
+      }
+    } else if (named && options.gold_by_problem.count(problem->get<std::string>()) &&
+               !record.contains(options.answer_field)) {
+      s.gold = options.gold_by_problem.at(problem->get<std::string>());
+    } else {
+      if (named && !options.gold_by_problem.empty() && !record.contains(options.answer_field))
+        throw io::RecordError("field \"problem\": \"" + problem->get<std::string>().substr(0, 80) +
+                              "\" is not a problem of the --dataset file");
+      if (!record.contains(options.answer_field))
+        throw io::RecordError("missing field \"" + options.answer_field + "\": a line needs a gold answer, code \"tests\", "
+                              "or a \"problem\" of the --dataset file");
+      auto gold = extract_gold(io::require_string(record, options.answer_field));
+      if (!gold || gold->empty())
+        throw io::RecordError("field \"" + options.answer_field + "\" holds no gold answer (empty, or \"####\" with nothing after it)");
+      s.gold = *gold;
+    }
     if (auto it = record.find("problem"); it != record.end() && !it->is_null()) {
       s.problem_key = it->is_string() ? it->get<std::string>() : it->dump();
     } else if (auto q = record.find("question"); q != record.end() && q->is_string()) {
@@ -75,7 +99,7 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
   } else {
     result.report = io::read_jsonl(path, options.on_malformed, visit);
   }
-  result.decisions = rules.apply(samples);
+  result.decisions = rules.apply(samples, ProblemVerifier(rules.verifier(), options.sandbox));
 
   GradeSummary& sum = result.summary;
   sum.skipped_lines = result.report.skipped;
@@ -86,6 +110,7 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
       case Verdict::Wrong: ++sum.wrong; break;
       case Verdict::NoAnswer: ++sum.no_answer; break;
     }
+    if (d.judgement.code) ++sum.code_verdicts[code::to_string(d.judgement.code->verdict)];
     if (d.kept) ++sum.kept;
     else ++sum.dropped_by[d.dropped_by];
   }
@@ -93,13 +118,23 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
 }
 
 json decision_to_json(const std::string& id, const Decision& d) {
-  return json{{"id", id},
+  json j{{"id", id},
               {"extracted", d.judgement.extracted ? json(*d.judgement.extracted) : json(nullptr)},
               {"correct", d.judgement.verdict == Verdict::Correct},
               {"verdict", to_string(d.judgement.verdict)},
               {"kept", d.kept},
               {"dropped_by", d.kept ? json(nullptr) : json(d.dropped_by)},
               {"reason", d.reason}};
+  if (d.judgement.code) {
+    const code::CodeJudgement& c = *d.judgement.code;
+    j["code"] = {{"verdict", code::to_string(c.verdict)},
+                 {"passed", c.passed},
+                 {"run", c.run},
+                 {"total", c.total},
+                 {"message", c.message},
+                 {"sandboxed", c.sandboxed}};
+  }
+  return j;
 }
 
 }  // namespace tpt::prune

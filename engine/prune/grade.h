@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/jsonl.h"
+#include "code/sandbox.h"
 #include "prune/rule_set.h"
 
 namespace tpt::prune {
@@ -23,6 +24,11 @@ struct GradeOptions {
   std::string completion_field = "completion";
   std::string answer_field = "answer";
   io::OnMalformed on_malformed = io::OnMalformed::Fail;
+  // Code lines: a line with "tests" ([{input, output[, kind]}], optional "time_limit_s") is
+  // judged by running its program; so is a line whose "problem" names a code problem of
+  // `gold_by_problem` (a problem set's ids -> their gold, as `tpt grade --dataset` loads it).
+  std::map<std::string, std::string> gold_by_problem;
+  code::SandboxConfig sandbox;
 };
 
 struct GradeSummary {
@@ -32,6 +38,7 @@ struct GradeSummary {
   long no_answer = 0;
   long kept = 0;
   std::map<std::string, long> dropped_by;  // rule name -> samples it dropped
+  std::map<std::string, long> code_verdicts;  // code lines: program verdict -> samples
   long skipped_lines = 0;                  // malformed lines skipped under OnMalformed::Skip
 
   nlohmann::json to_json() const;

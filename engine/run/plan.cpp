@@ -13,7 +13,11 @@ TrainingPool split_training_pool(const config::ExperimentConfig& config, const s
   const auto shuffled = seeded_subset(train, few_shot_seed(config.seed), 0,
                                       [](const store::ProblemRecord& p) { return p.problem_key; });
   std::set<std::string> used;
-  for (int i = 0; i < config.think.few_shot_examples && i < static_cast<int>(shuffled.size()); ++i) {
+  // A code problem may come without a reference solution (APPS, plain files): it cannot serve
+  // as a worked example, so the examples are the first problems that have one.
+  for (size_t i = 0; i < shuffled.size() && static_cast<int>(out.examples.size()) < config.think.few_shot_examples;
+       ++i) {
+    if (shuffled[i].solution.empty()) continue;
     out.examples.push_back({shuffled[i].question, shuffled[i].solution});
     used.insert(shuffled[i].problem_key);
   }

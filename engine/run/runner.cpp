@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "data/code_problems.h"
 #include "run/session.h"
 #include "runtime/torch_runtime.h"
 
@@ -124,6 +125,7 @@ RunResult Session::run() {
     throw FileError({paths_.config_file, 0},
                     "model.path: \"" + base_model_ + "\" is not a model folder (no config.json in it)");
   load_problems();
+  if (data::is_code_format(config_.dataset.format)) check_code_sandbox();
 
   RunResult result;
   std::vector<double> pass1;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "code/sandbox.h"
 #include "data/code_problems.h"
 #include "run/experiment.h"
 #include "run/plan.h"
@@ -139,7 +140,22 @@ void Session::load_problems() {
 }
 
 text::PromptFormat Session::prompt_format(const text::ModelTokenizer& tokenizer) const {
-  return text::PromptFormat(tokenizer, *text::parse_prompt_style(config_.think.prompt_format), examples_);
+  return text::PromptFormat(tokenizer, *text::parse_prompt_style(config_.think.prompt_format), examples_,
+                            data::is_code_format(config_.dataset.format) ? text::PromptDomain::Code
+                                                                         : text::PromptDomain::Math);
+}
+
+void Session::check_code_sandbox() {
+  // Before any sampling: a run that cannot judge programs would spend Think for nothing.
+  try {
+    code::check_sandbox(config_.sandbox);
+  } catch (const Error& e) {
+    throw Error(paths_.config_file + ": sandbox: " + e.what());
+  }
+  if (config_.sandbox.mode == code::SandboxMode::Unsandboxed)
+    log("warning", -1, "run",
+        "sandbox.mode is \"unsandboxed\": the model's programs run without isolation, with only rlimits and "
+        "timeouts; they can read and write what this user can");
 }
 
 }  // namespace tpt::run

@@ -54,6 +54,8 @@ class Session {
   void load_problems();
   std::vector<store::ProblemRecord> load_split(const std::string& file, const std::string& split);
   text::PromptFormat prompt_format(const text::ModelTokenizer& tokenizer) const;
+  // Code experiments: the sandbox must run before Think draws anything (throws naming the fix).
+  void check_code_sandbox();
   std::optional<std::string> stop_reason(const std::vector<double>& pass1_by_round, int round) const;
 
   void log(const std::string& level, int round, const std::string& phase, const std::string& message,

@@ -30,8 +30,20 @@ std::string zero_shot_instruction(const std::string& question) {
          "Solution:";
 }
 
-PromptFormat::PromptFormat(const ModelTokenizer& tokenizer, PromptStyle style, std::vector<WorkedExample> examples)
-    : tokenizer_(tokenizer), style_(style), examples_(std::move(examples)) {
+std::string zero_shot_code_instruction(const std::string& question) {
+  return "You are an expert competitive programmer. Solve the following problem in Python 3.\n\n"
+         "Problem: " + question + "\n\n"
+         "Requirements:\n"
+         "1. Explain your approach step by step.\n"
+         "2. Write a complete program that reads the input from standard input and writes the "
+         "answer to standard output.\n"
+         "3. Put the whole program in one code block that starts with ```python and ends with ```.\n\n"
+         "Solution:";
+}
+
+PromptFormat::PromptFormat(const ModelTokenizer& tokenizer, PromptStyle style, std::vector<WorkedExample> examples,
+                           PromptDomain domain)
+    : tokenizer_(tokenizer), style_(style), examples_(std::move(examples)), domain_(domain) {
   uses_chat_ = style_ == PromptStyle::ZeroShot && tokenizer_.chat_family.has_value();
   if (uses_chat_) {
     const std::string token = end_of_turn_token(*tokenizer_.chat_family);
@@ -50,6 +62,19 @@ PromptFormat::PromptFormat(const ModelTokenizer& tokenizer, PromptStyle style, s
 }
 
 std::string PromptFormat::user_text(const std::string& question) const {
+  if (domain_ == PromptDomain::Code) {
+    switch (style_) {
+      case PromptStyle::ZeroShot:
+        return zero_shot_code_instruction(question);
+      case PromptStyle::FewShot: {
+        std::string text;
+        for (const auto& e : examples_) text += "Q: " + e.question + "\nA: ```python\n" + e.solution + "\n```\n\n";
+        return text + "Q: " + question + "\nA:";
+      }
+      case PromptStyle::Plain:
+        return "Q: " + question + "\nA:";
+    }
+  }
   switch (style_) {
     case PromptStyle::ZeroShot:
       return zero_shot_instruction(question);
@@ -76,6 +101,7 @@ std::vector<int32_t> PromptFormat::prompt_ids(const std::string& question) const
 
 std::vector<std::string> PromptFormat::stop_strings() const {
   if (uses_chat_) return {};
+  if (domain_ == PromptDomain::Code) return {"\nQ:"};
   return {"\nQuestion:"};
 }
 

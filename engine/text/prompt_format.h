@@ -10,6 +10,10 @@
 //   plain      "Question: ...\nSolution:" with no examples: small models trained on that
 //              layout, such as the built-in demo model.
 //
+// Code problems (PromptDomain::Code) keep the styles and change the words: zero-shot asks for
+// a Python 3 program reading stdin in one ```python block; few-shot shows "Q: ... A: ```python
+// <solution>```" pairs, the layout of a setup close to the paper's (REFERENCE: assumed).
+//
 // Torch-free.
 #pragma once
 
@@ -23,6 +27,7 @@
 namespace tpt::text {
 
 enum class PromptStyle { ZeroShot, FewShot, Plain };
+enum class PromptDomain { Math, Code };
 
 const char* to_string(PromptStyle style);  // "zero-shot", "few-shot", "plain"
 std::optional<PromptStyle> parse_prompt_style(const std::string& name);
@@ -36,7 +41,8 @@ class PromptFormat {
  public:
   // `tokenizer` must outlive the format. Throws Error when completions could not be ended:
   // a chat format needs the family's end-of-turn token, a raw one an EOS token.
-  PromptFormat(const ModelTokenizer& tokenizer, PromptStyle style, std::vector<WorkedExample> examples = {});
+  PromptFormat(const ModelTokenizer& tokenizer, PromptStyle style, std::vector<WorkedExample> examples = {},
+               PromptDomain domain = PromptDomain::Math);
 
   PromptStyle style() const { return style_; }
   bool uses_chat() const { return uses_chat_; }
@@ -60,11 +66,15 @@ class PromptFormat {
   const ModelTokenizer& tokenizer_;
   PromptStyle style_;
   std::vector<WorkedExample> examples_;
+  PromptDomain domain_ = PromptDomain::Math;
   bool uses_chat_ = false;
   int32_t end_id_ = -1;
 };
 
 // The paper's zero-shot instruction around `question` (our wording of its structure).
 std::string zero_shot_instruction(const std::string& question);
+// The code domain's: a Python 3 program that reads stdin and writes stdout, in one fenced
+// ```python block after its reasoning (the judge runs the last such block).
+std::string zero_shot_code_instruction(const std::string& question);
 
 }  // namespace tpt::text

@@ -102,7 +102,36 @@ TPT_TEST(cli, a_malformed_line_is_reported_with_file_and_line) {
   auto summary = last_json_line(skip.out).at("summary");
   COMPARE(summary.at("samples").get<long>(), 1L);
   COMPARE(summary.at("skipped_lines").get<long>(), 2L);
-  COMPARE(summary.at("errors").at(1).get<std::string>(), path + ":3: missing field \"answer\"");
+  VERIFY_CONTAINS(summary.at("errors").at(1).get<std::string>(), path + ":3: missing field \"answer\"");
+}
+
+TPT_TEST(cli, grade_runs_code_lines_and_prints_the_verdict_and_tests_passed) {
+  // Two problems of the shipped CodeContests file named by id, and one line with its own
+  // tests: a right program, a wrong one, and a completion without code.
+  const std::string dataset = tpt::testing::data_dir() + "/code/codecontests-train300.jsonl";
+  std::ifstream in(std::string(TPT_SOURCE_DIR) + "/tests/fixtures/code/solutions/1068_b_lcm_2510.py");
+  const std::string solution{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  VERIFY(!solution.empty());
+  nlohmann::json right{{"id", "right"}, {"problem", "1068_b_lcm_2510"}, {"completion", "```python\n" + solution + "```"}};
+  nlohmann::json wrong{{"id", "wrong"}, {"problem", "1068_b_lcm_2510"}, {"completion", "```python\nprint(-7)\n```"}};
+  nlohmann::json inline_tests{{"id", "inline"},
+                              {"completion", "no program, only words"},
+                              {"tests", {{{"input", "1\n"}, {"output", "1\n"}}}}};
+  const std::string path = write_file("code.jsonl", right.dump() + "\n" + wrong.dump() + "\n" + inline_tests.dump() + "\n");
+  Result r = tpt_run("-q grade --samples " + path + " --dataset " + dataset + " --format code --workers 2");
+  COMPARE(r.status, 0);
+  VERIFY_CONTAINS(r.out, "right\taccepted\t10/10 tests\tkept");
+  VERIFY_CONTAINS(r.out, "wrong\twrong_answer\t0/10 tests\tdropped");
+  VERIFY_CONTAINS(r.out, "inline\tno_code\t0/1 tests\tdropped");
+  VERIFY_CONTAINS(r.out, "programs: accepted 1 no_code 1 wrong_answer 1");
+  Result j = tpt_run("-q grade --samples " + path + " --dataset " + dataset + " --format code --json --summary-only");
+  const auto summary = last_json_line(j.out).at("summary");
+  COMPARE(summary.at("code_verdicts").at("accepted").get<long>(), 1L);
+  // A line naming a problem the file does not hold is an error with its line.
+  const std::string unknown = write_file("unknown.jsonl", R"({"problem": "no_such_problem", "completion": "x"})" "\n");
+  Result bad = tpt_run("-q grade --samples " + unknown + " --dataset " + dataset + " --format code");
+  COMPARE(bad.status, 1);
+  VERIFY_CONTAINS(bad.err, unknown + ":1: field \"problem\": \"no_such_problem\" is not a problem of the --dataset file");
 }
 
 TPT_TEST(cli, config_check_lists_every_error_and_fails) {

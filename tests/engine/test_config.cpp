@@ -237,3 +237,29 @@ TPT_TEST(config, the_paper_preset_holds_the_papers_gsm8k_settings) {
   COMPARE(tpt::config::ExperimentConfig::validate(c.to_json()).size(), size_t{0});
   VERIFY_THROWS_WITH(tpt::config::preset("papr"), "paper-gsm8k");
 }
+
+TPT_TEST(config, the_codecontests_preset_holds_the_papers_code_settings) {
+  // From the paper: hard pruning on unit tests, 1,000 examples per round, Pass@1 and pass@50.
+  tpt::config::ExperimentConfig c = tpt::config::preset("paper-codecontests");
+  COMPARE(c.dataset.format, std::string("codecontests"));
+  VERIFY(c.dataset.skip_images);
+  COMPARE(c.train.max_examples, int64_t{1000});
+  COMPARE(c.eval.samples, 50);
+  VERIFY(c.eval.pass_at_k == (std::vector<int64_t>{1, 50}));
+  const auto prune = c.prune.to_json();
+  COMPARE(prune.at("rules").at(0).at("type").get<std::string>(), std::string("tests_pass"));
+  COMPARE(prune.at("rules").at(0).at("mode").get<std::string>(), std::string("all"));
+  // Assumed (docs/code-domain.md): the problem's time limit + 10 s, T 0.6, 1,024 tokens.
+  COMPARE_NEAR(c.sandbox.extra_time_s, 10.0, 0.0);
+  COMPARE(c.think.max_new_tokens, 1024);
+  // The sandbox section is written for a code experiment and read back the same.
+  const auto j = c.to_json();
+  VERIFY(j.contains("sandbox"));
+  c.model.path = "/models/gemma-2-2b-it";
+  c.dataset.train = "/data/codecontests-train.jsonl";
+  c.dataset.test = "/data/codecontests-test.jsonl";
+  COMPARE(tpt::config::ExperimentConfig::validate(c.to_json()).size(), size_t{0});
+  COMPARE(tpt::config::ExperimentConfig::from_json(c.to_json()).to_json().dump(), c.to_json().dump());
+  // A math experiment's file has no sandbox section: rounds stored before it still resume.
+  VERIFY(!tpt::config::preset("paper-gsm8k").to_json().contains("sandbox"));
+}
