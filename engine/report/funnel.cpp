@@ -5,17 +5,19 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "prune/code_verifier.h"
 #include "run/paths.h"
 
 namespace tpt::report {
 
-Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prune::RuleSet& rules) {
+Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prune::RuleSet& rules,
+                      const code::SandboxConfig& sandbox) {
   Funnel f;
   f.samples = static_cast<int64_t>(samples.size());
   for (const auto& rule : rules.rules())
     if (rule.enabled) f.steps.push_back({rule.name.empty() ? prune::to_string(rule.type) : rule.name, 0, 0, 0});
   if (samples.empty()) return f;
-  const auto decisions = rules.apply(samples);
+  const auto decisions = rules.apply(samples, prune::ProblemVerifier(rules.verifier(), sandbox));
   std::unordered_map<std::string, int64_t> kept_by_problem;
   for (size_t i = 0; i < decisions.size(); ++i) {
     const auto& d = decisions[i];
@@ -88,7 +90,11 @@ Funnel reprune_round(const std::string& dir_or_file, int round_index, const prun
     throw Error(paths.dir + ": round " + std::to_string(round_index) +
                 " has already trained on its kept traces; a new rule set applies from the next round's Prune");
   const auto inputs = store.prune_inputs(round_id);
-  const auto decisions = rules.apply(inputs);
+  // Programs run under the limits the round ran with (a code round's settings hold them).
+  auto config = nlohmann::json::parse(round.config_json);
+  const code::SandboxConfig sandbox =
+      config.contains("sandbox") ? code::SandboxConfig::from_json(config.at("sandbox"), paths.dir) : code::SandboxConfig();
+  const auto decisions = rules.apply(inputs, prune::ProblemVerifier(rules.verifier(), sandbox));
   std::vector<store::DecisionRecord> records;
   records.reserve(decisions.size());
   for (const auto& d : decisions)
@@ -97,14 +103,13 @@ Funnel reprune_round(const std::string& dir_or_file, int round_index, const prun
     auto transaction = store.transaction();
     store.clear_decisions(round_id);
     store.write_decisions(records);
-    auto config = nlohmann::json::parse(round.config_json);
     config["prune"] = rules.to_json();
     store.set_round_config(round_id, config.dump());
     // Pruned: the run goes on with Train.
     store.set_round_state(round_id, store::RoundState::Train);
     transaction.commit();
   }
-  const Funnel funnel = compute_funnel(inputs, rules);
+  const Funnel funnel = compute_funnel(inputs, rules, sandbox);
   store.put_metrics(round_id, {{"prune.kept", static_cast<double>(funnel.kept)},
                                {"prune.problems_kept", static_cast<double>(funnel.problems_kept)}});
   return funnel;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "code/sandbox.h"
 #include "prune/rule_set.h"
 #include "store/store.h"
 
@@ -36,7 +37,10 @@ struct Funnel {
   std::map<std::string, int64_t> verdicts;  // every code sample by verdict
 };
 
-Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prune::RuleSet& rules);
+// Code samples run in `sandbox` (the experiment's section; judgements already made in this
+// process with the same limits are reused, so a rule edit does not run programs again).
+Funnel compute_funnel(const std::vector<prune::PruneSample>& samples, const prune::RuleSet& rules,
+                      const code::SandboxConfig& sandbox = {});
 
 // The samples of round `round_index` of the experiment in `dir_or_file`, as Prune sees them
 // (read-only).
