@@ -1,5 +1,6 @@
 #include "prune/code_verifier.h"
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
@@ -74,8 +75,8 @@ Judgement to_judgement(const code::CodeJudgement& c) {
 }
 
 ProblemVerifier::ProblemVerifier(VerifierConfig math, code::SandboxConfig sandbox, code::StopPolicy policy,
-                                 const std::atomic<bool>* stop)
-    : math_(std::move(math)), sandbox_(std::move(sandbox)), policy_(policy), stop_(stop) {}
+                                 const std::atomic<bool>* stop, Progress progress)
+    : math_(std::move(math)), sandbox_(std::move(sandbox)), policy_(policy), stop_(stop), progress_(std::move(progress)) {}
 
 Judgement ProblemVerifier::judge(std::string_view completion, std::string_view gold) const {
   return judge_all({{completion, gold}}).front();
@@ -102,14 +103,30 @@ std::vector<Judgement> ProblemVerifier::judge_all(const std::vector<Item>& items
     if (!specs.count(item.gold)) specs.emplace(item.gold, code::CodeSpec::parse(item.gold));
     pending.push_back(i);
   }
-  if (pending.empty()) return out;
-  std::vector<code::JudgeTask> tasks;
-  tasks.reserve(pending.size());
-  for (size_t i : pending) tasks.push_back({items[i].completion, &specs.at(items[i].gold)});
-  const std::vector<code::CodeJudgement> judged = code::judge_many(sandbox_, tasks, policy_, stop_);
-  for (size_t t = 0; t < pending.size(); ++t) {
-    cache().put(keys[pending[t]], judged[t]);
-    out[pending[t]] = to_judgement(judged[t]);
+  const size_t total = items.size();
+  size_t done = total - pending.size();
+  if (progress_ && !progress_(done, total)) throw JudgingStopped();
+  // In chunks, so that a round of thousands of programs reports progress and can be paused
+  // or stopped between chunks; a chunk is big enough to keep every worker busy.
+  const size_t chunk = std::max<size_t>(16, 4 * static_cast<size_t>(sandbox_.worker_count()));
+  for (size_t begin = 0; begin < pending.size(); begin += chunk) {
+    const size_t end = std::min(pending.size(), begin + chunk);
+    std::vector<code::JudgeTask> tasks;
+    tasks.reserve(end - begin);
+    for (size_t t = begin; t < end; ++t) tasks.push_back({items[pending[t]].completion, &specs.at(items[pending[t]].gold)});
+    std::vector<code::CodeJudgement> judged;
+    try {
+      judged = code::judge_many(sandbox_, tasks, policy_, stop_);
+    } catch (const Error&) {
+      if (stop_ && stop_->load()) throw JudgingStopped();
+      throw;
+    }
+    for (size_t t = begin; t < end; ++t) {
+      cache().put(keys[pending[t]], judged[t - begin]);
+      out[pending[t]] = to_judgement(judged[t - begin]);
+    }
+    done += end - begin;
+    if (progress_ && !progress_(done, total)) throw JudgingStopped();
   }
   return out;
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include "code/judge.h"
 #include "code/sandbox.h"
@@ -24,11 +25,21 @@ namespace tpt::prune {
 // verdict -> Wrong; `extracted` is the program; `reason` the judgement's message.
 Judgement to_judgement(const code::CodeJudgement& judgement);
 
+// Thrown by judge_all when its progress callback or its stop flag ended judging early.
+class JudgingStopped : public Error {
+ public:
+  JudgingStopped() : Error("judging stopped") {}
+};
+
 class ProblemVerifier final : public Verifier {
  public:
+  // Called after each chunk of programs with (samples judged, samples in all); returning false
+  // stops judging (JudgingStopped). It may block (a paused run waits in it).
+  using Progress = std::function<bool(size_t done, size_t total)>;
+
   explicit ProblemVerifier(VerifierConfig math = {}, code::SandboxConfig sandbox = {},
                            code::StopPolicy policy = code::StopPolicy::RunAll,
-                           const std::atomic<bool>* stop = nullptr);
+                           const std::atomic<bool>* stop = nullptr, Progress progress = {});
 
   Judgement judge(std::string_view completion, std::string_view gold) const override;
   std::vector<Judgement> judge_all(const std::vector<Item>& items) const override;
@@ -40,6 +51,7 @@ class ProblemVerifier final : public Verifier {
   code::SandboxConfig sandbox_;
   code::StopPolicy policy_;
   const std::atomic<bool>* stop_;
+  Progress progress_;
 };
 
 // Forgets every remembered code judgement (tests that change the sandbox's programs).

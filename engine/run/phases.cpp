@@ -130,11 +130,27 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
   return true;
 }
 
-void Session::prune(int round, int64_t round_id) {
+bool Session::prune(int round, int64_t round_id) {
   const auto start = Clock::now();
   if (observer_) observer_->on_progress({round, Phase::Prune, 0, 0, "samples", 0, 0, -1, std::nullopt});
   const auto inputs = store_.prune_inputs(round_id);
-  const auto decisions = config_.prune.apply(inputs, prune::ProblemVerifier(config_.prune.verifier(), config_.sandbox));
+  // Code rounds run every program on its tests: that takes a while, so it reports progress
+  // with an ETA, waits while paused, and stops on cancel (nothing is written then; a resumed
+  // run prunes the round again from the start).
+  Meter meter(observer_, round, Phase::Prune, "samples", 0, static_cast<int64_t>(inputs.size()));
+  const prune::ProblemVerifier verifier(
+      config_.prune.verifier(), config_.sandbox, code::StopPolicy::RunAll, control_ ? control_->cancel_flag() : nullptr,
+      [&](size_t done, size_t) {
+        meter.update(static_cast<int64_t>(done), 0);
+        return go_on();
+      });
+  std::vector<prune::Decision> decisions;
+  try {
+    decisions = config_.prune.apply(inputs, verifier);
+  } catch (const prune::JudgingStopped&) {
+    log("info", round, "prune", "cancelled while judging programs; nothing was written", round_id);
+    return false;
+  }
   std::vector<store::DecisionRecord> records;
   records.reserve(decisions.size());
   int64_t kept = 0, correct = 0;
@@ -168,6 +184,7 @@ void Session::prune(int round, int64_t round_id) {
           std::to_string(problems_kept.size()) + " problems) with rules " + config_.prune.to_json().dump(),
       round_id);
   add_seconds(round_id, Phase::Prune, seconds_since(start));
+  return true;
 }
 
 // The kept traces round `round` trains on: its own (train.data "replace") or every round's so

@@ -87,8 +87,7 @@ bool Session::run_round(int round, int64_t round_id, store::RoundRecord& record,
     return go_on();
   };
   if (record.state == store::RoundState::Prune) {
-    if (!enter(Phase::Prune)) return false;
-    prune(round, round_id);
+    if (!enter(Phase::Prune) || !prune(round, round_id)) return false;
     store_.set_round_state(round_id, store::RoundState::Train);
     record.state = store::RoundState::Train;
   }

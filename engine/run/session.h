@@ -35,7 +35,7 @@ class Session {
 
   // The phases. Each returns false when cancelled (its work so far is journaled).
   bool think(int round, int64_t round_id, const std::string& model_path);
-  void prune(int round, int64_t round_id);
+  bool prune(int round, int64_t round_id);  // false: cancelled while judging programs
   // `model_path` receives the round's model folder.
   bool train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path);
   bool improve(int round, int64_t round_id, const std::string& model_path);

@@ -207,3 +207,35 @@ TPT_TEST(code_pruning, improve_scores_code_answers_on_all_tests_strict_and_publi
   // Math answers keep their two checkers and no detail.
   VERIFY(judged[3].correct_strict && judged[3].detail.empty());
 }
+
+TPT_TEST(code_pruning, judging_many_programs_reports_progress_and_stops_when_asked) {
+  auto sandbox = code_test::sandbox();
+  prune::clear_code_judgement_cache();
+  const std::string spec = sum_spec();
+  // 40 distinct programs: more than one chunk (16 with two workers... at least 16).
+  std::vector<std::string> completions;
+  for (int i = 0; i < 40; ++i) completions.push_back(fenced("print(" + std::to_string(i) + ")\n"));
+  std::vector<prune::Verifier::Item> items;
+  for (const auto& c : completions) items.push_back({c, spec});
+
+  std::vector<size_t> seen;
+  const prune::ProblemVerifier counting({}, sandbox, code::StopPolicy::FirstFailure, nullptr,
+                                        [&](size_t done, size_t total) {
+                                          COMPARE(total, size_t{40});
+                                          seen.push_back(done);
+                                          return true;
+                                        });
+  COMPARE(counting.judge_all(items).size(), size_t{40});
+  VERIFY(seen.size() >= 3);  // before the first chunk, after each chunk
+  COMPARE(seen.front(), size_t{0});
+  COMPARE(seen.back(), size_t{40});
+  VERIFY(std::is_sorted(seen.begin(), seen.end()));
+
+  // A caller that says stop after the first chunk gets JudgingStopped, not a partial result.
+  prune::clear_code_judgement_cache();
+  int calls = 0;
+  const prune::ProblemVerifier stopping({}, sandbox, code::StopPolicy::FirstFailure, nullptr,
+                                        [&](size_t, size_t) { return ++calls < 2; });
+  VERIFY_THROWS_WITH(stopping.judge_all(items), "judging stopped");
+  COMPARE(calls, 2);
+}
