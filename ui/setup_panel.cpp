@@ -23,6 +23,7 @@
 
 #include "config/experiment_config.h"
 #include "config/presets.h"
+#include "data/code_problems.h"
 #include "demo/base_model.h"
 #include "demo/demo.h"
 #include "io/json_fields.h"
@@ -209,8 +210,18 @@ QGroupBox* SetupPanel::buildExperimentSection(QWidget* content) {
 QGroupBox* SetupPanel::buildDataSection(QWidget* content) {
   auto* data = new QGroupBox(tr("Data and model"), content);
   auto* dForm = new QFormLayout(data);
+  // The layout of both problem files: GSM8K's math problems, or programming problems judged
+  // by running the model's program on their tests (docs/code-domain.md).
+  m_datasetFormat = new QComboBox(data);
+  m_datasetFormat->setObjectName(QStringLiteral("datasetFormat"));
+  for (const auto& format : data::problem_set_formats()) m_datasetFormat->addItem(fromStd(format), fromStd(format));
+  m_datasetFormat->setItemData(0, tr("Math word problems: question, and an answer ending in \"#### N\""), Qt::ToolTipRole);
+  for (int i = 1; i < m_datasetFormat->count(); ++i)
+    m_datasetFormat->setItemData(i, tr("Programming problems with stdin/stdout tests, judged in the sandbox"),
+                                 Qt::ToolTipRole);
+  addField(dForm, tr("Problem format"), m_datasetFormat, QStringLiteral("dataset.format"));
   m_train = new QLineEdit(data);
-  m_train->setPlaceholderText(tr("JSONL with question / answer (GSM8K format)"));
+  m_train->setPlaceholderText(tr("JSONL problems in the format above"));
   addPathField(dForm, tr("Training pool"), m_train, QStringLiteral("dataset.train"), false, content);
   m_test = new QLineEdit(data);
   addPathField(dForm, tr("Test split"), m_test, QStringLiteral("dataset.test"), false, content);
@@ -477,8 +488,8 @@ void SetupPanel::connectEdits() {
   for (QComboBox* c : {m_samplerBackend, m_serverMode})
     connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::updateSamplerRows);
   connect(m_trainerBackend, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::updateTrainerRows);
-  for (QComboBox* c : {m_device, m_promptFormat, m_method, m_init, m_samplerBackend, m_serverMode, m_api,
-                       m_trainerBackend})
+  for (QComboBox* c : {m_datasetFormat, m_device, m_promptFormat, m_method, m_init, m_samplerBackend, m_serverMode,
+                       m_api, m_trainerBackend})
     connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
   // A preset picked from the list and a template typed both arrive as the edit's text.
   connect(m_launch, &QComboBox::editTextChanged, this, changed);
@@ -535,6 +546,7 @@ void SetupPanel::readFromDocument() {
   m_name->setText(text(get("name")));
   m_rounds->setValue(integer(get("rounds")));
   m_seed->setValue(integer(get("seed")));
+  setCombo(m_datasetFormat, get("dataset", "format").is_string() ? get("dataset", "format").get<std::string>() : "gsm8k");
   m_train->setText(text(get("dataset", "train")));
   m_test->setText(text(get("dataset", "test")));
   m_model->setText(text(get("model", "path")));
@@ -637,6 +649,7 @@ void SetupPanel::writeToDocument() {
   d["name"] = m_name->text().toStdString();
   d["rounds"] = m_rounds->value();
   d["seed"] = m_seed->value();
+  d["dataset"]["format"] = m_datasetFormat->currentData().toString().toStdString();
   d["dataset"]["train"] = m_train->text().toStdString();
   d["dataset"]["test"] = m_test->text().toStdString();
   d["model"]["path"] = m_model->text().toStdString();

@@ -106,6 +106,7 @@ class SetupPanel : public QWidget {
   QLineEdit* m_test = nullptr;
   QLineEdit* m_model = nullptr;
   QLabel* m_modelSummary = nullptr;
+  QComboBox* m_datasetFormat = nullptr;
   QComboBox* m_device = nullptr;
   QComboBox* m_promptFormat = nullptr;
   QSpinBox* m_samples = nullptr;
