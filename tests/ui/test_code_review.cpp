@@ -3,7 +3,8 @@
 // accepted sample, and a math sample. What is asserted is what a reviewer sees: the verdict line,
 // the tests listed with the unrun one marked, the differing output token marked, Python keywords
 // coloured only inside the program, and a math trace shown as it always was. Also the Pruning
-// panel's tests_pass editor and the funnel's code verdict summary.
+// panel's tests_pass editor and the funnel's code verdict summary, and the Setup panel's warning
+// when programs run unsandboxed.
 #include <QComboBox>
 #include <QLabel>
 #include <QListWidget>
@@ -20,10 +21,12 @@
 #include <QtTest>
 
 #include "code/code_problem.h"
+#include "config/experiment_config.h"
 #include "code_sample_view.h"
 #include "python_highlighter.h"
 #include "rules_panel.h"
 #include "sample_table_model.h"
+#include "setup_panel.h"
 #include "store/store.h"
 #include "trace_browser.h"
 
@@ -368,6 +371,26 @@ class TestCodeReview : public QObject {
     QVERIFY2(text.contains(QStringLiteral("Removed: wrong answer 312, time limit 40.")), qPrintable(text));
     QVERIFY2(text.contains(QStringLiteral("Programs: wrong answer 312, time limit 40, accepted 12.")), qPrintable(text));
     QCOMPARE(tpt::ui::codeVerdictSummary(tpt::report::Funnel{}), QString());
+  }
+
+  void theSetupPanelWarnsWhenProgramsRunUnsandboxed() {
+    tpt::ui::SetupPanel panel;
+    auto doc = tpt::config::ExperimentConfig().to_json();
+    panel.setDocument(doc);
+    auto* warning = panel.findChild<QLabel*>(QStringLiteral("sandboxWarning"));
+    QVERIFY(warning);
+    QVERIFY(!warning->isVisibleTo(&panel));
+    QCOMPARE(panel.sandboxWarning(), QString());
+    doc["sandbox"] = {{"mode", "unsandboxed"}};
+    panel.setDocument(doc);
+    QVERIFY(warning->isVisibleTo(&panel));
+    QVERIFY2(panel.sandboxWarning().contains(QStringLiteral("without isolation")), qPrintable(panel.sandboxWarning()));
+    QVERIFY(warning->styleSheet().contains(QStringLiteral("#b02a37")));
+    // The form keeps the section as it is: the warning is no edit.
+    QCOMPARE(panel.document()["sandbox"]["mode"], nlohmann::json("unsandboxed"));
+    doc["sandbox"] = {{"mode", "bubblewrap"}};
+    panel.setDocument(doc);
+    QVERIFY(!warning->isVisibleTo(&panel));
   }
 };
 
