@@ -5,6 +5,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QTextBlock>
@@ -164,11 +165,12 @@ CodeSampleView::CodeSampleView(QWidget* parent) : QWidget(parent) {
   m_tests->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_tests->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_tests->setSelectionMode(QAbstractItemView::SingleSelection);
-  m_tests->setColumnWidth(0, 44);
+  m_tests->setColumnWidth(0, 40);
   m_tests->setColumnWidth(1, 76);
-  m_tests->setColumnWidth(2, 110);
-  m_tests->setMinimumWidth(300);
-  m_tests->setMaximumWidth(340);
+  m_tests->setColumnWidth(2, 104);
+  m_tests->setMinimumWidth(310);
+  m_tests->setMaximumWidth(360);
+  m_tests->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   connect(m_tests, &QTableWidget::currentCellChanged, this, [this](int row) { showTest(row); });
   bottomLayout->addWidget(m_tests);
 
@@ -313,12 +315,9 @@ void CodeSampleView::showProgram(const QString& completion, const QString& progr
     shades << shade;
   }
   m_program->setExtraSelections(shades);
-  if (first >= 0) {
-    // Scroll the program into view: the prose before it can be long.
-    QTextCursor cursor(m_program->document()->findBlockByNumber(first));
-    m_program->setTextCursor(cursor);
-    m_program->centerCursor();
-  }
+  // The program in view with the last lines of prose before it (a QPlainTextEdit scrolls by
+  // lines): the prose can be long, but the reasoning just before the code is worth seeing.
+  m_program->verticalScrollBar()->setValue(std::max(0, first - 3));
 }
 
 bool CodeSampleView::selectTest(int index) {
