@@ -1,5 +1,7 @@
 #include "rules_panel.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -13,6 +15,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "code/code_problem.h"
 #include "io/json_fields.h"
 #include "run/paths.h"
 #include "store/store.h"
@@ -28,6 +31,24 @@ QString ruleLabel(const prune::Rule& rule) {
   return j.empty() ? name : name + QStringLiteral("  ") + QString::fromStdString(j.dump());
 }
 }  // namespace
+
+QString codeVerdictSummary(const report::Funnel& funnel) {
+  auto listed = [](const std::map<std::string, int64_t>& counts) {
+    std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    QStringList parts;
+    for (const auto& [key, count] : sorted) {
+      const auto verdict = code::parse_code_verdict(key);
+      parts << QStringLiteral("%1 %2").arg(verdict ? QString::fromLatin1(code::describe(*verdict)) : QString::fromStdString(key))
+                   .arg(count);
+    }
+    return parts.join(QStringLiteral(", "));
+  };
+  QString text;
+  if (!funnel.verdicts.empty()) text += RulesPanel::tr("\nPrograms: %1.").arg(listed(funnel.verdicts));
+  if (!funnel.dropped_by_verdict.empty()) text += RulesPanel::tr("\nRemoved: %1.").arg(listed(funnel.dropped_by_verdict));
+  return text;
+}
 
 RulesPanel::RulesPanel(QWidget* parent) : QWidget(parent) {
   setObjectName(QStringLiteral("rulesPanel"));
@@ -100,6 +121,33 @@ QVBoxLayout* RulesPanel::buildRuleEditor() {
   m_ruleJson->setMaximumHeight(90);
   m_ruleJson->setToolTip(tr("The selected rule's parameters (see docs/pruning-rules.md); Apply checks them"));
   left->addWidget(m_ruleJson);
+  // tests_pass has one parameter whose three values are three different experiments: a combo
+  // with each one explained says more than its JSON.
+  m_testsRow = new QWidget(this);
+  auto* testsLayout = new QHBoxLayout(m_testsRow);
+  testsLayout->setContentsMargins(0, 0, 0, 0);
+  testsLayout->addWidget(new QLabel(tr("Tests that must pass:"), m_testsRow));
+  m_testsMode = new QComboBox(m_testsRow);
+  m_testsMode->setObjectName(QStringLiteral("testsPassMode"));
+  const struct {
+    const char* mode;
+    const char* label;
+    const char* tip;
+  } modes[] = {
+      {"all", "all", "Hard pruning: keep a program only if it passes every test of the problem."},
+      {"any", "any", "The paper's soft pruning: keep a program that passes at least one test."},
+      {"public_only", "public_only",
+       "Keep a program that passes the statement's examples (the public tests); the hidden ones do not count."},
+  };
+  for (const auto& m : modes) {
+    m_testsMode->addItem(QString::fromLatin1(m.label), QString::fromLatin1(m.mode));
+    m_testsMode->setItemData(m_testsMode->count() - 1, tr(m.tip), Qt::ToolTipRole);
+  }
+  connect(m_testsMode, qOverload<int>(&QComboBox::currentIndexChanged), this, &RulesPanel::applyTestsMode);
+  testsLayout->addWidget(m_testsMode);
+  testsLayout->addStretch(1);
+  m_testsRow->hide();
+  left->addWidget(m_testsRow);
   auto* applyRow = new QHBoxLayout;
   auto* apply = new QPushButton(tr("Apply parameters"), this);
   apply->setObjectName(QStringLiteral("ruleApply"));
@@ -352,16 +400,41 @@ void RulesPanel::recompute() {
                          .arg(m_funnel.problems)
                          .arg(m_funnel.tokens_kept)
                          .arg(perProblem.join(QStringLiteral(", "))) +
-                     truncated);
+                     truncated + codeVerdictSummary(m_funnel));
 }
+
+QString RulesPanel::summaryText() const { return m_summary->text(); }
 
 void RulesPanel::showRuleJson() {
   const int row = m_list->currentRow();
   if (row < 0 || row >= static_cast<int>(m_rules.rules().size())) {
     m_ruleJson->clear();
+    m_testsRow->hide();
     return;
   }
-  m_ruleJson->setPlainText(QString::fromStdString(m_rules.rules()[static_cast<size_t>(row)].to_json().dump()));
+  const prune::Rule& rule = m_rules.rules()[static_cast<size_t>(row)];
+  m_ruleJson->setPlainText(QString::fromStdString(rule.to_json().dump()));
+  const bool tests = rule.type == prune::RuleType::TestsPass;
+  m_testsRow->setVisible(tests);
+  if (tests) {
+    m_testsMode->blockSignals(true);
+    m_testsMode->setCurrentIndex(std::max(0, m_testsMode->findData(QString::fromLatin1(prune::to_string(rule.tests)))));
+    m_testsMode->setToolTip(m_testsMode->currentData(Qt::ToolTipRole).toString());
+    m_testsMode->blockSignals(false);
+  }
+}
+
+void RulesPanel::applyTestsMode() {
+  const int row = m_list->currentRow();
+  auto rules = m_rules.rules();
+  if (row < 0 || row >= static_cast<int>(rules.size()) || rules[static_cast<size_t>(row)].type != prune::RuleType::TestsPass)
+    return;
+  const QString mode = m_testsMode->currentData().toString();
+  m_testsMode->setToolTip(m_testsMode->currentData(Qt::ToolTipRole).toString());
+  rules[static_cast<size_t>(row)].tests = mode == QStringLiteral("any")           ? prune::TestsMode::Any
+                                          : mode == QStringLiteral("public_only") ? prune::TestsMode::PublicOnly
+                                                                                  : prune::TestsMode::All;
+  replaceRules(rules);
 }
 
 void RulesPanel::applyRuleJson() {

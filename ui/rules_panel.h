@@ -39,6 +39,7 @@ class RulesPanel : public QWidget {
   // Shows round `round`'s funnel; false when the round has no samples.
   bool selectRound(int round);
   const report::Funnel& funnel() const { return m_funnel; }
+  QString summaryText() const;
   QString message() const;
 
  public Q_SLOTS:
@@ -66,6 +67,8 @@ class RulesPanel : public QWidget {
   void recompute();
   void showRuleJson();
   void applyRuleJson();
+  // The tests_pass rule's mode, from its combo (shown only while that rule is selected).
+  void applyTestsMode();
   void moveRule(int delta);
   void fromListChecks();
   bool replaceRules(const std::vector<prune::Rule>& rules);
@@ -80,10 +83,17 @@ class RulesPanel : public QWidget {
   QComboBox* m_normalize = nullptr;
   QListWidget* m_list = nullptr;
   QPlainTextEdit* m_ruleJson = nullptr;
+  QWidget* m_testsRow = nullptr;
+  QComboBox* m_testsMode = nullptr;
   QComboBox* m_addType = nullptr;
   QTableWidget* m_funnelTable = nullptr;
   QLabel* m_summary = nullptr;
   QLabel* m_message = nullptr;
 };
+
+// Code rounds: what the programs did, and which verdicts the rules removed, most first ("\nRemoved:
+// wrong answer 312, time limit 40."), so a user sees whether wrong answers or time limits cost
+// the most traces. Empty for a math round.
+QString codeVerdictSummary(const report::Funnel& funnel);
 
 }  // namespace tpt::ui

@@ -204,6 +204,14 @@ QGroupBox* SetupPanel::buildExperimentSection(QWidget* content) {
   m_seed = new QSpinBox(general);
   m_seed->setRange(0, 2147483647);
   addField(gForm, tr("Seed"), m_seed, QStringLiteral("seed"));
+  // The sandbox is not edited here (experiment.json's "sandbox" section; docs/code-sandbox.md),
+  // but running a model's programs with the machine in reach must not go unnoticed.
+  m_sandboxWarning = new QLabel(general);
+  m_sandboxWarning->setObjectName(QStringLiteral("sandboxWarning"));
+  m_sandboxWarning->setWordWrap(true);
+  m_sandboxWarning->setStyleSheet(QStringLiteral("QLabel { color: #b02a37; font-weight: bold; }"));
+  m_sandboxWarning->hide();
+  gForm->addRow(m_sandboxWarning);
   return general;
 }
 
@@ -569,6 +577,12 @@ void SetupPanel::readFromDocument() {
   m_passAtK->setText(ks.join(QStringLiteral(", ")));
   readSampler(m_doc.is_object() && m_doc.contains("sampler") ? m_doc["sampler"] : defaults["sampler"]);
   readTrainer(m_doc.is_object() && m_doc.contains("trainer") ? m_doc["trainer"] : defaults["trainer"]);
+  const bool unsandboxed = get("sandbox", "mode") == nlohmann::json("unsandboxed");
+  m_sandboxWarning->setText(unsandboxed ? tr("Sandbox: unsandboxed — code problems' programs run without isolation "
+                                             "(they can read and write this machine's files and reach the network). "
+                                             "Set sandbox.mode to \"bubblewrap\" in experiment.json to isolate them.")
+                                        : QString());
+  m_sandboxWarning->setVisible(unsandboxed);
   m_loading = false;
   updateSamplerRows();
   updateSamplerHints();
@@ -576,6 +590,8 @@ void SetupPanel::readFromDocument() {
   updateTrainerHints();
   updateModelSummary();
 }
+
+QString SetupPanel::sandboxWarning() const { return m_sandboxWarning->isVisibleTo(this) ? m_sandboxWarning->text() : QString(); }
 
 void SetupPanel::readSampler(const nlohmann::json& section) {
   const nlohmann::json defaults = config::ExperimentConfig().to_json()["sampler"];

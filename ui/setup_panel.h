@@ -46,6 +46,8 @@ class SetupPanel : public QWidget {
   // Writes experiment.json when the values are valid; false otherwise (nothing written).
   bool save();
   bool isModified() const { return m_modified; }
+  // The red warning shown when the experiment runs programs without isolation ("" otherwise).
+  QString sandboxWarning() const;
 
  Q_SIGNALS:
   void validityChanged(bool valid);
@@ -102,6 +104,7 @@ class SetupPanel : public QWidget {
   QLineEdit* m_name = nullptr;
   QSpinBox* m_rounds = nullptr;
   QSpinBox* m_seed = nullptr;
+  QLabel* m_sandboxWarning = nullptr;  // shown when sandbox.mode is "unsandboxed"
   QLineEdit* m_train = nullptr;
   QLineEdit* m_test = nullptr;
   QLineEdit* m_model = nullptr;

@@ -7,6 +7,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMap>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
@@ -17,7 +18,10 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <optional>
 
+#include "code/code_problem.h"
+#include "code_sample_view.h"
 #include "report/status.h"
 #include "run/paths.h"
 #include "sample_table_model.h"
@@ -129,6 +133,9 @@ QWidget* TraceBrowser::buildDetailPane(QSplitter* split) {
   m_detail = new QTextBrowser(right);
   m_detail->setObjectName(QStringLiteral("traceDetail"));
   rightLayout->addWidget(m_detail, 3);
+  m_code = new CodeSampleView(right);
+  m_code->hide();
+  rightLayout->addWidget(m_code, 6);
   rightLayout->addWidget(new QLabel(tr("The same problem, every sample and round:"), right));
   m_siblings = new QTableWidget(right);
   m_siblings->setObjectName(QStringLiteral("siblings"));
@@ -200,6 +207,8 @@ void TraceBrowser::reload() {
     m_model->close();
     m_count->setText(tr("no samples yet"));
     m_detail->clear();
+    m_code->clear();
+    m_code->hide();
     return;
   }
   store::Store& store = *m_model->store();
@@ -290,12 +299,132 @@ void TraceBrowser::showSample(std::int64_t sampleId) {
   m_siblings->setRowCount(0);
   if (!sampleId || !m_model->store()) {
     m_detail->clear();
+    m_code->clear();
+    m_code->hide();
     return;
   }
   store::Store& store = *m_model->store();
   const auto detail = store.get_sample(sampleId);
   if (!detail) return;
   const auto& d = *detail;
+  const bool isCode = code::CodeSpec::is_spec(d.problem.gold) || (d.decision && !d.decision->detail.empty());
+  if (isCode) {
+    showCodeSample(d);
+  } else {
+    m_code->hide();
+    showMathSample(d);
+  }
+  showSiblings(d.problem.id, sampleId);
+}
+
+QString TraceBrowser::sampledByHtml(const store::SampleDetail& d) const {
+  // Who drew the round's Think samples: the engine, or a server (URL, version, launched or
+  // attached), as `tpt status` names it.
+  QStringList sampledBy;
+  for (const auto& origin : m_model->store()->list_sampler_origins(m_experimentId, d.sample.round_id))
+    if (origin.phase == "think") sampledBy << QString::fromStdString(report::describe_sampler(origin)).toHtmlEscaped();
+  if (sampledBy.isEmpty()) return {};
+  return tr("<p><b>Sampled by:</b> %1</p>").arg(sampledBy.join(QStringLiteral("; ")));
+}
+
+QString TraceBrowser::traceHeadingHtml(const store::SampleDetail& d) const {
+  if (isTruncated(d.sample.finish_reason)) {
+    // The model was still writing when it hit the limit: its answer, if any, is not its last
+    // word, which matters when judging a wrong or missing answer.
+    return tr("<p><b>Trace</b> (%1 tokens, <span style=\"color:#b35c00\"><b>truncated at max_new_tokens = "
+              "%2</b></span>):</p>")
+        .arg(d.sample.token_count)
+        .arg(d.sample.sampling.max_new_tokens);
+  }
+  return tr("<p><b>Trace</b> (%1 tokens, %2):</p>")
+      .arg(d.sample.token_count)
+      .arg(QString::fromStdString(d.sample.finish_reason).toHtmlEscaped());
+}
+
+QString TraceBrowser::rulesTableHtml(const store::DecisionRecord& dec) const {
+  QString html = QStringLiteral("<table border=\"1\" cellpadding=\"3\" cellspacing=\"0\"><tr><th>%1</th><th>%2</th><th>%3</th></tr>")
+                     .arg(tr("rule"), tr("outcome"), tr("why"));
+  for (const auto& v : dec.rules)
+    html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td></tr>")
+                .arg(QString::fromStdString(v.rule).toHtmlEscaped(), QString::fromLatin1(prune::to_string(v.outcome)),
+                     QString::fromStdString(v.reason).toHtmlEscaped());
+  html += QStringLiteral("</table>");
+  return html;
+}
+
+QString TraceBrowser::annotationsHtml(const store::SampleDetail& d) const {
+  if (d.annotations.empty()) return {};
+  QString html = tr("<p><b>Annotations</b></p><ul>");
+  for (const auto& a : d.annotations)
+    html += QStringLiteral("<li>%1 — %2 (%3)%4</li>")
+                .arg(QString::fromStdString(a.time), QString::fromStdString(a.annotator).toHtmlEscaped(),
+                     QString::fromLatin1(prune::to_string(a.label)),
+                     a.comment.empty() ? QString() : QStringLiteral(": ") + QString::fromStdString(a.comment).toHtmlEscaped());
+  html += QStringLiteral("</ul>");
+  return html;
+}
+
+// A code sample: the statement and the decision above, the program and its tests below (the
+// tests' JSON gold would only be noise in the text).
+void TraceBrowser::showCodeSample(const store::SampleDetail& d) {
+  std::optional<code::CodeSpec> spec;
+  QString problem;
+  if (code::CodeSpec::is_spec(d.problem.gold)) {
+    try {
+      spec = code::CodeSpec::parse(d.problem.gold);
+    } catch (const std::exception& e) {
+      problem = tr("The problem's tests cannot be read: %1").arg(QString::fromStdString(e.what()));
+    }
+  }
+  std::optional<code::CodeJudgement> judgement;
+  if (d.decision && !d.decision->detail.empty()) {
+    try {
+      judgement = code::CodeJudgement::from_json(nlohmann::json::parse(d.decision->detail));
+    } catch (const std::exception& e) {
+      problem = tr("The stored judgement cannot be read: %1").arg(QString::fromStdString(e.what()));
+    }
+  }
+  QString html = tr("<h3>%1 · round %2 · sample %3</h3>")
+                     .arg(QString::fromStdString(d.problem.problem_key).toHtmlEscaped())
+                     .arg(d.round_index)
+                     .arg(d.sample.sample_index);
+  html += tr("<p><b>Problem.</b><br>%1</p>")
+              .arg(QString::fromStdString(d.problem.question).toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")));
+  if (spec) {
+    QMap<QString, int> kinds;
+    for (const auto& t : spec->tests) ++kinds[QString::fromStdString(t.kind)];
+    QStringList parts;
+    for (const char* kind : {"public", "private", "generated"})
+      if (kinds.value(QString::fromLatin1(kind)))
+        parts << tr("%1 %2").arg(kinds.value(QString::fromLatin1(kind))).arg(QString::fromLatin1(kind));
+    QString limits;
+    if (spec->time_limit_s > 0) limits += tr("; time limit %1 s").arg(spec->time_limit_s);
+    if (spec->memory_limit_bytes > 0) limits += tr("; memory limit %1 MiB").arg(spec->memory_limit_bytes >> 20);
+    html += tr("<p><b>Tests:</b> %1 (%2)%3</p>").arg(spec->tests.size()).arg(parts.join(QStringLiteral(", ")), limits);
+  }
+  html += sampledByHtml(d);
+  html += tr("<p><b>Completion</b> (%1 tokens, %2), below with its program highlighted.</p>")
+              .arg(d.sample.token_count)
+              .arg(isTruncated(d.sample.finish_reason)
+                       ? tr("<span style=\"color:#b35c00\"><b>truncated at max_new_tokens = %1</b></span>")
+                             .arg(d.sample.sampling.max_new_tokens)
+                       : QString::fromStdString(d.sample.finish_reason).toHtmlEscaped());
+  if (d.decision) {
+    const auto& dec = *d.decision;
+    html += tr("<p><b>Decision:</b> %1</p>")
+                .arg(dec.kept ? tr("kept") : tr("dropped by %1").arg(QString::fromStdString(dec.dropped_by).toHtmlEscaped()));
+    html += rulesTableHtml(dec);
+  } else {
+    html += tr("<p><i>Not pruned yet.</i></p>");
+  }
+  html += annotationsHtml(d);
+  m_detail->setHtml(html);
+  m_code->showSample(QString::fromStdString(d.sample.text), judgement, spec, problem);
+  m_code->show();
+}
+
+// A math sample: the trace with its calculator annotations and the extracted answer.
+void TraceBrowser::showMathSample(const store::SampleDetail& d) {
   const bool correct = d.decision && d.decision->verdict == prune::Verdict::Correct;
   QString html = tr("<h3>%1 · round %2 · sample %3</h3>")
                      .arg(QString::fromStdString(d.problem.problem_key).toHtmlEscaped())
@@ -303,25 +432,8 @@ void TraceBrowser::showSample(std::int64_t sampleId) {
                      .arg(d.sample.sample_index);
   html += tr("<p><b>Question.</b> %1</p>").arg(QString::fromStdString(d.problem.question).toHtmlEscaped());
   html += tr("<p><b>Gold answer:</b> %1</p>").arg(QString::fromStdString(d.problem.gold).toHtmlEscaped());
-  // Who drew the round's Think samples: the engine, or a server (URL, version, launched or
-  // attached), as `tpt status` names it.
-  QStringList sampledBy;
-  for (const auto& origin : store.list_sampler_origins(m_experimentId, d.sample.round_id))
-    if (origin.phase == "think") sampledBy << QString::fromStdString(report::describe_sampler(origin)).toHtmlEscaped();
-  if (!sampledBy.isEmpty())
-    html += tr("<p><b>Sampled by:</b> %1</p>").arg(sampledBy.join(QStringLiteral("; ")));
-  if (isTruncated(d.sample.finish_reason)) {
-    // The model was still writing when it hit the limit: its answer, if any, is not its last
-    // word, which matters when judging a wrong or missing answer.
-    html += tr("<p><b>Trace</b> (%1 tokens, <span style=\"color:#b35c00\"><b>truncated at max_new_tokens = "
-               "%2</b></span>):</p>")
-                .arg(d.sample.token_count)
-                .arg(d.sample.sampling.max_new_tokens);
-  } else {
-    html += tr("<p><b>Trace</b> (%1 tokens, %2):</p>")
-                .arg(d.sample.token_count)
-                .arg(QString::fromStdString(d.sample.finish_reason).toHtmlEscaped());
-  }
+  html += sampledByHtml(d);
+  html += traceHeadingHtml(d);
   html += traceToHtml(QString::fromStdString(d.sample.text),
                       d.decision && d.decision->extracted ? QString::fromStdString(*d.decision->extracted) : QString(),
                       correct);
@@ -331,29 +443,18 @@ void TraceBrowser::showSample(std::int64_t sampleId) {
                 .arg(dec.extracted ? QString::fromStdString(*dec.extracted).toHtmlEscaped() : tr("(none)"))
                 .arg(QString::fromLatin1(prune::to_string(dec.verdict)))
                 .arg(dec.kept ? tr("kept") : tr("dropped by %1").arg(QString::fromStdString(dec.dropped_by)));
-    html += QStringLiteral("<table border=\"1\" cellpadding=\"3\" cellspacing=\"0\"><tr><th>%1</th><th>%2</th><th>%3</th></tr>")
-                .arg(tr("rule"), tr("outcome"), tr("why"));
-    for (const auto& v : dec.rules)
-      html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td></tr>")
-                  .arg(QString::fromStdString(v.rule).toHtmlEscaped(), QString::fromLatin1(prune::to_string(v.outcome)),
-                       QString::fromStdString(v.reason).toHtmlEscaped());
-    html += QStringLiteral("</table>");
+    html += rulesTableHtml(dec);
   } else {
     html += tr("<p><i>Not pruned yet.</i></p>");
   }
-  if (!d.annotations.empty()) {
-    html += tr("<p><b>Annotations</b></p><ul>");
-    for (const auto& a : d.annotations)
-      html += QStringLiteral("<li>%1 — %2 (%3)%4</li>")
-                  .arg(QString::fromStdString(a.time), QString::fromStdString(a.annotator).toHtmlEscaped(),
-                       QString::fromLatin1(prune::to_string(a.label)),
-                       a.comment.empty() ? QString() : QStringLiteral(": ") + QString::fromStdString(a.comment).toHtmlEscaped());
-    html += QStringLiteral("</ul>");
-  }
+  html += annotationsHtml(d);
   m_detail->setHtml(html);
+}
 
+void TraceBrowser::showSiblings(std::int64_t problemId, std::int64_t sampleId) {
+  store::Store& store = *m_model->store();
   store::SampleFilter same;
-  same.problem_id = d.problem.id;
+  same.problem_id = problemId;
   const auto rows = store.list_samples(same, 0, 200);
   m_siblings->setRowCount(static_cast<int>(rows.size()));
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {

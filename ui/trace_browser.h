@@ -1,7 +1,9 @@
 // The trace browser, for annotators: every sample of the experiment in a lazily paged table,
 // filtered by round, problem, verdict, kept/dropped, the rule that dropped it, annotation and
 // text; the selected trace with its calculator annotations and extracted answer highlighted,
-// its decision record, and the same problem's other samples across rounds.
+// its decision record, and the same problem's other samples across rounds. A code sample (its
+// problem's gold is a test spec, or its decision holds a program judgement) shows its program's
+// verdict, the program highlighted and every test with its outputs (CodeSampleView).
 //
 // Review is keyboard-first: J / K (or the arrows) move, A accepts, R rejects, F flags, C goes
 // to the comment. A label is stored at once, under the annotator's name, and the next Prune
@@ -29,6 +31,7 @@ class Store;
 
 namespace tpt::ui {
 
+class CodeSampleView;
 class SampleTableModel;
 
 class TraceBrowser : public QWidget {
@@ -50,6 +53,8 @@ class TraceBrowser : public QWidget {
   std::int64_t currentSampleId() const;
   bool selectSample(std::int64_t sampleId);
   QString detailHtml() const;
+  // The code sample view (hidden while a math sample is shown).
+  CodeSampleView* codeView() const { return m_code; }
 
   QString annotator() const;
   void setAnnotator(const QString& name);
@@ -71,6 +76,13 @@ class TraceBrowser : public QWidget {
   QHBoxLayout* buildReviewRow(QWidget* right);
   void applyFilter();
   void showSample(std::int64_t sampleId);
+  void showMathSample(const store::SampleDetail& d);
+  void showCodeSample(const store::SampleDetail& d);
+  void showSiblings(std::int64_t problemId, std::int64_t sampleId);
+  QString sampledByHtml(const store::SampleDetail& d) const;
+  QString traceHeadingHtml(const store::SampleDetail& d) const;
+  QString rulesTableHtml(const store::DecisionRecord& dec) const;
+  QString annotationsHtml(const store::SampleDetail& d) const;
   void updateAgreement();
   void move(int delta);
 
@@ -88,6 +100,7 @@ class TraceBrowser : public QWidget {
   QLabel* m_count = nullptr;
   QTableView* m_table = nullptr;
   QTextBrowser* m_detail = nullptr;
+  CodeSampleView* m_code = nullptr;
   QTableWidget* m_siblings = nullptr;
   QLineEdit* m_annotator = nullptr;
   QLineEdit* m_comment = nullptr;
