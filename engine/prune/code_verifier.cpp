@@ -95,6 +95,16 @@ std::vector<Judgement> ProblemVerifier::judge_all(const std::vector<Item>& items
       out[i] = prune::judge(math_, item.completion, item.gold);
       continue;
     }
+    if (!item.judged.empty() && policy_ == code::StopPolicy::RunAll) {
+      // Judged by an earlier Prune of this round, under the round's own limits (a change of
+      // limits needs a fork): the stored result is the one a new run would give.
+      try {
+        out[i] = to_judgement(code::CodeJudgement::from_json(nlohmann::json::parse(item.judged)));
+        continue;
+      } catch (const std::exception&) {
+        // Unreadable: judge it again below.
+      }
+    }
     keys[i] = cache_key(sandbox_, policy_, item.completion, item.gold);
     if (auto hit = cache().find(keys[i])) {
       out[i] = to_judgement(*hit);

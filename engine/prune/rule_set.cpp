@@ -126,7 +126,7 @@ std::vector<Decision> RuleSet::apply(const std::vector<PruneSample>& samples, co
   {
     std::vector<Verifier::Item> items;
     items.reserve(samples.size());
-    for (const auto& s : samples) items.push_back({s.completion, s.gold});
+    for (const auto& s : samples) items.push_back({s.completion, s.gold, s.judged});
     std::vector<Judgement> judgements = verifier.judge_all(items);
     for (size_t i = 0; i < samples.size(); ++i) {
       decisions[i].sample_id = samples[i].id;

@@ -49,6 +49,9 @@ struct PruneSample {
   bool truncated = false;    // sampling stopped at max_new_tokens (finish_reason "length")
   AnnotationLabel annotation = AnnotationLabel::None;
   std::string annotator;
+  // Code problems: the program's judgement stored by an earlier Prune (CodeJudgement JSON), so
+  // re-applying rules (the Pruning panel's funnel, a re-prune) does not run it again. "" = none.
+  std::string judged;
 };
 
 enum class Outcome { Pass, Fail, Skipped, Overridden };

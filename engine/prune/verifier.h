@@ -74,6 +74,7 @@ class Verifier {
   struct Item {
     std::string_view completion;
     std::string_view gold;
+    std::string_view judged = {};  // a stored judgement a verifier may reuse (PruneSample::judged)
   };
   virtual std::vector<Judgement> judge_all(const std::vector<Item>& items) const {
     std::vector<Judgement> out;

@@ -196,7 +196,7 @@ std::vector<prune::PruneSample> Store::prune_inputs(std::int64_t round_id) {
   auto q = impl_->db.query(
       "SELECT s.id, p.problem_key, s.text, p.gold, s.token_count, s.annotation_label,"
       " (SELECT annotator FROM annotations a WHERE a.sample_id = s.id ORDER BY a.id DESC LIMIT 1),"
-      " s.finish_reason = 'length'"
+      " s.finish_reason = 'length', (SELECT detail FROM decisions d WHERE d.sample_id = s.id)"
       " FROM samples s JOIN problems p ON p.id = s.problem_id WHERE s.round_id = ?1 ORDER BY s.id",
       "read the samples of round " + std::to_string(round_id) + " for pruning");
   q.bind(1, round_id);
@@ -211,6 +211,7 @@ std::vector<prune::PruneSample> Store::prune_inputs(std::int64_t round_id) {
     if (!q.is_null(5)) s.annotation = detail::parse_label(q.text(5));
     s.annotator = q.optional_text(6).value_or("");
     s.truncated = q.int64(7) != 0;
+    s.judged = q.optional_text(8).value_or("");
     result.push_back(std::move(s));
   }
   return result;

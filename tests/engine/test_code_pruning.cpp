@@ -239,3 +239,22 @@ TPT_TEST(code_pruning, judging_many_programs_reports_progress_and_stops_when_ask
   VERIFY_THROWS_WITH(stopping.judge_all(items), "judging stopped");
   COMPARE(calls, 2);
 }
+
+TPT_TEST(code_pruning, a_judgement_stored_by_an_earlier_prune_is_reused_not_run_again) {
+  // The stored judgement says "accepted" for a program that prints 0: re-applying rules (the
+  // Pruning panel's funnel) must take the stored result rather than run the program again.
+  CodeJudgement stored;
+  stored.verdict = CodeVerdict::Accepted;
+  stored.passed = stored.run = stored.total = 3;
+  stored.public_passed = stored.public_total = 2;
+  stored.program = "print(0)\n";
+  auto s = sample(1, "sum", kWrong, sum_spec());
+  s.judged = stored.to_json().dump();
+  prune::RuleSet hard;
+  hard.set_rules({tests_rule(prune::TestsMode::All)});
+  code::SandboxConfig no_sandbox;
+  no_sandbox.bwrap = "/nonexistent/bwrap";  // any run would fail
+  const auto decisions = hard.apply({s}, prune::ProblemVerifier({}, no_sandbox));
+  VERIFY(decisions[0].kept);
+  COMPARE(decisions[0].judgement.code->passed, 3);
+}
