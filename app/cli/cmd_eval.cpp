@@ -65,21 +65,25 @@ void print_scores(const eval::Scores& scores, int samples, double seconds, bool 
 int run_eval(const Args& raw) {
   Arguments args(raw,
                  {"model", "dataset", "samples", "temperature", "top-p", "k", "subset", "seed", "max-new-tokens",
-                  "batch-size", "prompt-format", "examples", "few-shot-examples", "device", "out", "format"},
-                 {"json", "help"});
+                  "batch-size", "prompt-format", "examples", "few-shot-examples", "device", "out", "format", "workers"},
+                 {"json", "help", "unsandboxed"});
   if (args.flag("help")) {
     std::printf(
         "usage: tpt eval --model DIR --dataset FILE [--format gsm8k|codecontests|apps|code]\n"
         "                [--samples N] [--temperature T] [--top-p P]\n"
         "                [--k 1,4,...] [--subset N] [--seed S] [--max-new-tokens M] [--batch-size B]\n"
         "                [--prompt-format zero-shot|few-shot|plain] [--examples FILE]\n"
-        "                [--few-shot-examples N] [--device auto|cpu|cuda] [--out FILE] [--json]\n\n"
+        "                [--few-shot-examples N] [--device auto|cpu|cuda] [--out FILE] [--json]\n"
+        "                [--workers N] [--unsandboxed]\n\n"
         "Scores a model folder on a JSONL problem file (GSM8K's format unless --format names another,\n"
         "as dataset.format does) as Improve does: Pass@1 (greedy with the\n"
         "default --samples 1 --temperature 0; the mean over N samples otherwise), unbiased pass@k and\n"
         "correct@k for each --k <= N, under the strict (paper) and flexible checkers. --subset takes a\n"
         "seeded random subset. few-shot takes its worked examples from --examples FILE. --out writes\n"
-        "every answer as JSONL.\n");
+        "every answer as JSONL. Code problems (--format codecontests|apps|code) are judged by running\n"
+        "the answer's program on their tests in the bubblewrap sandbox (strict: every test passes;\n"
+        "flexible: the public tests pass); --workers programs at once, --unsandboxed without\n"
+        "bubblewrap (rlimits and timeouts only).\n");
     return 0;
   }
   const std::string folder = args.required("model");
@@ -93,6 +97,13 @@ int run_eval(const Args& raw) {
   for (int64_t k : ks)
     if (k > samples) throw UsageError("--k " + std::to_string(k) + " needs --samples >= " + std::to_string(k));
   const int64_t seed = args.integer("seed", 0);
+  code::SandboxConfig sandbox;
+  if (args.value("workers")) {
+    const long long workers = args.integer("workers", 0);
+    if (workers < 1 || workers > 1024) throw UsageError("--workers: must be 1 to 1024, got " + std::to_string(workers));
+    sandbox.workers = static_cast<int>(workers);
+  }
+  if (args.flag("unsandboxed")) sandbox.mode = code::SandboxMode::Unsandboxed;
 
   data::ProblemSetOptions options;
   options.format = args.choice("format", data::problem_set_formats(), "gsm8k");
@@ -116,7 +127,8 @@ int run_eval(const Args& raw) {
   model::CausalLm model = model::load_model(folder, run::load_options(source));
   model->eval();
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(folder);
-  const text::PromptFormat format(tokenizer, *text::parse_prompt_style(style_name), examples);
+  const text::PromptFormat format(tokenizer, *text::parse_prompt_style(style_name), examples,
+                                  text::prompt_domain_for(options.format));
   std::fprintf(stderr, "%s\n", model::summarize(*model).to_string().c_str());
 
   think::SamplingSettings settings;
@@ -163,7 +175,7 @@ int run_eval(const Args& raw) {
                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         }
       },
-      [&](const think::SamplingProgress& p) { meter.update(p.samples_done, p.tokens); }, WorkControl{});
+      [&](const think::SamplingProgress& p) { meter.update(p.samples_done, p.tokens); }, WorkControl{}, sandbox);
   const double seconds = meter.elapsed();
   printer.on_round_done(0, {});
   if (auto out = args.value("out")) {

@@ -113,7 +113,8 @@ ExportResult export_experiment(const std::string& dir_or_file, ExportFormat form
   config.base_dir = paths.dir;
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(config.resolve(config.model.path));
   const run::TrainingPool pool = run::split_training_pool(config, store.list_problems(experiment.id, "train"));
-  const text::PromptFormat prompt(tokenizer, *text::parse_prompt_style(config.think.prompt_format), pool.examples);
+  const text::PromptFormat prompt(tokenizer, *text::parse_prompt_style(config.think.prompt_format), pool.examples,
+                                  text::prompt_domain_for(config.dataset.format));
 
   std::string text;
   for (const auto& trace : store.kept_traces({record->id})) {

@@ -141,8 +141,7 @@ void Session::load_problems() {
 
 text::PromptFormat Session::prompt_format(const text::ModelTokenizer& tokenizer) const {
   return text::PromptFormat(tokenizer, *text::parse_prompt_style(config_.think.prompt_format), examples_,
-                            data::is_code_format(config_.dataset.format) ? text::PromptDomain::Code
-                                                                         : text::PromptDomain::Math);
+                            text::prompt_domain_for(config_.dataset.format));
 }
 
 void Session::check_code_sandbox() {

@@ -1,6 +1,7 @@
 #include "text/prompt_format.h"
 
 #include "core/error.h"
+#include "data/code_problems.h"
 
 namespace tpt::text {
 
@@ -28,6 +29,10 @@ std::string zero_shot_instruction(const std::string& question) {
          "2. Explain each step of your reasoning.\n"
          "3. End with the final answer on its own line, in the form: #### [Answer]\n\n"
          "Solution:";
+}
+
+PromptDomain prompt_domain_for(const std::string& dataset_format) {
+  return data::is_code_format(dataset_format) ? PromptDomain::Code : PromptDomain::Math;
 }
 
 std::string zero_shot_code_instruction(const std::string& question) {

@@ -28,6 +28,8 @@ namespace tpt::text {
 
 enum class PromptStyle { ZeroShot, FewShot, Plain };
 enum class PromptDomain { Math, Code };
+// The domain of a problem set's format (dataset.format): code formats ask for programs.
+PromptDomain prompt_domain_for(const std::string& dataset_format);
 
 const char* to_string(PromptStyle style);  // "zero-shot", "few-shot", "plain"
 std::optional<PromptStyle> parse_prompt_style(const std::string& name);

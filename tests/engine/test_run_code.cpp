@@ -60,6 +60,10 @@ class CannedServer {
       std::string prompt;
       if (body.at("prompt").is_string()) prompt = body.at("prompt").get<std::string>();
       else prompt = tokenizer_.tokenizer->decode(body.at("prompt").get<std::vector<int32_t>>());
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (first_prompt_.empty()) first_prompt_ = prompt;
+      }
       std::string text = "I cannot solve this.";
       if (auto at = prompt.rfind("[train "); at != std::string::npos) {
         const int k = std::stoi(prompt.substr(at + 7));
@@ -96,6 +100,10 @@ class CannedServer {
     std::lock_guard<std::mutex> lock(mutex_);
     return think_right_;
   }
+  std::string first_prompt() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return first_prompt_;
+  }
 
  private:
   tpt::text::ModelTokenizer tokenizer_;
@@ -104,6 +112,7 @@ class CannedServer {
   std::thread thread_;
   std::mutex mutex_;
   int think_served_ = 0, think_right_ = 0;
+  std::string first_prompt_;
 };
 
 }  // namespace
@@ -170,6 +179,10 @@ TPT_TEST(code_run, a_code_experiment_prunes_on_unit_tests_trains_and_scores_hidd
   const auto answers = store.list_eval_samples(round1.id);
   COMPARE(answers.size(), size_t{4});
   for (const auto& a : answers) VERIFY(!a.detail.empty());
-  // The trained model exists and the run log says which sandbox judged.
+  // Code problems are asked in the code layout ("Q: ... A:"), not GSM8K's "Question: ...".
+  VERIFY_CONTAINS(server.first_prompt(), "Q: [t");
+  VERIFY(server.first_prompt().find("Question:") == std::string::npos);
+  VERIFY(server.first_prompt().size() >= 3 && server.first_prompt().substr(server.first_prompt().size() - 3) == "\nA:");
+  // The trained model exists.
   VERIFY(std::filesystem::exists(round1.model_path + "/config.json"));
 }
