@@ -178,19 +178,80 @@ WeightPlan plan_weights(CausalLmImpl& model, const Checkpoint& ck) {
   return plan;
 }
 
-}  // namespace
+// Checks config.json's sizes against the weights' headers before any module is built: a
+// config claiming a billion layers or a vocabulary of 2^62 would otherwise build (or allocate)
+// that many before the first tensor is compared. Only the tensors every family shares are read;
+// plan_weights then checks each tensor in detail.
+void check_sizes_against_weights(const ModelConfig& config, const Checkpoint& ck, const std::string& config_path) {
+  const std::string weights = fs::path(ck.source).filename().string();
+  const auto fail = [&](const char* field, int64_t value, const std::string& what) {
+    throw FileError({config_path, 0}, std::string(field) + ": " + std::to_string(value) + ", but " + what);
+  };
+  const auto shape_of = [&](const std::string& name) -> const std::vector<int64_t>* {
+    const auto it = ck.tensors.find(name);
+    return it == ck.tensors.end() || it->second->shape.size() != 2 ? nullptr : &it->second->shape;
+  };
+  int64_t layers = 0;
+  const std::string prefix = "model.layers.";
+  for (const auto& [name, view] : ck.tensors) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    const size_t end = name.find('.', prefix.size());
+    const std::string index = name.substr(prefix.size(), end == std::string::npos ? end : end - prefix.size());
+    if (index.empty() || index.size() > 9 || index.find_first_not_of("0123456789") != std::string::npos) continue;
+    layers = std::max<int64_t>(layers, std::stoll(index) + 1);
+  }
+  // More layers in the weights than in the config: plan_weights names the unexpected tensors.
+  if (config.num_layers > layers)
+    fail("num_hidden_layers", config.num_layers,
+         weights + " holds " + (layers ? "layers model.layers.0 to model.layers." + std::to_string(layers - 1)
+                                       : std::string("no model.layers.* tensors")));
+  if (const auto* embed = shape_of("model.embed_tokens.weight")) {
+    if ((*embed)[0] != config.vocab_size)
+      fail("vocab_size", config.vocab_size,
+           "model.embed_tokens.weight in " + weights + " has " + std::to_string((*embed)[0]) + " rows");
+    if ((*embed)[1] != config.hidden_size)
+      fail("hidden_size", config.hidden_size,
+           "model.embed_tokens.weight in " + weights + " has " + std::to_string((*embed)[1]) + " columns");
+  }
+  if (const auto* up = shape_of("model.layers.0.mlp.up_proj.weight"); up && (*up)[0] != config.intermediate_size)
+    fail("intermediate_size", config.intermediate_size,
+         "model.layers.0.mlp.up_proj.weight in " + weights + " has " + std::to_string((*up)[0]) + " rows");
+  if (const auto* q = shape_of("model.layers.0.self_attn.q_proj.weight");
+      q && (*q)[0] != config.num_heads * config.head_dim)
+    fail("num_attention_heads", config.num_heads,
+         "with head_dim " + std::to_string(config.head_dim) + " that needs " +
+             std::to_string(config.num_heads * config.head_dim) + " rows in model.layers.0.self_attn.q_proj.weight, which has " +
+             std::to_string((*q)[0]) + " in " + weights);
+  if (const auto* k = shape_of("model.layers.0.self_attn.k_proj.weight");
+      k && (*k)[0] != config.num_kv_heads * config.head_dim)
+    fail("num_key_value_heads", config.num_kv_heads,
+         "with head_dim " + std::to_string(config.head_dim) + " that needs " +
+             std::to_string(config.num_kv_heads * config.head_dim) +
+             " rows in model.layers.0.self_attn.k_proj.weight, which has " + std::to_string((*k)[0]) + " in " + weights);
+}
 
-void check_model_folder(const std::string& folder, const std::string& expected_model_type) {
+// Reads config.json and checks it against the weights; the meta-device model of plan_weights is
+// built only from a config that passed.
+std::pair<ModelConfig, Checkpoint> open_model_folder(const std::string& folder) {
   const std::string config_path = (fs::path(folder) / "config.json").string();
   if (!fs::exists(config_path)) throw FileError({config_path, 0}, "missing: not a Hugging Face model folder?");
   ModelConfig config = read_model_config(config_path);
+  Checkpoint ck = open_checkpoint(folder);
+  check_sizes_against_weights(config, ck, config_path);
+  return {std::move(config), std::move(ck)};
+}
+
+}  // namespace
+
+void check_model_folder(const std::string& folder, const std::string& expected_model_type) {
+  auto [config, ck] = open_model_folder(folder);
   if (!expected_model_type.empty() && config.model_type != expected_model_type)
-    throw FileError({config_path, 0}, "model_type is \"" + config.model_type + "\" but \"" + expected_model_type +
-                                          "\" was expected");
+    throw FileError({(fs::path(folder) / "config.json").string(), 0},
+                    "model_type is \"" + config.model_type + "\" but \"" + expected_model_type + "\" was expected");
   // Parameters on the meta device have shapes and no storage: the check reads headers only,
   // whatever the model's size.
   CausalLm meta(std::move(config), torch::TensorOptions().dtype(torch::kFloat32).device(torch::kMeta));
-  plan_weights(*meta, open_checkpoint(folder));
+  plan_weights(*meta, ck);
 }
 
 void load_weights(CausalLmImpl& model, const std::string& folder) {
@@ -214,15 +275,13 @@ void load_weights(CausalLmImpl& model, const std::string& folder) {
 }
 
 CausalLm load_model(const std::string& folder, const LoadOptions& options) {
-  const std::string config_path = (fs::path(folder) / "config.json").string();
-  if (!fs::exists(config_path)) throw FileError({config_path, 0}, "missing: not a Hugging Face model folder?");
-  ModelConfig config = read_model_config(config_path);
   // The config is checked against the weights' headers before anything is allocated, so a
-  // config.json that does not describe these weights fails with the tensors named instead of
-  // allocating whatever size it claims.
+  // config.json that does not describe these weights fails with the field and tensor named
+  // instead of allocating whatever size it claims.
+  auto [config, ck] = open_model_folder(folder);
   {
     CausalLm meta(config, torch::TensorOptions().dtype(torch::kFloat32).device(torch::kMeta));
-    plan_weights(*meta, open_checkpoint(folder));
+    plan_weights(*meta, ck);
   }
   const torch::Device device = options.device.value_or(torch::Device(torch::kCPU));
   const torch::Dtype dtype = options.dtype.value_or(device.is_cuda() ? torch::kBFloat16 : torch::kFloat32);

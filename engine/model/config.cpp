@@ -1,6 +1,7 @@
 #include "model/config.h"
 
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "io/json_fields.h"
@@ -27,7 +28,8 @@ class ConfigReader {
     return it == object.end() || it->is_null() ? nullptr : &*it;
   }
 
-  int64_t integer(const char* key, std::optional<int64_t> fallback = std::nullopt, int64_t min = 1) const {
+  int64_t integer(const char* key, std::optional<int64_t> fallback = std::nullopt, int64_t min = 1,
+                  int64_t max = std::numeric_limits<int64_t>::max()) const {
     const nlohmann::json* value = find(doc_, key);
     if (!value) {
       if (fallback) return *fallback;
@@ -36,6 +38,7 @@ class ConfigReader {
     if (!value->is_number_integer()) throw error(key, "expected an integer, got " + io::describe_json(*value));
     const int64_t v = value->get<int64_t>();
     if (v < min) throw error(key, "must be at least " + std::to_string(min) + ", got " + io::describe_json(*value));
+    if (v > max) throw error(key, "must be at most " + std::to_string(max) + ", got " + io::describe_json(*value));
     return v;
   }
 
@@ -180,18 +183,23 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& sou
   c.family = read_family(r, c.model_type);
   const bool gemma = c.family == ModelFamily::Gemma2;
 
-  c.vocab_size = r.integer("vocab_size");
-  c.hidden_size = r.integer("hidden_size");
-  c.intermediate_size = r.integer("intermediate_size");
-  c.num_layers = r.integer("num_hidden_layers");
-  c.num_heads = r.integer("num_attention_heads");
-  c.num_kv_heads = r.integer("num_key_value_heads", c.num_heads);
+  // Sizes are bounded before anything is sized by them (the per-layer tables below, the model):
+  // token ids are 32-bit, and the other bounds are far beyond any published model while keeping
+  // every product of them within 64 bits. Whether they describe the weights is checked against
+  // the safetensors headers when the model is loaded.
+  constexpr int64_t kMaxDim = int64_t{1} << 24;
+  c.vocab_size = r.integer("vocab_size", std::nullopt, 1, std::numeric_limits<int32_t>::max());
+  c.hidden_size = r.integer("hidden_size", std::nullopt, 1, kMaxDim);
+  c.intermediate_size = r.integer("intermediate_size", std::nullopt, 1, kMaxDim);
+  c.num_layers = r.integer("num_hidden_layers", std::nullopt, 1, 100'000);
+  c.num_heads = r.integer("num_attention_heads", std::nullopt, 1, kMaxDim);
+  c.num_kv_heads = r.integer("num_key_value_heads", c.num_heads, 1, kMaxDim);
   if (c.num_heads % c.num_kv_heads != 0)
     throw r.error("num_key_value_heads", std::to_string(c.num_kv_heads) + " does not divide num_attention_heads " +
                                              std::to_string(c.num_heads));
   if (!r.find(doc, "head_dim") && c.hidden_size % c.num_heads != 0)
     throw r.error("head_dim", "missing, and hidden_size is not a multiple of num_attention_heads");
-  c.head_dim = r.integer("head_dim", c.hidden_size / c.num_heads);
+  c.head_dim = r.integer("head_dim", c.hidden_size / c.num_heads, 1, kMaxDim);
   if (c.head_dim % 2 != 0) throw r.error("head_dim", "must be even for rotary embeddings");
   c.max_position_embeddings = r.integer("max_position_embeddings", int64_t{0}, 0);
   c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);

@@ -195,6 +195,43 @@ TPT_TEST(model_checkpoint, a_missing_or_mistyped_config_key_is_named) {
   VERIFY_THROWS_WITH(model::load_model(dir), "config.json: vocab_size: expected an integer, got \"320\"");
 }
 
+// A config.json whose sizes are absurd or do not describe the weights is refused before
+// anything is allocated: a billion layers used to build modules until memory ran out.
+TPT_TEST(model_checkpoint, config_sizes_are_bounded_and_checked_against_the_weights_before_allocating) {
+  const std::string dir = copy_golden("llama-gqa-untied");
+  const nlohmann::json golden = io::read_json_file(golden_dir("llama-gqa-untied") + "/config.json");
+  const auto with = [&](const char* key, nlohmann::json value) {
+    edit_config(dir, [&](auto& c) {
+      c = golden;
+      c[key] = value;
+    });
+  };
+  with("num_hidden_layers", 1'000'000'000);
+  VERIFY_THROWS_WITH(model::load_model(dir), "config.json: num_hidden_layers: must be at most 100000, got 1000000000");
+  VERIFY_THROWS_WITH(model::check_model_folder(dir), "config.json: num_hidden_layers: must be at most 100000");
+  with("vocab_size", int64_t{1} << 62);
+  VERIFY_THROWS_WITH(model::load_model(dir), "config.json: vocab_size: must be at most 2147483647, got 4611686018427387904");
+  with("hidden_size", int64_t{1} << 40);
+  VERIFY_THROWS_WITH(model::load_model(dir), "config.json: hidden_size: must be at most 16777216");
+
+  // Within the bounds, but not these weights: the field and the tensor that contradicts it.
+  with("num_hidden_layers", 3000);
+  VERIFY_THROWS_WITH(model::load_model(dir),
+                     "config.json: num_hidden_layers: 3000, but model.safetensors holds layers model.layers.0 to model.layers.1");
+  with("vocab_size", 2'000'000'000);
+  VERIFY_THROWS_WITH(model::load_model(dir),
+                     "config.json: vocab_size: 2000000000, but model.embed_tokens.weight in model.safetensors has 320 rows");
+  with("intermediate_size", 16'000'000);
+  VERIFY_THROWS_WITH(model::check_model_folder(dir), "config.json: intermediate_size: 16000000, but model.layers.0.mlp.up_proj.weight");
+  with("num_attention_heads", 1'000'000);
+  VERIFY_THROWS_WITH(model::load_model(dir), "config.json: num_attention_heads: 1000000, but with head_dim 16 that needs 16000000 rows");
+  with("num_key_value_heads", 4);
+  VERIFY_THROWS_WITH(model::load_model(dir), "config.json: num_key_value_heads: 4, but with head_dim 16 that needs 64 rows");
+
+  with("num_hidden_layers", 2);  // the golden config itself still loads
+  VERIFY(model::load_model(dir)->config().num_layers == 2);
+}
+
 TPT_TEST(model_checkpoint, unsupported_rope_and_activation_settings_name_their_key) {
   auto config = tiny_config("llama");
   config["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
@@ -253,9 +290,10 @@ TPT_TEST(model_checkpoint, a_folder_is_checked_from_its_headers_without_allocati
 }
 
 TPT_TEST(model_checkpoint, a_config_far_larger_than_its_weights_fails_before_anything_is_allocated) {
-  // 2^40 × 64 fp32 embeddings would be 256 TiB: allocating first would die with bad_alloc.
+  // 2^30 × 64 fp32 embeddings would be 256 GiB: allocating first would die with bad_alloc.
   const std::string dir = copy_golden("llama-gqa-untied");
-  edit_config(dir, [](nlohmann::json& c) { c["vocab_size"] = int64_t{1} << 40; });
-  VERIFY_THROWS_WITH(model::load_model(dir), "tensor \"model.embed_tokens.weight\": shape [320, 64] but the model expects [1099511627776, 64]");
-  VERIFY_THROWS_WITH(model::check_model_folder(dir), "but the model expects [1099511627776, 64]");
+  edit_config(dir, [](nlohmann::json& c) { c["vocab_size"] = int64_t{1} << 30; });
+  VERIFY_THROWS_WITH(model::load_model(dir),
+                     "config.json: vocab_size: 1073741824, but model.embed_tokens.weight in model.safetensors has 320 rows");
+  VERIFY_THROWS_WITH(model::check_model_folder(dir), "vocab_size: 1073741824, but model.embed_tokens.weight");
 }
