@@ -17,6 +17,7 @@
 
 #include "code/code_problem.h"
 #include "io/json_fields.h"
+#include "io/json_parse.h"
 #include "run/paths.h"
 #include "store/store.h"
 
@@ -441,7 +442,7 @@ void RulesPanel::applyRuleJson() {
   const int row = m_list->currentRow();
   if (row < 0) return;
   try {
-    const auto j = nlohmann::json::parse(m_ruleJson->toPlainText().toStdString());
+    const auto j = io::parse_json_bounded(m_ruleJson->toPlainText().toStdString());
     std::vector<FieldIssue> issues;
     auto rule = prune::Rule::parse(j, "rule", issues);
     if (!rule || !issues.empty()) {

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/text.h"
+#include "io/json_fields.h"
 #include "io/json_parse.h"
 #include "text/tokenizer.h"
 
@@ -48,7 +49,7 @@ static std::vector<int32_t> parse_ids(const std::string& line, bool as_json, con
     }
     if (!doc.is_array()) throw FileError(where, "expected a JSON array of token ids, got " + excerpt(line));
     for (const auto& v : doc) {
-      if (!v.is_number_integer()) throw FileError(where, "expected a token id, got " + v.dump());
+      if (!v.is_number_integer()) throw FileError(where, "expected a token id, got " + io::describe_json(v));
       values.push_back(v.get<long long>());
     }
   } else {

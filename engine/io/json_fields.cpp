@@ -22,9 +22,55 @@ std::string json_path(const std::string& parent, size_t index) {
   return parent + "[" + std::to_string(index) + "]";
 }
 
+namespace {
+
+// Writes `value` as JSON until `out` holds `limit` characters: a message quotes the start of a
+// value, and never walks (or copies) the whole of a large one.
+void write_prefix(const json& value, std::string& out, size_t limit) {
+  if (out.size() >= limit) return;
+  switch (value.type()) {
+    case json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : value) {
+        if (out.size() >= limit) return;
+        if (!first) out += ',';
+        first = false;
+        write_prefix(item, out, limit);
+      }
+      out += ']';
+      return;
+    }
+    case json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : value.items()) {
+        if (out.size() >= limit) return;
+        if (!first) out += ',';
+        first = false;
+        out += json(key.substr(0, limit)).dump() + ':';
+        write_prefix(item, out, limit);
+      }
+      out += '}';
+      return;
+    }
+    case json::value_t::string: {
+      const auto& text = value.get_ref<const std::string&>();
+      out += json(text.substr(0, limit)).dump(-1, ' ', false, json::error_handler_t::replace);
+      return;
+    }
+    default:
+      out += value.dump();
+  }
+}
+
+}  // namespace
+
 std::string describe_json(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  constexpr size_t kShown = 60;
+  std::string text;
+  write_prefix(value, text, kShown + 1);
+  if (text.size() > kShown) text = text.substr(0, kShown - 3) + "...";
   return text;
 }
 

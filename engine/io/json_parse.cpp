@@ -1,5 +1,7 @@
 #include "io/json_parse.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace tpt::io {
@@ -26,6 +28,22 @@ nlohmann::json parse_json_bounded(std::string_view text, int max_depth) {
     }
   }
   return nlohmann::json::parse(text);
+}
+
+nlohmann::json parse_json_or_discarded(std::string_view text) {
+  try {
+    return parse_json_bounded(text);
+  } catch (const nlohmann::json::exception&) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+}
+
+nlohmann::json read_json_or_discarded(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nlohmann::json(nlohmann::json::value_t::discarded);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_json_or_discarded(text.str());
 }
 
 }  // namespace tpt::io

@@ -18,4 +18,11 @@ constexpr int kMaxJsonDepth = 512;
 // happens) before parsing anything deeper; otherwise json::parse(text).
 nlohmann::json parse_json_bounded(std::string_view text, int max_depth = kMaxJsonDepth);
 
+// The same, for JSON that is only looked into when it is well formed (a server's answer, a
+// trainer's state file): a discarded value (is_discarded()) instead of an exception.
+nlohmann::json parse_json_or_discarded(std::string_view text);
+
+// The file `path` parsed as by parse_json_or_discarded; discarded when it cannot be read.
+nlohmann::json read_json_or_discarded(const std::string& path);
+
 }  // namespace tpt::io

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/json_fields.h"
 #include "io/json_parse.h"
 
 namespace tpt::io {
@@ -118,7 +119,7 @@ void read_metadata(const std::string& path, const nlohmann::json& entry, std::ma
   auto fail = [&](const std::string& reason) -> FileError { return FileError({path, 0}, reason); };
   if (!entry.is_object()) throw fail("__metadata__ is not an object of strings");
   for (const auto& [key, value] : entry.items()) {
-    if (!value.is_string()) throw fail("__metadata__." + key + ": expected a string, got " + value.dump());
+    if (!value.is_string()) throw fail("__metadata__." + key + ": expected a string, got " + describe_json(value));
     metadata[key] = value.get<std::string>();
   }
 }
@@ -324,7 +325,7 @@ SafetensorsIndex read_safetensors_index(const std::string& path) {
   SafetensorsIndex index;
   for (const auto& [name, file] : it->items()) {
     if (!file.is_string() || file.get<std::string>().empty())
-      throw FileError({path, 0}, "weight_map." + name + ": expected a file name, got " + file.dump());
+      throw FileError({path, 0}, "weight_map." + name + ": expected a file name, got " + describe_json(file));
     const std::string shard = file.get<std::string>();
     // Shards live beside the index; a path that leaves the folder is not a checkpoint layout.
     if (shard.find('/') != std::string::npos || shard == "..")

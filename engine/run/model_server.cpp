@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "io/http_client.h"
+#include "io/json_parse.h"
 
 namespace fs = std::filesystem;
 
@@ -192,7 +193,7 @@ void ModelServer::query_identity() {
     if (!config_.launch.empty()) {
       origin_.model_name = job_.name;
     } else {
-      const auto doc = nlohmann::json::parse(models.body, nullptr, false);
+      const auto doc = io::parse_json_or_discarded(models.body);
       if (doc.is_object() && doc.contains("data") && doc["data"].is_array() && !doc["data"].empty() &&
           doc["data"][0].is_object() && doc["data"][0].contains("id") && doc["data"][0]["id"].is_string())
         origin_.model_name = doc["data"][0]["id"].get<std::string>();
@@ -203,7 +204,7 @@ void ModelServer::query_identity() {
   }
   const io::HttpResponse version = client.get(url_ + "/version", 10.0);
   if (version.ok()) {
-    const auto doc = nlohmann::json::parse(version.body, nullptr, false);
+    const auto doc = io::parse_json_or_discarded(version.body);
     if (doc.is_object() && doc.contains("version") && doc["version"].is_string())
       origin_.server_version = doc["version"].get<std::string>();
   }

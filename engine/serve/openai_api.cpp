@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 
+#include "io/json_fields.h"
 #include "io/json_parse.h"
 
 namespace tpt::serve {
@@ -96,7 +97,7 @@ std::vector<int32_t> token_ids(const json& list, const std::string& field_name) 
   for (const json& id : list) {
     if (!(id.is_number_integer() || id.is_number_unsigned()) || id.get<int64_t>() < 0 ||
         id.get<int64_t>() > std::numeric_limits<int32_t>::max())
-      throw ApiError("'" + field_name + "' token ids must be non-negative integers, got " + id.dump(), field_name);
+      throw ApiError("'" + field_name + "' token ids must be non-negative integers, got " + io::describe_json(id), field_name);
     ids.push_back(static_cast<int32_t>(id.get<int64_t>()));
   }
   return ids;

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "io/http_client.h"
+#include "io/json_parse.h"
 
 namespace tpt::think {
 
@@ -31,7 +32,7 @@ std::string quote(const std::string& body) {
 
 // The message of an OpenAI-style error body ({"error": {"message": ...}}), else the body.
 std::string server_message(const std::string& body) {
-  const json doc = json::parse(body, nullptr, false);
+  const json doc = io::parse_json_or_discarded(body);
   if (doc.is_object()) {
     const auto it = doc.find("error");
     if (it != doc.end()) {
@@ -55,7 +56,7 @@ struct Outcome {
 
 // Reads a completion from a 200 answer; false (with `problem`) when it is not one.
 bool read_completion(const std::string& body, bool chat, Sample& out, std::string& problem) {
-  const json doc = json::parse(body, nullptr, false);
+  const json doc = io::parse_json_or_discarded(body);
   if (doc.is_discarded() || !doc.is_object()) {
     problem = "the server's answer is not JSON: " + quote(body);
     return false;

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/child_process.h"
+#include "io/json_parse.h"
 #include "text/chat_template.h"
 #include "text/model_tokenizer.h"
 #include "train/lora.h"
@@ -58,9 +59,7 @@ std::optional<std::pair<std::string, int64_t>> latest_checkpoint(const std::stri
 // log_history entries of a trainer_state.json that are steps (they carry a loss).
 std::vector<StepReport> logged_steps(const std::string& trainer_state, int64_t total_steps) {
   std::vector<StepReport> steps;
-  std::ifstream in(trainer_state);
-  if (!in) return steps;
-  const json state = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const json state = io::read_json_or_discarded(trainer_state);
   if (!state.is_object() || !state.contains("log_history") || !state["log_history"].is_array()) return steps;
   for (const auto& entry : state["log_history"]) {
     if (!entry.is_object() || !entry.contains("loss") || !entry.contains("step")) continue;
@@ -77,8 +76,7 @@ std::vector<StepReport> logged_steps(const std::string& trainer_state, int64_t t
 }
 
 bool model_is_bf16(const std::string& folder) {
-  std::ifstream in(fs::path(folder) / "config.json");
-  const json config = json::parse(in, nullptr, false);
+  const json config = io::read_json_or_discarded((fs::path(folder) / "config.json").string());
   if (!config.is_object()) return false;
   for (const char* key : {"torch_dtype", "dtype"})
     if (config.contains(key) && config[key] == "bfloat16") return true;
@@ -86,8 +84,7 @@ bool model_is_bf16(const std::string& folder) {
 }
 
 std::string model_type_of(const std::string& folder) {
-  std::ifstream in(fs::path(folder) / "config.json");
-  const json config = json::parse(in, nullptr, false);
+  const json config = io::read_json_or_discarded((fs::path(folder) / "config.json").string());
   return config.is_object() ? config.value("model_type", std::string()) : std::string();
 }
 
@@ -242,8 +239,7 @@ TrainOutcome CommandTrainer::train(const TrainJob& job, const TrainCallbacks& ca
   double num_tokens = 0.0;
   if (checkpoint) {
     num_tokens = -1.0;
-    std::ifstream in(fs::path(checkpoint->first) / "trainer_state.json");
-    const json state = json::parse(in, nullptr, false);
+    const json state = io::read_json_or_discarded((fs::path(checkpoint->first) / "trainer_state.json").string());
     if (state.is_object() && state.contains("log_history") && state["log_history"].is_array())
       for (const auto& entry : state["log_history"])
         if (entry.is_object() && entry.contains("num_tokens") && entry["num_tokens"].is_number())

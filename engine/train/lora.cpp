@@ -177,7 +177,7 @@ std::unique_ptr<LoraAdapters> LoraAdapters::load(model::CausalLm model, const st
     throw FileError({config_path, 0}, key + ": " + reason);
   };
   if (doc.value("peft_type", std::string()) != "LORA")
-    fail("peft_type", "expected \"LORA\", got " + (doc.contains("peft_type") ? doc["peft_type"].dump() : "nothing"));
+    fail("peft_type", "expected \"LORA\", got " + (doc.contains("peft_type") ? io::describe_json(doc["peft_type"]) : "nothing"));
   if (doc.value("fan_in_fan_out", false)) fail("fan_in_fan_out", "true is not supported (weights stored [in, out])");
   if (doc.value("bias", std::string("none")) != "none") fail("bias", "only \"none\" is supported");
   if (doc.value("use_rslora", false)) fail("use_rslora", "rank-stabilised scaling is not supported");

@@ -230,7 +230,7 @@ void SftTrainer::load_checkpoint(const std::string& folder) {
   auto expect = [&](const std::string& key, const nlohmann::json& ours) {
     if (!state.contains(key)) throw FileError({state_path, 0}, key + ": missing");
     if (state[key] != ours)
-      throw FileError({state_path, 0}, key + ": the checkpoint has " + state[key].dump() + ", this run " + ours.dump() +
+      throw FileError({state_path, 0}, key + ": the checkpoint has " + io::describe_json(state[key]) + ", this run " + io::describe_json(ours) +
                                            " (resume with the same data and options)");
   };
   expect("format", 1);

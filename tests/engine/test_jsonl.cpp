@@ -2,6 +2,7 @@
 #include <fstream>
 
 #include "check.h"
+#include "io/json_fields.h"
 #include "io/jsonl.h"
 
 using tpt::io::OnMalformed;
@@ -91,4 +92,26 @@ TPT_TEST(jsonl, a_line_nested_100000_levels_deep_is_a_malformed_line_not_a_crash
                                std::string(100, ']') + "}\n",
                            "ok.jsonl", OnMalformed::Fail, [&](long, const nlohmann::json&) { ++seen; });
   COMPARE(seen, 1L);
+}
+
+TPT_TEST(jsonl, a_message_quotes_only_the_start_of_a_large_value) {
+  // A wrongly typed field of 200,000 numbers 20 levels deep: the message quotes 60 characters.
+  nlohmann::json value = nlohmann::json::array();
+  for (int i = 0; i < 200000; ++i) value.push_back(i);
+  for (int i = 0; i < 20; ++i) value = nlohmann::json::array({value});
+  const nlohmann::json line = {{"answer", value}};
+  try {
+    tpt::io::require_string(line, "answer");
+    TPT_FAIL("a non-string answer was accepted");
+  } catch (const std::exception& e) {
+    const std::string message = e.what();
+    VERIFY_CONTAINS(message, "field \"answer\" must be a string, got [[[[");
+    VERIFY(message.size() < 200);
+    VERIFY_CONTAINS(message, "0,1,2,3");
+    VERIFY_CONTAINS(message, "...");
+  }
+  // Short values are quoted whole, as JSON.
+  COMPARE(tpt::io::describe_json(nlohmann::json::parse(R"({"a":[1,2.5,"x"],"b":null})")),
+          std::string(R"({"a":[1,2.5,"x"],"b":null})"));
+  COMPARE(tpt::io::describe_json(std::string(100, 'z')), "\"" + std::string(56, 'z') + "...");
 }
