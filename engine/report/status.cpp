@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "io/json_fields.h"
+#include "run/failure_record.h"
 #include "run/paths.h"
 #include "store/store.h"
 
@@ -46,8 +47,14 @@ ExperimentStatus read_status(const std::string& dir_or_file) {
     status.state = "running";
     status.detail.clear();
   } else if (status.state == "running") {
-    status.state = "interrupted";
-    status.detail = "the last run ended without finishing (killed or crashed); tpt run resumes it";
+    // The database could not say why (a full disk, a crash): the run's failure record may.
+    if (auto cause = run::read_failure_record(paths.failure_file)) {
+      status.state = "failed";
+      status.detail = *cause;
+    } else {
+      status.state = "interrupted";
+      status.detail = "the last run ended without finishing (killed); tpt run resumes it";
+    }
   }
   for (const auto& r : store.list_rounds(experiment.id)) {
     RoundStatus round;

@@ -34,6 +34,7 @@ ExperimentPaths ExperimentPaths::locate(const std::string& dir_or_file) {
   p.exports_dir = (dir / "exports").string();
   p.logs_dir = (dir / "logs").string();
   p.lock_file = (dir / ".run.lock").string();
+  p.failure_file = (dir / ".run.failure").string();
   return p;
 }
 

@@ -10,6 +10,7 @@
 //   logs/                  the output of servers a run launched (sampler.launch) and of
 //                          external trainers (trainer.backend "command")
 //   .run.lock              held (flock) by the process running the experiment
+//   .run.failure           why the last run failed or crashed, for `tpt status` (run/failure_record.h)
 //
 // Torch-free.
 #pragma once
@@ -26,6 +27,7 @@ struct ExperimentPaths {
   std::string exports_dir;
   std::string logs_dir;
   std::string lock_file;
+  std::string failure_file;  // .run.failure: why the last run stopped (run/failure_record.h)
 
   // `dir_or_file`: the experiment folder, or its experiment.json (any file name). A path that
   // does not exist yet is a folder unless it ends in ".json".

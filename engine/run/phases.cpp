@@ -3,6 +3,7 @@
 #include <set>
 
 #include "eval/metrics.h"
+#include "io/model_digest.h"
 #include "prune/code_verifier.h"
 #include "run/backends.h"
 #include "run/crash_point.h"
@@ -209,11 +210,27 @@ std::vector<store::KeptTrace> Session::training_traces(int round, int64_t round_
 bool Session::train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path) {
   release_sampler();  // a server on the GPUs would leave the trainer no memory
   const std::string final_dir = paths_.model_dir(round);
-  // Renamed into place only when complete: if it exists, Train finished before a crash.
-  if (fs::exists(fs::path(final_dir) / "config.json")) {
-    model_path = final_dir;
-    return true;
+  const std::string partial_dir = paths_.partial_dir(round);
+  const store::RoundRecord record = *store_.get_round(round_id);
+  // The trainer publishes the folder only when complete. It is this run's own when the database
+  // says Train was under way (the run stopped between publishing and recording it); any other
+  // folder at that place (left by a deleted database, linked in, copied) is not trusted.
+  const bool ours = record.model_digest == store::kModelTraining;
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(final_dir, ec))) {
+    if (ours && !fs::is_symlink(final_dir, ec) && fs::exists(fs::path(final_dir) / "config.json")) {
+      model_path = final_dir;
+      store_.set_round_model_path(round_id, final_dir, io::model_digest(final_dir));
+      return true;
+    }
+    set_aside(round, round_id, final_dir,
+              fs::is_symlink(final_dir, ec) ? "is a link to " + fs::read_symlink(final_dir, ec).string()
+                                            : "was not written by this experiment's Train (its database has no record of it)");
   }
+  // A trainer's checkpoints resume Train only when this database started that Train.
+  if (!ours && fs::exists(fs::symlink_status(partial_dir, ec)))
+    set_aside(round, round_id, partial_dir, "holds checkpoints of a Train this experiment's database did not start");
+
   const auto traces = training_traces(round, round_id);
   if (traces.empty()) {
     log("warning", round, "train",
@@ -221,9 +238,14 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
             std::to_string(round - 1) + ")",
         round_id);
     model_path = previous_model;
+    std::string digest;  // the previous round's, unless it is the base model
+    for (const auto& r : store_.list_rounds(experiment_id_))
+      if (r.round_index == round - 1 && r.model_path == previous_model && r.round_index > 0) digest = r.model_digest;
+    store_.set_round_model_path(round_id, model_path, digest);
     store_.put_metrics(round_id, {{"train.examples", 0.0}, {"train.steps", 0.0}});
     return true;
   }
+  store_.set_round_model_path(round_id, "", store::kModelTraining);
 
   const std::string init = config_.train.init == config::TrainInit::Base ? base_model_ : previous_model;
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(init);
@@ -274,6 +296,7 @@ bool Session::train(int round, int64_t round_id, const std::string& previous_mod
     return false;
   }
   model_path = final_dir;
+  store_.set_round_model_path(round_id, final_dir, io::model_digest(final_dir));
 
   const auto steps = store_.list_train_steps(round_id);
   double loss_sum = 0;

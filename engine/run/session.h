@@ -39,6 +39,13 @@ class Session {
   // `model_path` receives the round's model folder.
   bool train(int round, int64_t round_id, const std::string& previous_model, std::string& model_path);
   bool improve(int round, int64_t round_id, const std::string& model_path);
+  // Why `round`'s recorded model cannot be used as it is (missing, a link, changed since its
+  // Train wrote it), or nullopt when it matches its digest or is not one of this experiment's
+  // own folders (the base model). Records the digest of a model trained before digests were kept.
+  std::optional<std::string> model_problem(const store::RoundRecord& round);
+  // Moves a model folder this experiment cannot vouch for out of the way (nothing is deleted)
+  // and says where it went.
+  void set_aside(int round, int64_t round_id, const std::string& folder, const std::string& why);
   std::vector<store::KeptTrace> training_traces(int round, int64_t round_id);
   // The sampler for a sampling phase on `model_path`, its origin recorded with the round. The
   // one Improve used stays open for the next round's Think, which samples the same model: the

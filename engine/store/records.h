@@ -45,12 +45,20 @@ enum class RoundState { Pending, Think, Prune, Train, Eval, Done };
 const char* to_string(RoundState state);
 std::optional<RoundState> parse_round_state(std::string_view text);
 
+// RoundRecord::model_digest while the round's Train runs (its folder, once published, is this
+// experiment's own), and for a model trained before digests were recorded.
+inline constexpr const char* kModelTraining = "training";
+inline constexpr const char* kModelLegacy = "legacy";
+
 struct RoundRecord {
   std::int64_t id = 0;
   std::int64_t experiment_id = 0;
   int round_index = 0;  // 0 = the base model
   RoundState state = RoundState::Pending;
   std::string model_path;
+  // The digest of the model folder this round's Train wrote (io::model_digest), or
+  // kModelTraining / kModelLegacy, or empty (the base model, or not trained yet).
+  std::string model_digest;
   std::string created_at;
   std::string updated_at;
   std::string config_json = "{}";  // the settings the round ran with (its rule set, ...)

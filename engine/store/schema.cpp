@@ -212,6 +212,14 @@ CREATE TABLE sampler_origins(
 ALTER TABLE decisions ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 ALTER TABLE eval_samples ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 )sql"},
+      // A round's trained model counts only if the database recorded it: the digest of the
+      // folder its Train wrote (io::model_digest), compared whenever the folder is used again.
+      // "training" while Train runs; "legacy" for models trained before digests were kept,
+      // whose digest is recorded on their next use.
+      {6, "model digests: the content digest of each round's trained model", R"sql(
+ALTER TABLE rounds ADD COLUMN model_digest TEXT NOT NULL DEFAULT '';
+UPDATE rounds SET model_digest = 'legacy' WHERE model_path != '' AND round_index > 0;
+)sql"},
   };
   return list;
 }

@@ -68,7 +68,7 @@ class Store {
   std::optional<RoundRecord> get_round(std::int64_t round_id);
   std::vector<RoundRecord> list_rounds(std::int64_t experiment_id);  // by round index
   void set_round_state(std::int64_t round_id, RoundState state);
-  void set_round_model_path(std::int64_t round_id, const std::string& model_path);
+  void set_round_model_path(std::int64_t round_id, const std::string& model_path, const std::string& model_digest = "");
   void set_round_config(std::int64_t round_id, const std::string& config_json);
 
   // ---- problems -------------------------------------------------------------------------

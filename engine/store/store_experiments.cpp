@@ -95,7 +95,7 @@ std::int64_t Store::ensure_round(std::int64_t experiment_id, int round_index) {
 
 namespace {
 const char* round_columns =
-    "SELECT id, experiment_id, round_index, state, model_path, created_at, updated_at, config_json"
+    "SELECT id, experiment_id, round_index, state, model_path, created_at, updated_at, config_json, model_digest"
     " FROM rounds";
 
 RoundRecord read_round(Query& q) {
@@ -113,6 +113,7 @@ RoundRecord read_round(Query& q) {
   r.created_at = q.text(5);
   r.updated_at = q.text(6);
   r.config_json = q.text(7);
+  r.model_digest = q.text(8);
   return r;
 }
 }  // namespace
@@ -146,13 +147,14 @@ void Store::set_round_state(std::int64_t round_id, RoundState state) {
   if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such round");
 }
 
-void Store::set_round_model_path(std::int64_t round_id, const std::string& model_path) {
+void Store::set_round_model_path(std::int64_t round_id, const std::string& model_path, const std::string& model_digest) {
   impl_->require_writable("set a round's model path");
   const std::string what = "set the model path of round " + std::to_string(round_id);
-  impl_->db.query("UPDATE rounds SET model_path = ?2, updated_at = ?3 WHERE id = ?1", what)
+  impl_->db.query("UPDATE rounds SET model_path = ?2, model_digest = ?3, updated_at = ?4 WHERE id = ?1", what)
       .bind(1, round_id)
       .bind(2, model_path)
-      .bind(3, detail::now_utc())
+      .bind(3, model_digest)
+      .bind(4, detail::now_utc())
       .run();
   if (impl_->db.changes() == 0) throw Error(path() + ": cannot " + what + ": no such round");
 }

@@ -5,6 +5,7 @@
 // same decisions, scores and trained weights, and a sound database.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -181,6 +182,19 @@ TPT_TEST(runner, a_run_killed_while_writing_a_checkpoint_resumes_identically) {
 TPT_TEST(runner, a_run_killed_while_saving_the_model_resumes_identically) { kill_and_resume("train.saved"); }
 TPT_TEST(runner, a_run_killed_during_improve_resumes_identically) { kill_and_resume("eval.stored@2"); }
 
+TPT_TEST(runner, a_crashed_run_says_where_it_crashed_and_resumes_identically) {
+  const std::string dir = make_experiment();
+  const Result crashed = tpt_run("-q run " + dir, "TPT_CRASH_AT=prune.written TPT_CRASH_SIGNAL=SEGV");
+  COMPARE(crashed.status, 128 + 11);
+  const auto status = tpt::report::read_status(dir);
+  COMPARE(status.state, std::string("failed"));
+  COMPARE(status.detail, std::string("crashed (SIGSEGV, a memory fault) in round 1, prune; tpt run resumes it"));
+  const Result resumed = tpt_run("-q run " + dir);
+  if (resumed.status != 0) TPT_FAIL("the resumed run failed: " + resumed.err);
+  compare_snapshots(snapshot(dir), reference());
+  COMPARE(tpt::report::read_status(dir).state, std::string("completed"));
+}
+
 TPT_TEST(runner, a_changed_setting_is_refused_and_can_be_forked) {
   const std::string dir = make_experiment();
   json config = tiny_config();
@@ -231,6 +245,10 @@ TPT_TEST(runner, a_full_disk_stops_the_run_with_the_file_named_and_loses_nothing
   const Result full = tpt_run("-q run " + dir, "trap '' XFSZ; ulimit -f 256;");
   if (full.status != 1) TPT_FAIL("expected the run to fail (status 1), got " + std::to_string(full.status) + ": " + full.err);
   VERIFY_CONTAINS(full.err, dir);
+  // The database could not record why; the run's failure record did.
+  const auto stopped = tpt::report::read_status(dir);
+  COMPARE(stopped.state, std::string("failed"));
+  VERIFY_CONTAINS(stopped.detail, dir);
   tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);
   COMPARE(store.integrity_check(), std::vector<std::string>{"ok"});
   const Result resumed = tpt_run("-q run " + dir);
@@ -382,4 +400,102 @@ TPT_TEST(runner, problem_fates_match_the_stored_answers) {
   const Result r = tpt_run("-q status " + dir + " --problems --json");
   COMPARE(r.status, 0);
   COMPARE(json::parse(r.out).at("problems").size(), size_t{4});
+}
+
+// A round's model counts only if this experiment's database recorded it, with the digest of
+// what its Train wrote. Folders it cannot vouch for are set aside (never deleted) and the round
+// trains again, so the result is the uninterrupted run's.
+namespace {
+
+std::vector<std::string> set_aside_folders(const std::string& dir, int round) {
+  std::vector<std::string> found;
+  const std::string prefix = "round-" + std::to_string(round) + ".set-aside-";
+  for (const auto& entry : fs::directory_iterator(dir + "/models"))
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) found.push_back(entry.path().string());
+  return found;
+}
+
+void set_round_state(const std::string& dir, int round, tpt::store::RoundState state) {
+  tpt::store::Store store(dir + "/experiment.sqlite");
+  for (const auto& r : store.list_rounds(store.list_experiments().at(0).id))
+    if (r.round_index == round) store.set_round_state(r.id, state);
+}
+
+void flip_a_weight_byte(const std::string& model_dir) {
+  std::fstream f(model_dir + "/model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(-5, std::ios::end);
+  char c = 0;
+  f.read(&c, 1);
+  f.seekp(-5, std::ios::end);
+  c = static_cast<char>(c ^ 0x10);
+  f.write(&c, 1);
+}
+
+}  // namespace
+
+TPT_TEST(runner, model_folders_of_a_deleted_or_empty_database_are_set_aside_and_trained_again) {
+  const std::string dir = make_experiment();
+  COMPARE(tpt_run("-q run " + dir).status, 0);
+  const std::string trained_round1 = slurp(dir + "/models/round-1/model.safetensors");
+  // The database is deleted, then replaced by an empty file: both times the folders were left
+  // by a database that is gone, and describe nothing this one recorded.
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    fs::remove(dir + "/experiment.sqlite");
+    fs::remove(dir + "/experiment.sqlite-wal");
+    fs::remove(dir + "/experiment.sqlite-shm");
+    if (attempt == 2) std::ofstream(dir + "/experiment.sqlite").flush();
+    const Result r = tpt_run("run " + dir);
+    if (r.status != 0) TPT_FAIL("run " + std::to_string(attempt) + " failed: " + r.err);
+    VERIFY_CONTAINS(r.err, "/models/round-1 was not written by this experiment's Train");
+    compare_snapshots(snapshot(dir), reference());
+    for (int round : {1, 2}) COMPARE(set_aside_folders(dir, round).size(), static_cast<size_t>(attempt));
+  }
+  // Nothing was lost: the folder set aside first holds the first run's model.
+  const auto aside = set_aside_folders(dir, 1);
+  VERIFY(std::any_of(aside.begin(), aside.end(),
+                     [&](const std::string& f) { return slurp(f + "/model.safetensors") == trained_round1; }));
+}
+
+TPT_TEST(runner, a_linked_model_folder_is_not_taken_for_the_rounds_model) {
+  const std::string dir = make_experiment();
+  fs::create_directories(dir + "/models");
+  fs::create_directory_symlink(tiny_model(), dir + "/models/round-1");
+  const Result r = tpt_run("run " + dir);
+  if (r.status != 0) TPT_FAIL("run failed: " + r.err);
+  VERIFY_CONTAINS(r.err, "/models/round-1 is a link to " + tiny_model());
+  compare_snapshots(snapshot(dir), reference());
+  VERIFY(!fs::is_symlink(dir + "/models/round-1"));
+  // The link itself was moved aside; what it pointed to is untouched.
+  const auto aside = set_aside_folders(dir, 1);
+  COMPARE(aside.size(), size_t{1});
+  VERIFY(fs::is_symlink(aside.at(0)));
+  VERIFY(fs::exists(tiny_model() + "/model.safetensors"));
+}
+
+TPT_TEST(runner, a_trained_model_changed_before_it_is_scored_is_trained_again) {
+  const std::string dir = make_experiment();
+  COMPARE(tpt_run("-q run " + dir).status, 0);
+  // Round 2 back before its Improve, its model edited on disk.
+  set_round_state(dir, 2, tpt::store::RoundState::Eval);
+  flip_a_weight_byte(dir + "/models/round-2");
+  const Result r = tpt_run("run " + dir);
+  if (r.status != 0) TPT_FAIL("run failed: " + r.err);
+  VERIFY_CONTAINS(r.err, "/models/round-2: changed since round 2's Train wrote it");
+  compare_snapshots(snapshot(dir), reference());
+  COMPARE(set_aside_folders(dir, 2).size(), size_t{1});
+}
+
+TPT_TEST(runner, the_next_round_refuses_to_start_from_a_changed_model) {
+  const std::string dir = make_experiment();
+  COMPARE(tpt_run("-q run " + dir).status, 0);
+  set_round_state(dir, 2, tpt::store::RoundState::Think);
+  flip_a_weight_byte(dir + "/models/round-1");
+  const Result r = tpt_run("-q run " + dir);
+  COMPARE(r.status, 1);
+  VERIFY_CONTAINS(r.err, "/models/round-1: changed since round 1's Train wrote it");
+  VERIFY_CONTAINS(r.err, "Round 2 starts from round 1's model");
+  // Put back as it was, the model is used again.
+  flip_a_weight_byte(dir + "/models/round-1");
+  COMPARE(tpt_run("-q run " + dir).status, 0);
+  compare_snapshots(snapshot(dir), reference());
 }
