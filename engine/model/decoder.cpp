@@ -110,6 +110,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionCont
   // Scores, soft-cap, mask and softmax in fp32 whatever the activation dtype.
   auto scores = torch::matmul(q_grouped, k.transpose(-2, -1)).to(torch::kFloat32) * scale_;  // [B, H_kv, G*T, S]
   if (softcap_ > 0) scores = torch::tanh(scores / softcap_) * softcap_;  // Gemma 2: before the mask
+  if (context.hook) emit(context.hook, "layers." + std::to_string(layer_) + ".attn_scores", scores);
   // A finite fill keeps rows with every key hidden (padding queries) free of NaN: their output
   // is ignored, but NaN would leak through 0 * NaN into later layers' values.
   const auto& blocked = sliding_ ? context.blocked_sliding : context.blocked_full;  // [B, 1, 1, T, S]
@@ -272,6 +273,7 @@ torch::Tensor CausalLmImpl::forward(const torch::Tensor& input_ids, const torch:
   }
 
   const ActivationHook* hook = hook_ ? &hook_ : nullptr;
+  context.hook = hook;
   auto hidden = model->forward(ids, context, hook);  // [B, T, C]
   if (cache) cache->advance(t);
   if (which == LogitsFor::Last) hidden = hidden.narrow(1, t - 1, 1);  // [B, 1, C]

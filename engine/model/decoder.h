@@ -78,6 +78,9 @@ struct AttentionContext {
   torch::Tensor blocked_full;     // [B, 1, 1, T, S] true where a key is hidden (causal, padding)
   torch::Tensor blocked_sliding;  // same, plus keys at distance >= window; undefined if no window
   KVCache* cache = nullptr;
+  // Receives each layer's attention scores ("layers.N.attn_scores", fp32 [B, H_kv, G*T, S]) after
+  // the soft-cap and before the mask, when set (tests check the cap against its formula).
+  const ActivationHook* hook = nullptr;
 };
 
 class AttentionImpl : public torch::nn::Module {

@@ -95,7 +95,8 @@ inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
 inline std::string first_mismatches(const torch::Tensor& got, const torch::Tensor& expected, double tolerance,
                                     int count = 5) {
   const auto g = got.to(torch::kFloat64).contiguous(), e = expected.to(torch::kFloat64).contiguous();
-  const auto bad = ((g - e).abs() > tolerance).nonzero();  // [N, dims]
+  // nonzero() may return its rows strided (column-major): made contiguous to read a row.
+  const auto bad = ((g - e).abs() > tolerance).nonzero().contiguous();  // [N, dims]
   std::ostringstream out;
   out.precision(7);
   for (int64_t i = 0; i < bad.size(0) && i < count; ++i) {
