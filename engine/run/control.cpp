@@ -25,8 +25,18 @@ void RunControl::resume() {
 
 bool RunControl::checkpoint() {
   std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [&] { return !paused_ || cancel_; });
+  if (paused_ && !cancel_) {
+    held_ = true;
+    changed_.notify_all();  // wait_until_held
+    changed_.wait(lock, [&] { return !paused_ || cancel_; });
+    held_ = false;
+  }
   return !cancel_;
+}
+
+bool RunControl::wait_until_held(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return held_ || cancel_; }) && held_;
 }
 
 }  // namespace tpt::run

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -28,9 +29,18 @@ class RunControl {
   // waiting), true to go on.
   bool checkpoint();
 
+  // Whether the run is held now: pause() was asked for and the engine thread has reached a
+  // checkpoint and waits there (a pause asked for mid-batch holds only once the batch is
+  // stored). Nothing is written while it holds.
+  bool held() const { return held_.load(); }
+  // Waits until the run is held (true; pause() may be asked for after the wait begins), or
+  // until `timeout` passes or the run is cancelled (false).
+  bool wait_until_held(std::chrono::milliseconds timeout);
+
  private:
   std::atomic<bool> cancel_{false};
   std::atomic<bool> paused_{false};
+  std::atomic<bool> held_{false};
   std::mutex mutex_;
   std::condition_variable changed_;
 };

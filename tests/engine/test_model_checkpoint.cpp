@@ -164,8 +164,14 @@ TPT_TEST(model_checkpoint, f16_weights_are_converted_on_load) {
   options.dtype = torch::kFloat16;
   const std::string saved = save_to_temp(*model, options);
   model::CausalLm reloaded = model::load_model(saved);
-  const auto expected = model->model->norm->weight.to(torch::kFloat16).to(torch::kFloat32);
-  VERIFY(torch::equal(reloaded->model->norm->weight, expected));
+  // Every parameter is the original rounded to f16 and widened back, bit for bit.
+  const auto params = model->named_parameters(true);
+  const auto loaded = reloaded->named_parameters(true);
+  COMPARE(loaded.size(), params.size());
+  for (const auto& item : params) {
+    const auto expected = item.value().to(torch::kFloat16).to(torch::kFloat32);
+    if (!torch::equal(loaded[item.key()], expected)) TPT_FAIL(item.key() + " is not its f16 rounding");
+  }
 }
 
 TPT_TEST(model_checkpoint, an_unsupported_model_type_names_the_key_and_the_choices) {

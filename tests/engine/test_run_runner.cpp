@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -323,26 +324,25 @@ struct CancelInThink : tpt::run::Observer {
   }
 };
 
-// Pauses at the first training step and records when progress arrives.
+// Asks for a pause at round 1's first training step, and remembers the step.
 struct PauseInTrain : tpt::run::Observer {
   tpt::run::RunControl* control = nullptr;
-  bool paused_once = false;
-  std::chrono::steady_clock::time_point paused_at, next_progress;
+  std::atomic<int64_t> paused_at_step{-1};
   void on_progress(const tpt::run::Progress& p) override {
-    if (p.phase != tpt::run::Phase::Train || p.done == 0) return;
-    if (!paused_once) {
-      paused_once = true;
-      paused_at = std::chrono::steady_clock::now();
-      control->pause();
-      std::thread([c = control] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
-        c->resume();
-      }).detach();
-    } else if (next_progress == std::chrono::steady_clock::time_point{}) {
-      next_progress = std::chrono::steady_clock::now();
-    }
+    if (p.round != 1 || p.phase != tpt::run::Phase::Train || p.done == 0 || paused_at_step >= 0) return;
+    paused_at_step = p.done;
+    control->pause();
   }
 };
+
+// What the run has stored so far: samples, decisions, training steps and answers of every round.
+std::vector<int64_t> stored_counts(const std::string& dir) {
+  tpt::store::Store store(dir + "/experiment.sqlite", tpt::store::OpenMode::read_only);
+  std::vector<int64_t> counts;
+  for (const char* table : {"samples", "decisions", "train_steps", "eval_samples"})
+    counts.push_back(std::stoll(rows(store.database(), std::string("SELECT count(*) FROM ") + table).at(0)));
+  return counts;
+}
 }  // namespace
 
 TPT_TEST(runner, cancel_stops_between_batches_and_a_later_run_completes_identically) {
@@ -359,15 +359,31 @@ TPT_TEST(runner, cancel_stops_between_batches_and_a_later_run_completes_identica
 }
 
 TPT_TEST(runner, pause_holds_the_run_until_resume) {
+  // Checked by state, not by time: the run says when it holds, and while it holds, however long
+  // the test takes looking, nothing more is stored.
   const std::string dir = make_experiment();
   tpt::run::RunControl control;
   PauseInTrain observer;
   observer.control = &control;
-  const auto result = tpt::run::Runner(dir, &observer, &control).run();
+  tpt::run::RunResult result;
+  std::thread run([&] { result = tpt::run::Runner(dir, &observer, &control).run(); });
+  const bool held = control.wait_until_held(std::chrono::minutes(2));
+  if (!held) {
+    control.cancel();
+    run.join();
+    TPT_FAIL("the run never held after pause() (paused at step " + std::to_string(observer.paused_at_step) + ")");
+  }
+  // Held at the step boundary after the step that asked: that step is stored, the next is not.
+  const auto at_hold = stored_counts(dir);
+  COMPARE(at_hold[2], observer.paused_at_step.load());
+  for (int look = 0; look < 50; ++look) {
+    VERIFY(control.held());
+    COMPARE(stored_counts(dir), at_hold);
+  }
+  control.resume();
+  run.join();
   COMPARE(std::string(tpt::run::to_string(result.outcome)), std::string("completed"));
-  VERIFY(observer.paused_once);
-  const double held = std::chrono::duration<double>(observer.next_progress - observer.paused_at).count();
-  VERIFY(held >= 0.35);
+  VERIFY(!control.held());
   compare_snapshots(snapshot(dir), reference());
 }
 

@@ -367,7 +367,7 @@ struct TrainerWatcher : tpt::run::Observer {
   int stopped_processes = -1;          // trainer processes in state T while paused
   int running_processes = 0;           // trainer processes not stopped while paused
   std::string seen;                    // "pid (name) state" of the trainer's processes, for the message
-  int64_t steps_before = -1, steps_after = -1;  // train progress seen when pausing / resuming
+  int64_t steps_before = -1, steps_after = -1;  // the trainer's log size when held / before resuming
   int64_t last_done = 0;
   void on_progress(const tpt::run::Progress& p) override {
     if (p.phase == tpt::run::Phase::Train) last_done = p.done;
@@ -380,25 +380,34 @@ struct TrainerWatcher : tpt::run::Observer {
       if (!pause) control->cancel();
       else control->pause();
     } else if (status.state == "paused") {
-      steps_before = last_done;
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
       // Every process of the trainer's group (its leader: the pid reported) is held by SIGSTOP:
-      // state T in /proc. Holding it a while must not let any step through.
-      stopped_processes = 0;
-      for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string stat = tpt::testing::slurp(entry.path().string() + "/stat");
-        const size_t close = stat.rfind(')');
-        if (close == std::string::npos) continue;
-        std::istringstream fields(stat.substr(close + 2));
-        std::string state;
-        long parent = 0, group = 0;
-        fields >> state >> parent >> group;
-        if (group != status.pid) continue;
-        seen += stat.substr(0, close + 3) + "\n";
-        if (state == "T") ++stopped_processes;
-        else running_processes++;
-      }
-      steps_after = last_done;
+      // state T in /proc. Checked by state: the test waits until the kernel shows them all
+      // stopped (a signal is delivered asynchronously), then looks again and again while the
+      // trainer's log, which a running trainer writes at every step, must not grow.
+      const auto scan = [&] {
+        stopped_processes = running_processes = 0;
+        seen.clear();
+        for (const auto& entry : fs::directory_iterator("/proc")) {
+          const std::string stat = tpt::testing::slurp(entry.path().string() + "/stat");
+          const size_t close = stat.rfind(')');
+          if (close == std::string::npos) continue;
+          std::istringstream fields(stat.substr(close + 2));
+          std::string state;
+          long parent = 0, group = 0;
+          fields >> state >> parent >> group;
+          if (group != status.pid) continue;
+          seen += stat.substr(0, close + 3) + "\n";
+          if (state == "T") ++stopped_processes;
+          else running_processes++;
+        }
+      };
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      do scan();
+      while ((stopped_processes == 0 || running_processes > 0) && std::chrono::steady_clock::now() < deadline);
+      const std::string log = dir + "/logs/train-round-1.log";
+      steps_before = static_cast<int64_t>(fs::exists(log) ? fs::file_size(log) : 0);
+      for (int look = 0; look < 20 && running_processes == 0; ++look) scan();
+      steps_after = static_cast<int64_t>(fs::exists(log) ? fs::file_size(log) : 0);
       control->resume();
     }
   }

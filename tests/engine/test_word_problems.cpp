@@ -28,8 +28,12 @@ tpt::demo::WordProblemOptions level(int number, uint64_t seed = 1) {
   return options;
 }
 
+// Every caller gets exactly the problems it asked for: a generator that returned fewer (or none)
+// would pass every per-problem check below vacuously.
 std::vector<WordProblem> generate(int level_number, WordProblemSplit split, int64_t count, uint64_t seed = 1) {
-  return tpt::demo::generate_word_problems(level(level_number, seed), split, count);
+  auto problems = tpt::demo::generate_word_problems(level(level_number, seed), split, count);
+  COMPARE(problems.size(), static_cast<size_t>(count));
+  return problems;
 }
 
 // A calculator for "<<expr=value>>" written for this test: integers, + - * /, usual precedence,
