@@ -1,6 +1,8 @@
 #include "model/config.h"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 
 #include "core/error.h"
 #include "io/json_fields.h"
@@ -10,6 +12,12 @@ namespace tpt::model {
 namespace {
 
 constexpr const char* kSupported = "supported: llama, qwen2, gemma2";
+
+// Sizes (vocabulary, widths, layers, heads) are bounded far above any real model (Gemma's 256K
+// vocabulary, widths in the tens of thousands, a few hundred layers): a config.json with
+// "num_hidden_layers": 1e15 must fail here with its key named, not when a per-layer table or
+// the RoPE frequencies are allocated, and products of two sizes must fit in 64 bits.
+constexpr int64_t kMaxSize = int64_t{1} << 24;
 
 // config.json carries dozens of keys the decoder does not use (initializer_range, use_cache,
 // ...), so unlike our own configs unknown keys are not errors: each reader looks up one key.
@@ -27,13 +35,17 @@ class ConfigReader {
     return it == object.end() || it->is_null() ? nullptr : &*it;
   }
 
-  int64_t integer(const char* key, std::optional<int64_t> fallback = std::nullopt, int64_t min = 1) const {
+  int64_t integer(const char* key, std::optional<int64_t> fallback = std::nullopt, int64_t min = 1,
+                  int64_t max = std::numeric_limits<int64_t>::max()) const {
     const nlohmann::json* value = find(doc_, key);
     if (!value) {
       if (fallback) return *fallback;
       throw error(key, "missing");
     }
     if (!value->is_number_integer()) throw error(key, "expected an integer, got " + io::describe_json(*value));
+    const bool too_large = value->is_number_unsigned() ? value->get<uint64_t>() > static_cast<uint64_t>(max)
+                                                       : value->get<int64_t>() > max;
+    if (too_large) throw error(key, "must be at most " + std::to_string(max) + ", got " + io::describe_json(*value));
     const int64_t v = value->get<int64_t>();
     if (v < min) throw error(key, "must be at least " + std::to_string(min) + ", got " + io::describe_json(*value));
     return v;
@@ -180,18 +192,18 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& sou
   c.family = read_family(r, c.model_type);
   const bool gemma = c.family == ModelFamily::Gemma2;
 
-  c.vocab_size = r.integer("vocab_size");
-  c.hidden_size = r.integer("hidden_size");
-  c.intermediate_size = r.integer("intermediate_size");
-  c.num_layers = r.integer("num_hidden_layers");
-  c.num_heads = r.integer("num_attention_heads");
-  c.num_kv_heads = r.integer("num_key_value_heads", c.num_heads);
+  c.vocab_size = r.integer("vocab_size", std::nullopt, 1, kMaxSize);
+  c.hidden_size = r.integer("hidden_size", std::nullopt, 1, kMaxSize);
+  c.intermediate_size = r.integer("intermediate_size", std::nullopt, 1, kMaxSize);
+  c.num_layers = r.integer("num_hidden_layers", std::nullopt, 1, kMaxSize);
+  c.num_heads = r.integer("num_attention_heads", std::nullopt, 1, kMaxSize);
+  c.num_kv_heads = r.integer("num_key_value_heads", c.num_heads, 1, kMaxSize);
   if (c.num_heads % c.num_kv_heads != 0)
     throw r.error("num_key_value_heads", std::to_string(c.num_kv_heads) + " does not divide num_attention_heads " +
                                              std::to_string(c.num_heads));
   if (!r.find(doc, "head_dim") && c.hidden_size % c.num_heads != 0)
     throw r.error("head_dim", "missing, and hidden_size is not a multiple of num_attention_heads");
-  c.head_dim = r.integer("head_dim", c.hidden_size / c.num_heads);
+  c.head_dim = r.integer("head_dim", c.hidden_size / c.num_heads, 1, kMaxSize);
   if (c.head_dim % 2 != 0) throw r.error("head_dim", "must be even for rotary embeddings");
   c.max_position_embeddings = r.integer("max_position_embeddings", int64_t{0}, 0);
   c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);
@@ -251,8 +263,8 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& sou
 ModelConfig read_model_config(const std::string& path) { return parse_model_config(io::read_json_file(path), path); }
 
 double matmul_weights(const ModelConfig& c) {
-  const double q_out = static_cast<double>(c.num_heads * c.head_dim);
-  const double kv_out = static_cast<double>(c.num_kv_heads * c.head_dim);
+  const double q_out = static_cast<double>(c.num_heads) * static_cast<double>(c.head_dim);
+  const double kv_out = static_cast<double>(c.num_kv_heads) * static_cast<double>(c.head_dim);
   const double h = static_cast<double>(c.hidden_size);
   const double per_layer = h * q_out + 2 * h * kv_out + q_out * h + 3 * h * static_cast<double>(c.intermediate_size);
   return static_cast<double>(c.num_layers) * per_layer + h * static_cast<double>(c.vocab_size);
