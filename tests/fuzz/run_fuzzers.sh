@@ -14,6 +14,9 @@
 #   TPT_FUZZ_FRESH=1  start from the committed seeds only (the corpus grown by earlier runs in
 #                     the build folder is set aside); what CI does
 #
+# Dictionaries: tests/fuzz/dict/<target>.dict (JSON syntax, and the keys and names each reader
+# looks for, taken from the engine's sources and the seeds).
+#
 # Corpora: each target starts from tests/fuzz/corpus/<target>/ (committed seeds) plus
 # BUILD/corpus/<target>/, where new inputs found are kept between runs. Crashes go to
 # BUILD/crashes/<target>/ (crash-*, timeout-*, oom-*, leak-*); to keep one as a regression seed,
@@ -86,6 +89,8 @@ run_one() {
   local options=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$crashes/"
                  -timeout=25 -rss_limit_mb=2048 -close_fd_mask=1)
   [[ -n "${TPT_FUZZ_RUNS:-}" ]] && options+=(-runs="$TPT_FUZZ_RUNS")
+  # Tokens the mutator inserts: JSON syntax and the keys and names the reader looks for.
+  [[ -f "$here/dict/$name.dict" ]] && options+=(-dict="$here/dict/$name.dict")
   local seeds="$here/corpus/$name"
   # Reports stop the target: UBSan's too, and ASan's leak check at exit counts as a crash.
   ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1} \
