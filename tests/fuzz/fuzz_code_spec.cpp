@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // A judgement as the store keeps it (the engine's own JSON, read back when rules are applied
-  // again). Its reader takes values with nlohmann's value(), whose type errors may escape.
+  // again).
   nlohmann::json doc;
   try {
     doc = io::parse_json_bounded(text);
@@ -39,8 +39,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const nlohmann::json j = judgement.to_json();
     FUZZ_EXPECT(code::CodeJudgement::from_json(j).to_json() == j, "a judgement changed by to_json and from_json");
   } catch (const Error&) {
-  } catch (const nlohmann::json::type_error&) {
-  } catch (const nlohmann::json::out_of_range&) {
   }
   return 0;
 }
