@@ -124,9 +124,9 @@ if ((failed)); then
   echo "run_fuzzers: a target found a crash or broken invariant: see its log and crash inputs above" >&2
   for name in $targets; do
     log="$build/logs/$name.log"
-    if grep -qE 'ERROR: |invariant broken|runtime error|deadly signal|Test unit written' "$log" 2>/dev/null; then
+    if grep -aqE 'ERROR: |invariant broken|runtime error|deadly signal|Test unit written' "$log" 2>/dev/null; then
       echo "---- $name ($log), the report:" >&2
-      grep -nE -m1 -A30 'ERROR: |invariant broken|runtime error|terminate called' "$log" >&2
+      grep -anE -m1 -A30 'ERROR: |invariant broken|runtime error|terminate called' "$log" >&2
     fi
   done
   exit 1
