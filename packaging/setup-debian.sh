@@ -21,6 +21,7 @@ packages_engine=(
   libyaml-cpp-dev         # configs for external trainers (TRL, LLaMA-Factory) and `tpt sft`
   bubblewrap python3      # the code domain runs programs under test in a bubblewrap sandbox with Python 3
   libblas3                # netlib's reference BLAS: the test of the slow-BLAS warning loads it
+  clang libclang-rt-14-dev  # the parsers' fuzz targets (libFuzzer is clang's; its runtime is a package of its own)
 )
 packages_gui=(
   qt6-base-dev qt6-base-dev-tools libqt6svg6 libgl-dev

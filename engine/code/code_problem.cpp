@@ -149,7 +149,9 @@ json CodeJudgement::to_json() const {
   return j;
 }
 
-CodeJudgement CodeJudgement::from_json(const json& j) {
+namespace {
+
+CodeJudgement judgement_from_json(const json& j) {
   if (!j.is_object()) throw Error("code judgement: expected a JSON object");
   auto verdict_of = [](const json& o, const std::string& where) {
     const std::string& name = string_field(o, "verdict", where);
@@ -182,6 +184,18 @@ CodeJudgement CodeJudgement::from_json(const json& j) {
     }
   }
   return c;
+}
+
+}  // namespace
+
+CodeJudgement CodeJudgement::from_json(const json& j) {
+  // value() and get() throw nlohmann's type_error for a field of the wrong type ("passed": "2");
+  // a damaged stored judgement is reported as the engine's own error, as documented.
+  try {
+    return judgement_from_json(j);
+  } catch (const json::exception& e) {
+    throw Error(std::string("code judgement: ") + e.what());
+  }
 }
 
 }  // namespace tpt::code

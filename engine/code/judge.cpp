@@ -154,7 +154,9 @@ std::vector<CodeJudgement> judge_programs(const SandboxConfig& config,
     while (!stopped()) {
       const size_t k = next.fetch_add(1);
       if (k >= queue.size()) return;
-      auto [s, t] = queue[k];
+      // Plain variables, not a structured binding: the lambdas below capture t, which C++17
+      // allows only for variables (clang refuses to capture a binding).
+      const int s = queue[k].first, t = queue[k].second;
       SampleState& sample = samples[static_cast<size_t>(s)];
       // Past a failure already seen, the test cannot change the judgement.
       auto superseded = [&] { return policy == StopPolicy::FirstFailure && t > sample.min_failure.load(); };

@@ -27,7 +27,24 @@ nlohmann::json parse_json_bounded(std::string_view text, int max_depth) {
       --depth;
     }
   }
-  return nlohmann::json::parse(text);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // nlohmann reports a number too large for a double ("1E400") as out_of_range 406, not as a
+    // parse_error: readers that catch parse_error to name their file let it escape (a safetensors
+    // header, config.json, a `tpt serve` body answered with a 500). Malformed JSON is one error.
+    const std::string what = e.what();
+    const size_t open = what.find('\''), close = what.rfind('\'');
+    size_t byte = text.size();
+    if (open != std::string::npos && close > open) {
+      const size_t at = text.find(what.substr(open + 1, close - open - 1));
+      if (at != std::string_view::npos) byte = at + 1;
+    }
+    const size_t message = what.find("] ");
+    throw nlohmann::json::parse_error::create(
+        101, byte, "syntax error while parsing value - " + (message == std::string::npos ? what : what.substr(message + 2)),
+        nullptr);
+  }
 }
 
 nlohmann::json parse_json_or_discarded(std::string_view text) {

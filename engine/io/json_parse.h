@@ -15,7 +15,8 @@ namespace tpt::io {
 constexpr int kMaxJsonDepth = 512;
 
 // Throws nlohmann::json::parse_error ("nested more than 512 levels deep" at the byte where it
-// happens) before parsing anything deeper; otherwise json::parse(text).
+// happens) before parsing anything deeper; otherwise json::parse(text), except that a number
+// too large for a double ("1E400") is a parse_error too, not nlohmann's out_of_range.
 nlohmann::json parse_json_bounded(std::string_view text, int max_depth = kMaxJsonDepth);
 
 // The same, for JSON that is only looked into when it is well formed (a server's answer, a

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "core/error.h"
 #include "io/json_fields.h"
@@ -11,6 +12,12 @@ namespace tpt::model {
 namespace {
 
 constexpr const char* kSupported = "supported: llama, qwen2, gemma2";
+
+// Sizes (vocabulary, widths, layers, heads) are bounded far above any real model (Gemma's 256K
+// vocabulary, widths in the tens of thousands, a few hundred layers): a config.json with
+// "num_hidden_layers": 1e15 must fail here with its key named, not when a per-layer table or
+// the RoPE frequencies are allocated, and products of two sizes must fit in 64 bits.
+constexpr int64_t kMaxSize = int64_t{1} << 24;
 
 // config.json carries dozens of keys the decoder does not use (initializer_range, use_cache,
 // ...), so unlike our own configs unknown keys are not errors: each reader looks up one key.
@@ -36,9 +43,11 @@ class ConfigReader {
       throw error(key, "missing");
     }
     if (!value->is_number_integer()) throw error(key, "expected an integer, got " + io::describe_json(*value));
+    const bool too_large = value->is_number_unsigned() ? value->get<uint64_t>() > static_cast<uint64_t>(max)
+                                                       : value->get<int64_t>() > max;
+    if (too_large) throw error(key, "must be at most " + std::to_string(max) + ", got " + io::describe_json(*value));
     const int64_t v = value->get<int64_t>();
     if (v < min) throw error(key, "must be at least " + std::to_string(min) + ", got " + io::describe_json(*value));
-    if (v > max) throw error(key, "must be at most " + std::to_string(max) + ", got " + io::describe_json(*value));
     return v;
   }
 
@@ -259,8 +268,8 @@ ModelConfig parse_model_config(const nlohmann::json& doc, const std::string& sou
 ModelConfig read_model_config(const std::string& path) { return parse_model_config(io::read_json_file(path), path); }
 
 double matmul_weights(const ModelConfig& c) {
-  const double q_out = static_cast<double>(c.num_heads * c.head_dim);
-  const double kv_out = static_cast<double>(c.num_kv_heads * c.head_dim);
+  const double q_out = static_cast<double>(c.num_heads) * static_cast<double>(c.head_dim);
+  const double kv_out = static_cast<double>(c.num_kv_heads) * static_cast<double>(c.head_dim);
   const double h = static_cast<double>(c.hidden_size);
   const double per_layer = h * q_out + 2 * h * kv_out + q_out * h + 3 * h * static_cast<double>(c.intermediate_size);
   return static_cast<double>(c.num_layers) * per_layer + h * static_cast<double>(c.vocab_size);

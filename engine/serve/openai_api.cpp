@@ -91,6 +91,13 @@ bool is_false(const json& v) { return v.is_boolean() && !v.get<bool>(); }
 bool is_true(const json& v) { return v.is_boolean() && v.get<bool>(); }
 bool is_empty(const json& v) { return (v.is_array() || v.is_object()) && v.empty(); }
 
+// An object's string field, or "" when it is absent or not a string: nlohmann's value() throws a
+// type_error for {"type": 5}, which would reach the client as a 500 instead of a 400.
+std::string string_or_empty(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::vector<int32_t> token_ids(const json& list, const std::string& field_name) {
   std::vector<int32_t> ids;
   ids.reserve(list.size());
@@ -140,7 +147,7 @@ std::string message_content(const json& content, const std::string& at) {
   if (!content.is_array()) wrong_type(at, "a string or a list of text parts", content);
   std::string text;
   for (const json& part : content) {
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+    if (!part.is_object() || string_or_empty(part, "type") != "text" || !part.contains("text") || !part["text"].is_string())
       throw ApiError("'" + at + "': only text parts ({\"type\": \"text\", \"text\": ...}) are supported", "messages");
     text += part["text"].get<std::string>();
   }
@@ -298,7 +305,7 @@ CompletionRequest parse_completion_request(const json& body, Endpoint endpoint) 
   if (chat) {
     only_neutral(body, "tools", is_empty, "no tool calls");
     only_neutral(body, "tool_choice", [](const json& v) { return v == "none"; }, "no tool calls");
-    only_neutral(body, "response_format", [](const json& v) { return v.is_object() && v.value("type", "") == "text"; },
+    only_neutral(body, "response_format", [](const json& v) { return v.is_object() && string_or_empty(v, "type") == "text"; },
                  "only {\"type\": \"text\"}");
     only_neutral(body, "store", is_false, "nothing is stored");
     only_neutral(body, "parallel_tool_calls", [](const json& v) { return v.is_boolean(); }, "must be a boolean");

@@ -1,5 +1,6 @@
 #include "text/post_processor.h"
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -45,6 +46,12 @@ class TemplateProcessor : public PostProcessor {
     }
     return {out};
   }
+  std::vector<int32_t> added_ids() const override {
+    std::vector<int32_t> ids;
+    for (const auto* items : {&single_, &pair_})
+      for (const auto& item : *items) ids.insert(ids.end(), item.ids.begin(), item.ids.end());
+    return ids;
+  }
 
  private:
   std::vector<TemplateItem> single_, pair_;
@@ -56,6 +63,14 @@ class SequenceProcessor : public PostProcessor {
   std::vector<std::vector<int32_t>> process(std::vector<std::vector<int32_t>> sequences) const override {
     for (const auto& step : steps_) sequences = step->process(std::move(sequences));
     return sequences;
+  }
+  std::vector<int32_t> added_ids() const override {
+    std::vector<int32_t> ids;
+    for (const auto& step : steps_) {
+      const auto more = step->added_ids();
+      ids.insert(ids.end(), more.begin(), more.end());
+    }
+    return ids;
   }
 
  private:
@@ -107,7 +122,7 @@ std::unique_ptr<PostProcessor> parse_post_processor(const json& value, const Jso
         std::vector<int32_t> list;
         if (!ids.is_array()) entry_at.at("ids").fail("expected an array of token ids");
         for (size_t i = 0; i < ids.size(); ++i) {
-          if (!ids[i].is_number_integer() || ids[i].get<int64_t>() < 0)
+          if (!ids[i].is_number_integer() || ids[i].get<int64_t>() < 0 || ids[i].get<int64_t>() > INT32_MAX)
             entry_at.at("ids").at(i).fail("expected a token id, got " + io::describe_json(ids[i]));
           list.push_back(static_cast<int32_t>(ids[i].get<int64_t>()));
         }

@@ -17,6 +17,8 @@ class PostProcessor {
   // `sequences` holds one (single) or two (pair) encodings; the result is one or more
   // encodings that the tokenizer concatenates.
   virtual std::vector<std::vector<int32_t>> process(std::vector<std::vector<int32_t>> sequences) const = 0;
+  // Every id process() may add, so the tokenizer can check that it knows them.
+  virtual std::vector<int32_t> added_ids() const { return {}; }
 };
 
 // null -> nullptr (sequences are concatenated unchanged).

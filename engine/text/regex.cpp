@@ -14,8 +14,10 @@ struct Regex::Code {
 Regex::Regex(const std::string& pattern) : pattern_(pattern) {
   int error = 0;
   PCRE2_SIZE offset = 0;
+  // \C matches one byte even in UTF mode: a piece cut inside a character would reach the model
+  // as invalid UTF-8. HF's regex engine has no \C either, so it is refused.
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   PCRE2_UTF | PCRE2_UCP, &error, &offset, nullptr);
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C, &error, &offset, nullptr);
   if (!code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);

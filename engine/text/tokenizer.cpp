@@ -67,10 +67,23 @@ Tokenizer Tokenizer::from_json(const json& doc, const std::string& source) {
     }
   }
 
-  // The id -> token table covers the model's vocabulary and the added tokens.
+  // The id -> token table covers the model's vocabulary and the added tokens. It is dense, so
+  // one stray id near INT32_MAX would ask for tens of gigabytes: ids are bounded far above any
+  // real vocabulary (Gemma's 256K) instead.
   size_t size = 0;
-  for (const auto& [token, id] : tok.model_->vocab()) size = std::max(size, static_cast<size_t>(id) + 1);
-  for (const auto& token : tok.added_) size = std::max(size, static_cast<size_t>(token.id) + 1);
+  for (const auto& [token, id] : tok.model_->vocab()) {
+    if (id > kMaxTokenId)
+      root.at("model").at("vocab").at(token).fail("id " + std::to_string(id) + " is larger than the largest supported (" +
+                                                  std::to_string(kMaxTokenId) + ")");
+    size = std::max(size, static_cast<size_t>(id) + 1);
+  }
+  for (size_t i = 0; i < tok.added_.size(); ++i) {
+    const int32_t id = tok.added_[i].id;
+    if (id > kMaxTokenId)
+      root.at("added_tokens").at(i).at("id").fail("id " + std::to_string(id) + " is larger than the largest supported (" +
+                                                  std::to_string(kMaxTokenId) + ")");
+    size = std::max(size, static_cast<size_t>(id) + 1);
+  }
   tok.id_to_token_.assign(size, std::string());
   tok.id_kind_.assign(size, IdKind::none);
   for (const auto& [token, id] : tok.model_->vocab()) {
@@ -91,6 +104,13 @@ Tokenizer Tokenizer::from_json(const json& doc, const std::string& source) {
       tok.raw_by_byte_[static_cast<unsigned char>(token.content[0])].emplace_back(token.content, i);
     }
   }
+  // The post-processor's special tokens are emitted as ids: ids the tokenizer does not know
+  // would reach the model's embedding as out-of-range indices.
+  if (tok.post_processor_)
+    for (const int32_t id : tok.post_processor_->added_ids())
+      if (static_cast<size_t>(id) >= size || tok.id_kind_[id] == IdKind::none)
+        root.at("post_processor").fail("special token id " + std::to_string(id) +
+                                       " is neither in model.vocab nor an added token");
   return tok;
 }
 

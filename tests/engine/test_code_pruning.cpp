@@ -258,3 +258,11 @@ TPT_TEST(code_pruning, a_judgement_stored_by_an_earlier_prune_is_reused_not_run_
   VERIFY(decisions[0].kept);
   COMPARE(decisions[0].judgement.code->passed, 3);
 }
+
+TPT_TEST(code_pruning, a_damaged_stored_judgement_is_the_engines_error) {
+  // A field of the wrong type escaped as nlohmann's type_error, not the documented tpt::Error.
+  VERIFY_THROWS_WITH(CodeJudgement::from_json(nlohmann::json::parse(R"({"verdict": "accepted", "passed": "2"})")),
+                     "code judgement: ");
+  VERIFY_THROWS_WITH(CodeJudgement::from_json(nlohmann::json::parse(R"({"verdict": "accepted", "tests": [5]})")),
+                     "code judgement: ");
+}

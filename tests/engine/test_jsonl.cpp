@@ -3,6 +3,7 @@
 
 #include "check.h"
 #include "io/json_fields.h"
+#include "io/json_parse.h"
 #include "io/jsonl.h"
 
 using tpt::io::OnMalformed;
@@ -114,4 +115,19 @@ TPT_TEST(jsonl, a_message_quotes_only_the_start_of_a_large_value) {
   COMPARE(tpt::io::describe_json(nlohmann::json::parse(R"({"a":[1,2.5,"x"],"b":null})")),
           std::string(R"({"a":[1,2.5,"x"],"b":null})"));
   COMPARE(tpt::io::describe_json(std::string(100, 'z')), "\"" + std::string(56, 'z') + "...");
+}
+
+TPT_TEST(jsonl, a_number_too_large_for_a_double_is_a_malformed_line_like_any_other) {
+  // nlohmann reports "1E400" as out_of_range, not parse_error: the readers (safetensors headers,
+  // config files, `tpt serve` bodies) catch parse_error to name their file and let it escape.
+  try {
+    tpt::io::parse_json_bounded("{\"shape\": [1E1111]}");
+    VERIFY(false);
+  } catch (const nlohmann::json::parse_error& e) {
+    VERIFY_CONTAINS(e.what(), "number overflow parsing '1E1111'");
+    COMPARE(e.byte, size_t{12});
+  }
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl_text("{\"a\": -1e999}\n", "big.jsonl", OnMalformed::Fail,
+                                              [](long, const nlohmann::json&) {}),
+                     "big.jsonl:1: invalid JSON: syntax error while parsing value - number overflow parsing '-1e999'");
 }

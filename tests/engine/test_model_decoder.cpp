@@ -209,6 +209,21 @@ TPT_TEST(model_decoder, llama3_rope_scaling_matches_hand_computed_inverse_freque
   for (size_t i = 0; i < 4; ++i) COMPARE(inv_old[i], inv[i]);
 }
 
+TPT_TEST(model_decoder, sizes_beyond_any_model_are_refused_with_their_key) {
+  // A config.json asking for 1e15 layers allocated a per-layer table of that size; a head_dim of
+  // 1e11 the RoPE frequencies; heads x head_dim overflowed int64.
+  auto config = tiny_config("llama");
+  config["num_hidden_layers"] = 1000000000000000LL;
+  VERIFY_THROWS_WITH(model::parse_model_config(config),
+                     "config.json: num_hidden_layers: must be at most 16777216, got 1000000000000000");
+  config = tiny_config("llama");
+  config["head_dim"] = 100000000000LL;
+  VERIFY_THROWS_WITH(model::parse_model_config(config), "head_dim: must be at most 16777216");
+  config = tiny_config("llama");
+  config["vocab_size"] = 18446744073709551615ULL;
+  VERIFY_THROWS_WITH(model::parse_model_config(config), "vocab_size: must be at most 16777216");
+}
+
 TPT_TEST(model_decoder, qwen2_uses_its_qkv_bias_and_has_no_output_bias) {
   torch::NoGradGuard no_grad;
   // The golden fixture's biases are zeros (transformers initialises biases so), so this uses

@@ -112,6 +112,10 @@ TPT_TEST(safetensors, a_header_that_is_not_json_is_rejected) {
   // A hostile header nested 100,000 levels deep is refused before anything walks it.
   VERIFY_THROWS_WITH(io::SafetensorsFile{write_raw("{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}", "")},
                      "nested more than 512 levels deep");
+  // A number too large for a double is malformed JSON too, reported with the file (it escaped as
+  // nlohmann's out_of_range).
+  VERIFY_THROWS_WITH(io::SafetensorsFile{write_raw(R"({"a":{"dtype":"F32","shape":[1E1111],"data_offsets":[0,0]}})", "")},
+                     "header is not valid JSON");
 }
 
 TPT_TEST(safetensors, a_size_that_disagrees_with_shape_and_dtype_is_rejected) {

@@ -436,6 +436,18 @@ TPT_TEST(serve, bad_requests_get_400_naming_the_field) {
   const Reply top = post("/v1/chat/completions", json{{"messages", {{{"role", "user"}, {"content", "x"}}}},
                                                       {"top_logprobs", 2}});
   COMPARE(top.body["error"]["param"].get<std::string>(), std::string("top_logprobs"));
+  // A "type" that is not a string is the client's mistake (a 400), not the server's (it was a
+  // 500 from nlohmann's type_error).
+  const Reply part = post("/v1/chat/completions", json{{"messages", {{{"role", "user"}, {"content", {{{"type", 5}, {"text", "x"}}}}}}}});
+  COMPARE(part.status, 400);
+  COMPARE(part.body["error"]["param"].get<std::string>(), std::string("messages"));
+  const Reply format = post("/v1/chat/completions", json{{"messages", {{{"role", "user"}, {"content", "x"}}}},
+                                                         {"response_format", {{"type", 7}}}});
+  COMPARE(format.status, 400);
+  COMPARE(format.body["error"]["param"].get<std::string>(), std::string("response_format"));
+  // A number too large for a double is malformed JSON, not a 500.
+  const Reply overflow = post("/v1/completions", std::string("{\"prompt\": \"x\", \"temperature\": 1e999}"));
+  COMPARE(overflow.status, 400);
   const Reply malformed = post("/v1/completions", std::string("{\"prompt\": "));
   COMPARE(malformed.status, 400);
   COMPARE(malformed.body["error"]["type"].get<std::string>(), std::string("invalid_request_error"));

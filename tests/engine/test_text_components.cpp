@@ -197,3 +197,9 @@ TPT_TEST(text_post_processor, template_adds_special_tokens_around_sequences) {
   auto pair = p->process({{7}, {9}});
   COMPARE(pair[0] == std::vector<int32_t>({1, 7, 2, 9}), true);
 }
+
+TPT_TEST(text_pre_tokenizer, a_pattern_with_backslash_c_is_refused) {
+  // \C matches one byte even in UTF mode, so Split would cut "é" in two.
+  VERIFY_THROWS_WITH(pre_tokenize({{"type", "Split"}, {"pattern", {{"Regex", "\\C|\\s+"}}}, {"behavior", "Isolated"}}, "caf\xC3\xA9"),
+                     "tokenizer.json: pre_tokenizer.pattern.Regex: invalid regex at offset");
+}

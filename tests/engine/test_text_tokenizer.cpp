@@ -335,3 +335,24 @@ TPT_TEST(text_errors, files_that_are_missing_or_not_json_name_the_file) {
   std::ofstream(path) << "{\n  \"model\": {\n    \"type\": \"BPE\",,\n";
   VERIFY_THROWS_WITH(Tokenizer::from_file(path), "broken.json:3: invalid JSON");
 }
+
+TPT_TEST(text_tokenizer, post_processor_ids_the_tokenizer_does_not_know_are_refused) {
+  // A template's special token that is not an added token would be emitted as an id the model's
+  // embedding does not have.
+  json doc = byte_level_doc();
+  doc["added_tokens"] = json::array({added_token(260, "<|eot_id|>")});
+  doc["post_processor"]["processors"][1]["special_tokens"]["<|begin_of_text|>"]["ids"] = {259};
+  VERIFY_THROWS_WITH(load(doc), "tokenizer.json: post_processor: special token id 259 is neither in model.vocab nor an added token");
+  doc["post_processor"]["processors"][1]["special_tokens"]["<|begin_of_text|>"]["ids"] = {4294967296LL};
+  VERIFY_THROWS_WITH(load(doc), "expected a token id");
+}
+
+TPT_TEST(text_tokenizer, an_id_far_beyond_any_vocabulary_is_refused_not_allocated) {
+  // The id table is dense: id 2^31 - 1 would have asked for tens of gigabytes.
+  json doc = byte_level_doc();
+  doc["added_tokens"].push_back(added_token(2147483647, "<|huge|>"));
+  VERIFY_THROWS_WITH(load(doc), "tokenizer.json: added_tokens[2].id: id 2147483647 is larger than the largest supported");
+  doc = byte_level_doc();
+  doc["model"]["vocab"]["far"] = 16777216;
+  VERIFY_THROWS_WITH(load(doc), "model.vocab.far: id 16777216 is larger than the largest supported");
+}

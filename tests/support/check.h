@@ -22,6 +22,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tpt::testing {
@@ -71,6 +72,13 @@ std::string data_dir();
 // A fresh, empty temporary directory for this test executable (removed at exit).
 std::string temp_dir();
 
+// An lvalue as it is; a temporary (or a reference into one, such as *optional_returned())
+// moved into a value, so that binding it below extends its life past the full expression.
+template <typename T>
+T kept(T&& value) {
+  return std::forward<T>(value);
+}
+
 }  // namespace tpt::testing
 
 #define TPT_TEST_CONCAT2(a, b) a##b
@@ -91,8 +99,8 @@ std::string temp_dir();
 
 #define COMPARE(actual, expected)                                                          \
   do {                                                                                      \
-    const auto& tpt_a_ = (actual);                                                          \
-    const auto& tpt_e_ = (expected);                                                        \
+    const auto& tpt_a_ = ::tpt::testing::kept(actual);                                      \
+    const auto& tpt_e_ = ::tpt::testing::kept(expected);                                    \
     if (!(tpt_a_ == tpt_e_))                                                                \
       TPT_FAIL(std::string(#actual) + ": got " + ::tpt::testing::show(tpt_a_) + ", expected " + \
                ::tpt::testing::show(tpt_e_));                                               \
