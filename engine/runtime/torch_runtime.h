@@ -43,8 +43,9 @@ struct RuntimeInfo {
 // Sets libtorch's intra-op thread count and returns the resulting info. 0 chooses: 1 with a
 // threaded OpenBLAS (it parallelises GEMMs itself), one per core otherwise. A count above the
 // machine's cores (std::thread::hardware_concurrency) is capped at them unless `force`: more
-// threads than cores only wait for each other, and a thousand of them took 20 s to start and
-// stop (`tpt --threads 1024 info`). The cap shows in runtime_info() and runtime_summary().
+// threads than cores only wait for each other, and a thousand of them took over a minute to
+// start and stop on 2 cores (`tpt --threads 1024 info`). The cap shows in runtime_info() and
+// runtime_summary().
 RuntimeInfo init_runtime(int threads = 0, bool force = false);
 RuntimeInfo runtime_info();
 
