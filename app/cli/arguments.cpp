@@ -1,6 +1,7 @@
 #include "cli/arguments.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/text.h"
 
@@ -61,16 +62,43 @@ std::string Arguments::choice(const std::string& name, const std::vector<std::st
   return v;
 }
 
+// A decimal number as people write one: [+-] digits [. digits] [e [+-] digits]. std::stod
+// alone also takes "nan", "inf", hexadecimal ("0x10" is 16) and leading spaces, none of which
+// is a sensible setting (a NaN temperature samples NUL bytes).
+static bool is_decimal_number(const std::string& text) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  bool mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa = digits() || mantissa;
+  }
+  if (!mantissa) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == text.size();
+}
+
 double Arguments::number(const std::string& name, double fallback) const {
   const auto v = value(name);
   if (!v) return fallback;
-  try {
-    size_t used = 0;
-    const double d = std::stod(*v, &used);
-    if (used == v->size()) return d;
-  } catch (const std::exception&) {
+  if (is_decimal_number(*v)) {
+    try {
+      const double d = std::stod(*v);
+      if (std::isfinite(d)) return d;
+    } catch (const std::exception&) {  // out of range: 1e999
+    }
+    throw UsageError("--" + name + " must be a finite number, got \"" + *v + "\"");
   }
-  throw UsageError("--" + name + " must be a number, got \"" + *v + "\"");
+  throw UsageError("--" + name + " must be a decimal number, got \"" + *v + "\"");
 }
 
 long long Arguments::integer(const std::string& name, long long fallback) const {

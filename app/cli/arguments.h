@@ -30,7 +30,8 @@ class Arguments {
   std::string required(const std::string& name) const;
   // Value restricted to `allowed`.
   std::string choice(const std::string& name, const std::vector<std::string>& allowed, const std::string& fallback) const;
-  // Numeric values; UsageError naming the option when the text is not a number.
+  // Numeric values; UsageError naming the option when the text is not a number. number() takes
+  // finite decimals only ("0.7", "-1", "2e-5"): not "nan", "inf" or "0x10".
   double number(const std::string& name, double fallback) const;
   long long integer(const std::string& name, long long fallback) const;
   const std::vector<std::string>& positionals() const { return positionals_; }

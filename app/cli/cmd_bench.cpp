@@ -4,6 +4,7 @@
 
 #include "cli/arguments.h"
 #include "cli/commands.h"
+#include "runtime/torch_runtime.h"
 #include "think/benchmark.h"
 #include "train/benchmark.h"
 
@@ -25,6 +26,7 @@ int run_bench(const Args& raw) {
   }
   think::GenerationBenchOptions options;
   options.device = args.choice("device", {"cpu", "cuda"}, "cpu");
+  runtime::require_device(options.device, "--device");
   if (args.flag("quick")) options.models = {"4M"};
   if (auto n = args.value("new-tokens")) options.new_tokens = std::stoi(*n);
   const bool json = args.flag("json");

@@ -16,6 +16,7 @@
 #include "run/meter.h"
 #include "run/options.h"
 #include "run/plan.h"
+#include "runtime/torch_runtime.h"
 #include "text/model_tokenizer.h"
 #include "text/prompt_format.h"
 #include "think/engine_sampler.h"
@@ -124,6 +125,7 @@ int run_eval(const Args& raw) {
 
   config::ModelSource source;
   source.device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
+  runtime::require_device(source.device, "--device");
   model::CausalLm model = model::load_model(folder, run::load_options(source));
   model->eval();
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(folder);

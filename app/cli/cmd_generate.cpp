@@ -7,6 +7,7 @@
 #include "cli/arguments.h"
 #include "cli/commands.h"
 #include "model/checkpoint.h"
+#include "runtime/torch_runtime.h"
 #include "text/model_tokenizer.h"
 #include "think/generator.h"
 
@@ -21,7 +22,11 @@ static int usage() {
       "Samples N completions of TEXT (default 1, temperature 1; --temperature 0 is greedy).\n"
       "Sample i uses seed S+i, so `--seed S+i -n 1` reproduces it alone. --chat wraps the prompt\n"
       "as one user turn in the model's chat template. --stop may be given once (a stop string).\n"
-      "--json prints one JSON object per sample: text, token_ids, finish_reason, logprob_sum.\n");
+      "--json prints one JSON object per sample: text, token_ids, finish_reason, logprob_sum.\n"
+      "Numbers are finite decimals (not nan, inf or 0x10). --device cuda needs a CUDA build of\n"
+      "libtorch and a GPU. Generation stops with an error if the model's logits turn NaN or\n"
+      "infinite (NaN weights), and a tokenizer.json with ids the model has no embedding for is\n"
+      "refused.\n");
   return 0;
 }
 
@@ -52,6 +57,7 @@ int run_generate(const Args& raw) {
 
   model::LoadOptions load;
   const std::string device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
+  runtime::require_device(device, "--device");
   if (device == "cuda") load.device = torch::Device(torch::kCUDA);
   if (device == "auto") load.device = model::best_device();
   if (auto dtype = args.value("dtype")) {

@@ -21,7 +21,8 @@ int run_info(const Args& raw) {
   std::printf("BLAS:     %s\n", info.blas.name.c_str());
   if (!info.blas.library_path.empty()) std::printf("          %s\n", info.blas.library_path.c_str());
   if (!info.blas.detail.empty()) std::printf("          %s\n", info.blas.detail.c_str());
-  std::printf("threads:  %d intra-op\n", info.intra_op_threads);
+  std::printf("threads:  %d intra-op%s\n", info.intra_op_threads, runtime::threads_note(info).c_str());
+  if (info.threads_asked > 0) std::printf("          (tpt --threads N --force-threads uses N threads all the same)\n");
   std::printf("devices:  %s\n", info.cuda_available
                                     ? ("CPU, CUDA x" + std::to_string(info.cuda_devices)).c_str()
                                     : "CPU (no CUDA in this libtorch or no GPU)");

@@ -9,6 +9,7 @@
 #include "cli/arguments.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "runtime/torch_runtime.h"
 #include "serve/server.h"
 
 namespace tpt::cli {
@@ -52,6 +53,7 @@ int run_serve(const Args& raw) {
   if (port < 0 || port > 65535 || port != static_cast<int>(port)) throw UsageError("--port must be in [0, 65535]");
   options.port = static_cast<int>(port);
   options.device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
+  runtime::require_device(options.device, "--device");
   options.name = args.value_or("name", "");
   options.batch_size = static_cast<int>(args.number("batch-size", options.batch_size));
   if (options.batch_size < 1) throw UsageError("--batch-size must be >= 1");

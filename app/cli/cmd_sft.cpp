@@ -12,6 +12,7 @@
 #include "run/control.h"
 #include "run/crash_point.h"
 #include "run/options.h"
+#include "runtime/torch_runtime.h"
 #include "train/hf_trainer_log.h"
 #include "train/sft_run.h"
 
@@ -101,6 +102,7 @@ int run_sft(const Args& raw) {
   const std::string config_file = args.required("config");
   config::ModelSource source;
   source.device = args.choice("device", {"auto", "cpu", "cuda"}, "auto");
+  runtime::require_device(source.device, "--device");
   source.dtype = args.choice("dtype", {"auto", "float32", "bfloat16", "float16"}, "auto");
   const train::SftRecipe recipe = train::read_trl_config(config_file);
 

@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "io/json_fields.h"
 #include "io/json_parse.h"
+#include "io/regular_file.h"
 #include "text/tokenizer.h"
 
 namespace tpt::cli {
@@ -21,7 +22,8 @@ static int usage() {
   std::printf(
       "usage: tpt tokenize --tokenizer PATH [--add-special-tokens] [--json]\n"
       "       tpt tokenize --tokenizer PATH --decode [--skip-special-tokens] [--json]\n\n"
-      "Reads standard input line by line and writes one line per input line.\n"
+      "Reads standard input line by line and writes one line per input line (a line longer\n"
+      "than 64 MiB is an error).\n"
       "PATH is a tokenizer.json, or a model folder holding one.\n\n"
       "  (encode)              each line is text; prints its token ids, space-separated\n"
       "  --add-special-tokens  let the tokenizer's post-processor add its special tokens\n"
@@ -95,9 +97,9 @@ int run_tokenize(const Args& raw) {
 
   const text::Tokenizer tok = text::Tokenizer::from_file(path);
   std::string line, out;
-  long line_no = 0;
-  while (std::getline(std::cin, line)) {
-    ++line_no;
+  io::LineReader lines(std::cin, "<stdin>");
+  while (lines.next(line)) {
+    const long line_no = lines.line_number();
     out.clear();
     if (decode) {
       const std::string text = tok.decode(parse_ids(line, as_json, tok, line_no), args.flag("skip-special-tokens"));

@@ -42,16 +42,21 @@ const std::map<std::string, Command>& commands() {
 
 void print_usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: tpt [--quiet] [--threads N] <command> [options]\n\n"
+               "usage: tpt [--quiet] [--threads N [--force-threads]] <command> [options]\n\n"
                "TPT Workbench: Think, Prune, Train, Improve.\n\ncommands:\n");
   for (const auto& [name, command] : commands()) std::fprintf(out, "  %-8s %s\n", name.c_str(), command.summary);
-  std::fprintf(out, "\n'tpt <command> --help' describes a command's options.\n");
+  std::fprintf(out,
+               "\n  --quiet, -q      no start-up line (libtorch, BLAS, threads, devices) on stderr\n"
+               "  --threads N      libtorch's intra-op threads (0: chosen from the BLAS and cores);\n"
+               "                   at most the machine's cores, unless --force-threads\n"
+               "\n'tpt <command> --help' describes a command's options.\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   bool quiet = false;
+  bool force_threads = false;
   int threads = 0;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
@@ -67,6 +72,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       threads = static_cast<int>(parsed);
+    } else if (arg == "--force-threads") {
+      force_threads = true;
     } else if (arg == "--help" || arg == "-h") {
       print_usage(stdout);
       return 0;
@@ -92,7 +99,7 @@ int main(int argc, char** argv) {
   }
 
   // The start-up report: a slow BLAS or a missing GPU should be visible before any long work.
-  const tpt::runtime::RuntimeInfo runtime = tpt::runtime::init_runtime(threads);
+  const tpt::runtime::RuntimeInfo runtime = tpt::runtime::init_runtime(threads, force_threads);
   if (!quiet && name != "info") std::fprintf(stderr, "%s\n", tpt::runtime::runtime_summary(runtime).c_str());
   if (auto warning = tpt::runtime::blas_warning(runtime)) std::fprintf(stderr, "warning: %s\n", warning->c_str());
 

@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "io/atomic_file.h"
 #include "io/json_parse.h"
+#include "io/regular_file.h"
 
 namespace tpt::io {
 
@@ -152,6 +153,12 @@ void JsonObjectReader::number(const char* key, double& out, NumberRange range) {
     return;
   }
   double d = v->get<double>();
+  if (!std::isfinite(d)) {
+    // Parsed JSON holds neither (parse_json_text refuses 1e999), but a document built in code,
+    // such as the Setup panel's, may hold NaN or infinity.
+    fail(key, std::string("must be a finite number, got ") + (std::isnan(d) ? "NaN" : "infinity"));
+    return;
+  }
   if (!in_range(d, range)) {
     fail(key, range_text(range) + ", got " + describe_json(*v));
     return;
@@ -275,7 +282,7 @@ void JsonObjectReader::optional_number(const char* key, std::optional<double>& o
   }
   double value = out.value_or(0.0);
   number(key, value, range);
-  if (v->is_number() && in_range(v->get<double>(), range)) out = value;
+  if (v->is_number() && std::isfinite(v->get<double>()) && in_range(v->get<double>(), range)) out = value;
 }
 
 void JsonObjectReader::optional_integer(const char* key, std::optional<int64_t>& out, IntRange range) {
@@ -346,16 +353,20 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
     auto pos = what.find("syntax error");
     if (pos != std::string::npos) reason += ": " + what.substr(pos);
     throw FileError({source, line}, reason);
+  } catch (const json::out_of_range& e) {
+    // A number beyond double's range ("1e999"): nlohmann names the literal, not where it is.
+    const std::string what = e.what();
+    const size_t open = what.find('\''), close = what.rfind('\'');
+    const std::string literal = open != std::string::npos && close > open ? what.substr(open + 1, close - open - 1) : "";
+    long line = 0;
+    if (const size_t at = literal.empty() ? std::string::npos : text.find(literal); at != std::string::npos)
+      line = 1 + static_cast<long>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    throw FileError({source, line}, "number " + (literal.empty() ? std::string() : literal + " ") +
+                                        "is beyond the range of a double: not a finite number");
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError({path, 0}, "cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_json_text(buffer.str(), path);
-}
+nlohmann::json read_json_file(const std::string& path) { return parse_json_text(read_regular_file(path), path); }
 
 void write_json_file(const std::string& path, const nlohmann::json& value) {
   write_file_atomically(path, [&](std::ostream& out) { out << value.dump(2) << "\n"; });

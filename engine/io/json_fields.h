@@ -86,7 +86,8 @@ class JsonObjectReader {
 // Throws ValidationError(source, issues) when `issues` is not empty.
 void throw_if_issues(const std::string& source, std::vector<FieldIssue> issues);
 
-// Parses a JSON file; syntax errors throw FileError with the line and column.
+// Parses a JSON file; syntax errors throw FileError with the line and column, and so does a path
+// that is not a regular file (see regular_file.h).
 nlohmann::json read_json_file(const std::string& path);
 // Parses JSON text; `source` names it in errors (a path, or "<stdin>").
 nlohmann::json parse_json_text(const std::string& text, const std::string& source);

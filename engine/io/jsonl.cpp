@@ -1,12 +1,12 @@
 #include "io/jsonl.h"
 
-#include <fstream>
 #include <istream>
 #include <sstream>
 
 #include "core/text.h"
 #include "io/json_fields.h"
 #include "io/json_parse.h"
+#include "io/regular_file.h"
 
 namespace tpt::io {
 
@@ -18,12 +18,13 @@ OnMalformed parse_on_malformed(const std::string& name) {
   throw Error("on_malformed must be \"fail\" or \"skip\", got \"" + name + "\"");
 }
 
-static JsonlReport read_stream(std::istream& in, const std::string& source, OnMalformed policy,
-                               const std::function<void(long, const json&)>& visit) {
+static JsonlReport read_lines(LineReader& reader, OnMalformed policy,
+                              const std::function<void(long, const json&)>& visit) {
+  const std::string& source = reader.source();
   JsonlReport report;
   report.file = source;
   std::string line;
-  while (std::getline(in, line)) {
+  while (reader.next(line)) {
     ++report.lines;
     if (report.lines == 1 && starts_with(line, "\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 BOM
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -48,21 +49,25 @@ static JsonlReport read_stream(std::istream& in, const std::string& source, OnMa
     if (++report.skipped == 1) report.first_skipped_line = report.lines;
     if (report.problems.size() < JsonlReport::kMaxProblems) report.problems.push_back(format_at(where, reason));
   }
-  if (in.bad()) throw FileError({source, report.lines}, "read error");
   return report;
 }
 
 JsonlReport read_jsonl(const std::string& path, OnMalformed policy,
                        const std::function<void(long, const json&)>& visit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError({path, 0}, "cannot open file");
-  return read_stream(in, path, policy, visit);
+  LineReader reader(path);
+  return read_lines(reader, policy, visit);
+}
+
+JsonlReport read_jsonl_stream(std::istream& in, const std::string& source, OnMalformed policy,
+                              const std::function<void(long, const json&)>& visit) {
+  LineReader reader(in, source);
+  return read_lines(reader, policy, visit);
 }
 
 JsonlReport read_jsonl_text(const std::string& text, const std::string& source, OnMalformed policy,
                             const std::function<void(long, const json&)>& visit) {
   std::istringstream in(text);
-  return read_stream(in, source, policy, visit);
+  return read_jsonl_stream(in, source, policy, visit);
 }
 
 const std::string& require_string(const json& record, const std::string& field) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -36,9 +37,16 @@ struct JsonlReport {
 };
 
 // Calls visit(line_number, value) for each non-blank line of `path`. Throws FileError when the
-// file cannot be read, or on the first malformed record under OnMalformed::Fail.
+// file cannot be read or is not a regular file (a FIFO, a device: see regular_file.h), when a
+// line is longer than io::kMaxLineBytes (whatever the policy), or on the first malformed record
+// under OnMalformed::Fail.
 JsonlReport read_jsonl(const std::string& path, OnMalformed policy,
                        const std::function<void(long line, const nlohmann::json& value)>& visit);
+
+// The same over a stream read as it comes (stdin); `source` names it in messages. The bound on
+// a line's length holds here too.
+JsonlReport read_jsonl_stream(std::istream& in, const std::string& source, OnMalformed policy,
+                              const std::function<void(long line, const nlohmann::json& value)>& visit);
 
 // The same over text already in memory (stdin, tests); `source` names it in messages.
 JsonlReport read_jsonl_text(const std::string& text, const std::string& source, OnMalformed policy,

@@ -18,6 +18,7 @@
 #include "io/atomic_file.h"
 #include "io/json_fields.h"
 #include "io/json_parse.h"
+#include "io/regular_file.h"
 
 namespace tpt::io {
 
@@ -71,13 +72,19 @@ struct Mapping {
 // Maps the whole file read-only. Throws FileError.
 Mapping map_file(const std::string& path) {
   auto fail = [&](const std::string& reason) -> FileError { return FileError({path, 0}, reason); };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer; it is refused
+  // below, as is a device (mapping /dev/zero is no checkpoint). Regular files ignore the flag.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw fail("cannot open file: " + system_error(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int error = errno;
     ::close(fd);
     throw fail("cannot stat file: " + system_error(error));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw fail("not a regular file (" + describe_file_kind(static_cast<unsigned>(st.st_mode)) + ")");
   }
   const auto file_size = static_cast<uint64_t>(st.st_size);
   if (file_size < 8) {
@@ -311,11 +318,9 @@ std::vector<std::string> SafetensorsIndex::shard_files() const {
 }
 
 SafetensorsIndex read_safetensors_index(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError({path, 0}, "cannot open file");
+  const std::string text = read_regular_file(path);
   nlohmann::json doc;
   try {
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     doc = parse_json_bounded(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw FileError({path, 0}, "not valid JSON (" + std::string(e.what()) + ")");

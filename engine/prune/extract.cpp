@@ -1,5 +1,7 @@
 #include "prune/extract.h"
 
+#include <vector>
+
 #include "core/text.h"
 
 namespace tpt::prune {
@@ -88,8 +90,29 @@ std::optional<std::string> extract_flexible(std::string_view text) {
 
 std::optional<std::string> extract_boxed(std::string_view text) {
   static constexpr std::string_view kMarker = "\\boxed";
+  size_t search = text.find(kMarker);
+  if (search == std::string_view::npos) return std::nullopt;
+  // The closing brace of every '{', found in one pass with a stack: the brace that brings the
+  // depth counted from a '{' back to zero is the one that pops it. Scanning forward from each
+  // box instead costs the rest of the text per unclosed box, so N unclosed boxes (a completion
+  // that repeats "\boxed{" until cut off) took time quadratic in N.
+  std::vector<size_t> closing;  // closing[k]: close of the k-th '{' (npos: unclosed)
+  std::vector<size_t> open_at;  // position of each '{', in order
+  {
+    std::vector<size_t> stack;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '{') {
+        stack.push_back(open_at.size());
+        open_at.push_back(i);
+        closing.push_back(std::string_view::npos);
+      } else if (text[i] == '}' && !stack.empty()) {
+        closing[stack.back()] = i;
+        stack.pop_back();
+      }
+    }
+  }
   std::optional<std::string_view> last;
-  size_t search = 0;
+  size_t brace = 0;  // index into open_at of the first '{' at or after the current position
   while (true) {
     size_t at = text.find(kMarker, search);
     if (at == std::string_view::npos) break;
@@ -97,18 +120,8 @@ std::optional<std::string> extract_boxed(std::string_view text) {
     search = pos;
     while (pos < text.size() && is_space(text[pos])) ++pos;
     if (pos >= text.size() || text[pos] != '{') continue;
-    int depth = 0;
-    size_t close = std::string_view::npos;
-    for (size_t i = pos; i < text.size(); ++i) {
-      if (text[i] == '{') {
-        ++depth;
-      } else if (text[i] == '}') {
-        if (--depth == 0) {
-          close = i;
-          break;
-        }
-      }
-    }
+    while (open_at[brace] < pos) ++brace;  // positions only grow: linear over the whole text
+    const size_t close = closing[brace];
     if (close == std::string_view::npos) continue;  // unclosed: a truncated completion
     last = trim(text.substr(pos + 1, close - pos - 1));
     // A \boxed nested inside this one belongs to it, not to a later answer.

@@ -1,7 +1,6 @@
 #include "prune/grade.h"
 
 #include <iostream>
-#include <iterator>
 
 #include "prune/code_verifier.h"
 #include "prune/extract.h"
@@ -94,8 +93,7 @@ GradeResult grade_jsonl(const std::string& path, const RuleSet& rules, const Gra
     samples.push_back(std::move(s));
   };
   if (path == "-") {
-    std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-    result.report = io::read_jsonl_text(text, "<stdin>", options.on_malformed, visit);
+    result.report = io::read_jsonl_stream(std::cin, "<stdin>", options.on_malformed, visit);
   } else {
     result.report = io::read_jsonl(path, options.on_malformed, visit);
   }

@@ -1,11 +1,13 @@
 #include "run/options.h"
 
 #include "run/plan.h"
+#include "runtime/torch_runtime.h"
 
 namespace tpt::run {
 
 model::LoadOptions load_options(const config::ModelSource& model) {
   model::LoadOptions options;
+  runtime::require_device(model.device, "model.device");
   if (model.device == "cuda") options.device = torch::Device(torch::kCUDA);
   else if (model.device == "cpu") options.device = torch::Device(torch::kCPU);
   else options.device = model::best_device();

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include <torch/version.h>
+
+#include "core/error.h"
 
 namespace tpt::runtime {
 
@@ -90,6 +93,15 @@ BlasInfo detect_blas() {
   return info;
 }
 
+namespace {
+
+// The last cap init_runtime applied (0: none), for runtime_info().
+std::atomic<int> capped_from{0};
+
+int machine_cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+}  // namespace
+
 RuntimeInfo runtime_info() {
   RuntimeInfo info;
 #ifdef TPT_VERSION
@@ -99,12 +111,19 @@ RuntimeInfo runtime_info() {
                        std::to_string(TORCH_VERSION_PATCH);
   info.blas = detect_blas();
   info.intra_op_threads = at::get_num_threads();
+  info.threads_asked = capped_from.load();
+  info.cores = machine_cores();
   info.cuda_available = torch::cuda::is_available();
   info.cuda_devices = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
   return info;
 }
 
-RuntimeInfo init_runtime(int threads) {
+RuntimeInfo init_runtime(int threads, bool force) {
+  capped_from = 0;
+  if (threads > machine_cores() && !force) {
+    capped_from = threads;
+    threads = machine_cores();
+  }
   if (threads <= 0) {
     // A threaded OpenBLAS already spreads each GEMM over every core. Torch's own intra-op pool
     // on top of it fights OpenBLAS's threads for the same cores: on 2 cores, generation with a
@@ -113,17 +132,30 @@ RuntimeInfo init_runtime(int threads) {
     const BlasInfo blas = detect_blas();
     const bool threaded_openblas = blas.kind == BlasKind::OpenBlas && blas.detail.find("sequential") == std::string::npos &&
                                    blas.detail.find("linked into libtorch") == std::string::npos;
-    threads = threaded_openblas ? 1 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = threaded_openblas ? 1 : machine_cores();
   }
   at::set_num_threads(threads);
   return runtime_info();
+}
+
+void require_device(const std::string& device, const std::string& setting) {
+  if (device != "cuda" || torch::cuda::is_available()) return;
+  const std::string why = "this build/machine has no CUDA device (libtorch built without CUDA, or no GPU found)";
+  if (setting.rfind("--", 0) == 0) throw Error(setting + " cuda: " + why + "; use " + setting + " cpu");
+  throw Error(setting + ": \"cuda\", but " + why + "; use \"cpu\" or \"auto\"");
+}
+
+std::string threads_note(const RuntimeInfo& info) {
+  if (info.threads_asked <= 0) return "";
+  return " (" + std::to_string(info.threads_asked) + " asked for, capped at the " + std::to_string(info.cores) +
+         " cores)";
 }
 
 std::string runtime_summary(const RuntimeInfo& info) {
   std::string blas = info.blas.name;
   if (!info.blas.detail.empty()) blas += " (" + info.blas.detail + ")";
   std::string text = "TPT engine " + info.engine_version + " | libtorch " + info.torch_version + " | BLAS: " + blas +
-                     " | " + std::to_string(info.intra_op_threads) + " threads | ";
+                     " | " + std::to_string(info.intra_op_threads) + " threads" + threads_note(info) + " | ";
   text += info.cuda_available ? "CUDA (" + std::to_string(info.cuda_devices) + " device" +
                                     (info.cuda_devices == 1 ? "" : "s") + ")"
                               : std::string("CPU only");

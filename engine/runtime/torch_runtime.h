@@ -32,17 +32,34 @@ struct RuntimeInfo {
   std::string torch_version;
   BlasInfo blas;
   int intra_op_threads = 0;
+  // When init_runtime capped a thread count above the machine's cores: the count asked for
+  // (0: nothing was capped), and the cores it was capped at.
+  int threads_asked = 0;
+  int cores = 0;
   bool cuda_available = false;
   int cuda_devices = 0;
 };
 
 // Sets libtorch's intra-op thread count and returns the resulting info. 0 chooses: 1 with a
-// threaded OpenBLAS (it parallelises GEMMs itself), one per core otherwise.
-RuntimeInfo init_runtime(int threads = 0);
+// threaded OpenBLAS (it parallelises GEMMs itself), one per core otherwise. A count above the
+// machine's cores (std::thread::hardware_concurrency) is capped at them unless `force`: more
+// threads than cores only wait for each other, and a thousand of them took over a minute to
+// start and stop on 2 cores (`tpt --threads 1024 info`). The cap shows in runtime_info() and
+// runtime_summary().
+RuntimeInfo init_runtime(int threads = 0, bool force = false);
 RuntimeInfo runtime_info();
 
-// One line for logs: "TPT engine 0.1.0 | libtorch 1.13.0 | BLAS: OpenBLAS (pthread) ... | 2 threads | CPU"
+// Checks a device setting ("auto", "cpu", "cuda") against this build and machine before any
+// tensor is placed: "cuda" where libtorch has no CUDA or finds no GPU throws tpt::Error naming
+// the setting (`setting`: "--device" for a flag, "model.device" for a JSON field) and what to
+// use instead, rather than libtorch's backtrace from deep inside the first tensor operation.
+void require_device(const std::string& device, const std::string& setting);
+
+// One line for logs: "TPT engine 0.1.0 | libtorch 1.13.0 | BLAS: OpenBLAS (pthread) ... | 2 threads | CPU";
+// a capped count reads "2 threads (1024 asked for, capped at the 2 cores)".
 std::string runtime_summary(const RuntimeInfo& info);
+// " (1024 asked for, capped at the 2 cores)" when init_runtime capped the thread count, else "".
+std::string threads_note(const RuntimeInfo& info);
 // A warning for people when the BLAS is known to be slow, or cannot be identified.
 std::optional<std::string> blas_warning(const RuntimeInfo& info);
 

@@ -4,6 +4,7 @@
 #include <queue>
 
 #include "io/json_fields.h"
+#include "text/tokenizer.h"
 #include "text/utf8.h"
 
 namespace tpt::text {
@@ -45,8 +46,7 @@ std::unique_ptr<BpeModel> BpeModel::parse(const json& value, const JsonPlace& at
   if (!vocab.is_object()) vocab_at.fail("expected an object mapping tokens to ids, got " + io::describe_json(vocab));
   model->vocab_.reserve(vocab.size());
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > INT32_MAX)
-      vocab_at.at(it.key()).fail("expected a token id (integer >= 0), got " + io::describe_json(*it));
+    if (const std::string problem = token_id_problem(*it); !problem.empty()) vocab_at.at(it.key()).fail(problem);
     model->vocab_.emplace(it.key(), static_cast<int32_t>(it->get<int64_t>()));
   }
 

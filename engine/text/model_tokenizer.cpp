@@ -63,6 +63,24 @@ std::vector<int32_t> ModelTokenizer::encode_prompt(const std::string& text) cons
   return ids;
 }
 
+void check_tokenizer_fits_model(const Tokenizer& tokenizer, int64_t vocab_size, const std::string& vocab_source) {
+  const auto beyond = [&](int64_t id, const std::string& what) {
+    return FileError({tokenizer.source(), 0},
+                     what + " has id " + std::to_string(id) + ", but the model has only " + std::to_string(vocab_size) +
+                         " token embeddings (vocab_size in " + vocab_source +
+                         "): this tokenizer does not belong to this model");
+  };
+  // The table runs up to the largest id: its last used entry is the largest id it knows.
+  for (int64_t id = static_cast<int64_t>(tokenizer.vocab_size()) - 1; id >= vocab_size; --id) {
+    if (const auto token = tokenizer.id_to_token(static_cast<int32_t>(id)))
+      throw beyond(id, "token \"" + *token + "\"");
+  }
+  // The post-processor's special tokens (BOS) carry their own ids.
+  for (int32_t id : tokenizer.encode("", /*add_special_tokens=*/true)) {
+    if (id < 0 || id >= vocab_size) throw beyond(id, "the post-processor's special token");
+  }
+}
+
 ModelTokenizer load_model_tokenizer(const std::string& folder) {
   ModelTokenizer out;
   out.folder = folder;

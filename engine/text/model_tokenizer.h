@@ -43,4 +43,11 @@ struct ModelTokenizer {
 // Throws tpt::FileError naming the file and field of anything malformed.
 ModelTokenizer load_model_tokenizer(const std::string& folder);
 
+// Where a tokenizer meets a model: every id the tokenizer can give (its vocabulary, added tokens
+// and the post-processor's special tokens) must have a row in the model's embedding table of
+// `vocab_size` rows, or the first prompt holding such a token fails deep inside libtorch. Throws
+// tpt::FileError naming tokenizer.json, the token, its id, the vocabulary size and where that
+// comes from (`vocab_source`, e.g. "models/base/config.json").
+void check_tokenizer_fits_model(const Tokenizer& tokenizer, int64_t vocab_size, const std::string& vocab_source);
+
 }  // namespace tpt::text

@@ -24,6 +24,17 @@ Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
+std::string token_id_problem(const nlohmann::json& id) {
+  const bool negative = id.is_number_integer() && !id.is_number_unsigned() && id.get<int64_t>() < 0;
+  if (!id.is_number_integer() || negative) return "expected a token id (integer >= 0), got " + io::describe_json(id);
+  const bool too_large = id.is_number_unsigned() ? id.get<uint64_t>() > static_cast<uint64_t>(kMaxTokenId)
+                                                 : id.get<int64_t>() > kMaxTokenId;
+  if (too_large)
+    return "token id " + io::describe_json(id) + " is beyond any vocabulary (ids go up to " +
+           std::to_string(kMaxTokenId) + ")";
+  return "";
+}
+
 Tokenizer Tokenizer::from_file(const std::string& path) { return from_json(io::read_json_file(path), path); }
 
 Tokenizer Tokenizer::from_json(const json& doc, const std::string& source) {
@@ -52,8 +63,7 @@ Tokenizer Tokenizer::from_json(const json& doc, const std::string& source) {
       const json& entry = at.object(list[i]);
       AddedToken token;
       const json& id = at.required(entry, "id");
-      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
-        at.at("id").fail("expected a token id (integer >= 0), got " + io::describe_json(id));
+      if (const std::string problem = token_id_problem(id); !problem.empty()) at.at("id").fail(problem);
       token.id = static_cast<int32_t>(id.get<int64_t>());
       token.content = at.required_string(entry, "content");
       if (token.content.empty()) at.at("content").fail("must not be empty");

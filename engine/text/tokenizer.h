@@ -24,6 +24,15 @@
 
 namespace tpt::text {
 
+// The largest token id a tokenizer.json may use. The id -> token table is as long as the largest
+// id, so an id of 2^31 - 1 would ask for tens of GiB; no vocabulary comes near 2^24 tokens (the
+// largest in use have about 260,000).
+constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
+
+// The message for an id outside [0, kMaxTokenId] (as tokenizer.json holds it), or "" when it is
+// a valid id.
+std::string token_id_problem(const nlohmann::json& id);
+
 class Normalizer;
 class PreTokenizer;
 class BpeModel;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 #include "core/error.h"
+#include "text/model_tokenizer.h"
 
 namespace tpt::think {
 
@@ -216,9 +218,35 @@ void collect_finished(std::vector<Running>& runs, const std::vector<size_t>& liv
   }
 }
 
+// The model's name in messages: its folder, when it was loaded from one.
+std::string model_name(const model::CausalLmImpl& model) {
+  return model.source_dir().empty() ? std::string("the model") : "model " + model.source_dir();
+}
+
+// A row whose sampled token has a log-probability that is not finite had logits that were not:
+// NaN anywhere in a row makes its whole log-softmax NaN, and +inf makes the token it picks NaN
+// or -inf. (A -inf logit alone is a token ruled out, and never picked.) Checking the B values
+// already copied to the CPU costs nothing, where a scan of the [B, V] logits would cost a pass
+// over the vocabulary per step; without it a broken model (NaN weights, an overflowing dtype)
+// samples token 0 forever, NUL bytes as text.
+void check_finite_step(const torch::Tensor& logprob_cpu, const model::CausalLmImpl& model, int64_t step) {
+  const torch::Tensor values = logprob_cpu.to(torch::kFloat32).contiguous();
+  const float* p = values.data_ptr<float>();
+  for (int64_t row = 0; row < values.numel(); ++row) {
+    if (!std::isfinite(p[row]))
+      throw Error(model_name(model) + ": the model's logits are not finite (NaN or infinity) at generation step " +
+                  std::to_string(step) + ": its weights hold NaN or infinity, or its dtype overflows; "
+                  "generation stopped");
+  }
+}
+
 }  // namespace
 
-Generator::Generator(model::CausalLm model, const text::Tokenizer& tokenizer) : model_(std::move(model)), tokenizer_(tokenizer) {}
+Generator::Generator(model::CausalLm model, const text::Tokenizer& tokenizer) : model_(std::move(model)), tokenizer_(tokenizer) {
+  const std::string& folder = model_->source_dir();
+  text::check_tokenizer_fits_model(tokenizer_, model_->config().vocab_size,
+                                   folder.empty() ? std::string("the model's config") : folder + "/config.json");
+}
 
 std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>& requests,
                                             const GenerationOptions& options, const GenerationProgressFn& progress,
@@ -252,6 +280,7 @@ std::vector<Generation> Generator::generate(const std::vector<GenerationRequest>
       SampledTokens sampled = sample_next(logits.select(1, 0), options.sampling, seeds, steps);
       const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
       const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
+      if (!cancelled) check_finite_step(logprob_cpu, *model_, step);
       // No alternatives once cancelled: the rows only end.
       const StepDetail detail = step_detail(on_step, logits.select(1, 0), cancelled ? 0 : options.top_logprobs);
 
@@ -388,6 +417,7 @@ void Generator::generate_continuous(const GenerationOptions& options, const Admi
     SampledTokens sampled = sample_next(logits, options.sampling, seeds, steps);
     const torch::Tensor next_cpu = sampled.ids.to(torch::kCPU);
     const torch::Tensor logprob_cpu = sampled.logprobs.to(torch::kCPU);
+    check_finite_step(logprob_cpu, *model_, *std::max_element(steps.begin(), steps.end()));
     const StepDetail detail = step_detail(on_step, logits, options.top_logprobs);
     std::vector<size_t> live(runs.size());
     std::iota(live.begin(), live.end(), 0);

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/jsonl.h"
+#include "io/regular_file.h"
 #include "text/chat_template.h"
 
 namespace fs = std::filesystem;
@@ -305,9 +306,7 @@ T scalar(const std::string& path, const std::string& key, const YAML::Node& node
 SftRecipe read_trl_config(const std::string& path) {
   YAML::Node doc;
   try {
-    doc = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw FileError({path, 0}, "cannot be read");
+    doc = YAML::Load(io::read_regular_file(path));
   } catch (const YAML::Exception& e) {
     throw FileError({path, e.mark.line + 1}, e.msg);
   }

@@ -8,6 +8,7 @@
 
 #include "io/atomic_file.h"
 #include "io/json_fields.h"
+#include "model/config.h"
 #include "text/model_tokenizer.h"
 #include "train/sft_loop.h"
 
@@ -128,6 +129,10 @@ SftRunResult run_sft(const SftRecipe& recipe, const model::LoadOptions& load, co
                      const WorkControl& control) {
   check_folders(recipe);
   const text::ModelTokenizer tokenizer = text::load_model_tokenizer(recipe.model_name_or_path);
+  // Checked before the data is tokenized: a token the model cannot embed is named with the
+  // tokenizer's file, not as an example's id.
+  const std::string model_config = (fs::path(recipe.model_name_or_path) / "config.json").string();
+  text::check_tokenizer_fits_model(*tokenizer.tokenizer, model::read_model_config(model_config).vocab_size, model_config);
   SftRunStart start;
   const std::vector<TrainingExample> examples =
       read_sft_data(recipe.data_file, tokenizer, recipe.max_length, &start.truncated);

@@ -2,10 +2,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +35,41 @@ std::vector<nlohmann::json> json_lines(const std::string& out) {
   while (std::getline(lines, line)) values.push_back(nlohmann::json::parse(line));
   return values;
 }
+
+// A real HF folder: the tiny Llama fixture (vocab_size 320) plus a byte-level tokenizer.json
+// beside it; `vocab` entries replace or add to the tokenizer's.
+std::string byte_model_folder(const std::string& name, const nlohmann::json& extra_vocab = nlohmann::json::object()) {
+  const std::string model = tpt::testing::temp_dir() + "/" + name;
+  std::filesystem::create_directories(model);
+  const std::string source = std::string(TPT_SOURCE_DIR) + "/tests/fixtures/hf-golden/llama-gqa-untied";
+  for (const char* file : {"config.json", "model.safetensors", "generation_config.json"})
+    std::filesystem::copy_file(source + "/" + file, model + "/" + file);
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) {
+    // GPT-2's byte-to-unicode map for the bytes a prompt of plain ASCII letters uses.
+    if (b >= 33 && b <= 126) vocab[std::string(1, static_cast<char>(b))] = b;
+  }
+  for (const auto& [token, id] : extra_vocab.items()) vocab[token] = id;
+  std::ofstream(model + "/tokenizer.json") << nlohmann::json{
+      {"version", "1.0"}, {"added_tokens", nlohmann::json::array()}, {"normalizer", nullptr},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}},
+      {"post_processor", nullptr},
+      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}},
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}}.dump();
+  return model;
+}
+
+// A FIFO at `path` (nobody ever writes to it).
+std::string make_fifo(const std::string& path) {
+  std::filesystem::remove(path);
+  if (::mkfifo(path.c_str(), 0644) != 0) TPT_FAIL("cannot create the FIFO " + path);
+  return path;
+}
+
+// Before the engine refused them, these inputs blocked or read for ever: the runs below are
+// bounded in time (and in memory, since reading /dev/zero as one line grows without end), so
+// that the old behaviour fails the test instead of hanging it.
+const char* const kBounded = "ulimit -v 8000000; timeout 60";
 
 nlohmann::json last_json_line(const std::string& out) {
   auto end = out.find_last_not_of('\n');
@@ -251,24 +288,7 @@ TPT_TEST(cli, the_start_up_line_reports_the_blas_and_warns_about_the_reference_o
 }
 
 TPT_TEST(cli, generate_samples_reproducibly_from_a_model_folder) {
-  // A real HF folder: the tiny Llama fixture plus a byte-level tokenizer.json beside it.
-  const std::string model = tpt::testing::temp_dir() + "/model";
-  std::filesystem::create_directories(model);
-  const std::string source = std::string(TPT_SOURCE_DIR) + "/tests/fixtures/hf-golden/llama-gqa-untied";
-  for (const char* file : {"config.json", "model.safetensors", "generation_config.json"})
-    std::filesystem::copy_file(source + "/" + file, model + "/" + file);
-  nlohmann::json vocab = nlohmann::json::object();
-  for (int b = 0; b < 256; ++b) {
-    // GPT-2's byte-to-unicode map for the bytes a prompt of plain ASCII letters uses.
-    if (b >= 33 && b <= 126) vocab[std::string(1, static_cast<char>(b))] = b;
-  }
-  std::ofstream(model + "/tokenizer.json") << nlohmann::json{
-      {"version", "1.0"}, {"added_tokens", nlohmann::json::array()}, {"normalizer", nullptr},
-      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}},
-      {"post_processor", nullptr},
-      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}},
-      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}}.dump();
-
+  const std::string model = byte_model_folder("model");
   Result r = tpt_run("-q generate --model " + model + " --prompt Hello -n 3 --seed 40 --max-new-tokens 6 --json");
   COMPARE(r.status, 0);
   const auto samples = json_lines(r.out);
@@ -314,4 +334,114 @@ TPT_TEST(cli, data_generate_writes_train_and_test_files_that_load_as_gsm8k) {
   COMPARE(bad.status, 2);
   VERIFY_CONTAINS(bad.err, "unknown word-problem level \"9\"");
   COMPARE(tpt_run("-q data generate --train 5").status, 2);  // --out is required
+}
+
+TPT_TEST(cli, named_inputs_that_are_not_regular_files_are_refused_not_read_for_ever) {
+  const std::string dir = tpt::testing::temp_dir();
+  const std::string fifo = make_fifo(dir + "/problems.jsonl");
+  Result data = tpt_run("-q data check " + fifo, kBounded);
+  COMPARE(data.status, 1);
+  VERIFY_CONTAINS(data.err, fifo + ": not a regular file (a FIFO)");
+  Result zero = tpt_run("-q data check /dev/zero", kBounded);
+  COMPARE(zero.status, 1);
+  VERIFY_CONTAINS(zero.err, "/dev/zero: not a regular file (a character device)");
+  Result grade = tpt_run("-q grade --samples /dev/zero", kBounded);
+  COMPARE(grade.status, 1);
+  VERIFY_CONTAINS(grade.err, "/dev/zero: not a regular file (a character device)");
+  const std::string samples = write_file("one.jsonl", "{\"completion\": \"#### 1\", \"answer\": \"1\"}\n");
+  Result rules = tpt_run("-q grade --samples " + samples + " --rules " + make_fifo(dir + "/rules.json"), kBounded);
+  COMPARE(rules.status, 1);
+  VERIFY_CONTAINS(rules.err, dir + "/rules.json: not a regular file (a FIFO)");
+  Result config = tpt_run("-q config check " + make_fifo(dir + "/experiment.json"), kBounded);
+  COMPARE(config.status, 1);
+  VERIFY_CONTAINS(config.out, dir + "/experiment.json: not a regular file (a FIFO)");  // listed as an issue
+  Result folder = tpt_run("-q data check " + dir, kBounded);
+  COMPARE(folder.status, 1);
+  VERIFY_CONTAINS(folder.err, dir + ": not a regular file (a directory)");
+
+  // A model folder whose weights, or tokenizer, are a FIFO.
+  const std::string model = byte_model_folder("fifo-weights");
+  make_fifo(model + "/model.safetensors");
+  Result weights = tpt_run("-q generate --model " + model + " --prompt Hello --max-new-tokens 2", kBounded);
+  COMPARE(weights.status, 1);
+  VERIFY_CONTAINS(weights.err, model + "/model.safetensors: not a regular file (a FIFO)");
+  const std::string other = byte_model_folder("fifo-tokenizer");
+  make_fifo(other + "/tokenizer.json");
+  Result tokenizer = tpt_run("-q generate --model " + other + " --prompt Hello --max-new-tokens 2", kBounded);
+  COMPARE(tokenizer.status, 1);
+  VERIFY_CONTAINS(tokenizer.err, other + "/tokenizer.json: not a regular file (a FIFO)");
+}
+
+TPT_TEST(cli, stdin_is_read_line_by_line_with_a_bound_on_a_line) {
+  // "-" still reads standard input...
+  const std::string samples = write_file("stdin.jsonl", "{\"completion\": \"#### 4\", \"answer\": \"4\"}\n"
+                                                        "{\"completion\": \"#### 5\", \"answer\": \"6\"}\n");
+  Result ok = tpt_run("-q grade --samples - --json --summary-only", "", samples);
+  COMPARE(ok.status, 0);
+  COMPARE(last_json_line(ok.out).at("summary").at("correct").get<long>(), 1L);
+  // ... but a stream without newlines is an error at its first line, not an endless read.
+  Result zero = tpt_run("-q grade --samples -", kBounded, "/dev/zero");
+  COMPARE(zero.status, 1);
+  VERIFY_CONTAINS(zero.err, "<stdin>:1: line 1 is longer than 64 MiB");
+  const std::string model = byte_model_folder("tokenize-model");
+  Result tokenize = tpt_run("-q tokenize --tokenizer " + model, kBounded, "/dev/zero");
+  COMPARE(tokenize.status, 1);
+  VERIFY_CONTAINS(tokenize.err, "<stdin>:1: line 1 is longer than 64 MiB");
+}
+
+TPT_TEST(cli, sampling_settings_must_be_finite_decimal_numbers) {
+  const std::string model = byte_model_folder("sampling-model");
+  for (const std::string& bad : {"--temperature nan", "--temperature inf", "--temperature 0x10", "--top-p nan",
+                                 "--temperature=-inf", "--temperature 1e999", "--top-p ' 0.5'"}) {
+    Result r = tpt_run("-q generate --model " + model + " --prompt Hello --max-new-tokens 2 " + bad);
+    if (r.status != 2) TPT_FAIL(bad + ": status " + std::to_string(r.status) + ", stderr: " + r.err);
+    const std::string flag = bad.substr(0, bad.find_first_of(" ="));
+    VERIFY_CONTAINS(r.err, flag + " must be a");
+  }
+  Result nan = tpt_run("-q generate --model " + model + " --prompt Hello --temperature nan");
+  VERIFY_CONTAINS(nan.err, "--temperature must be a decimal number, got \"nan\"");
+  Result eval = tpt_run("-q eval --model " + model + " --dataset " + gsm8k("test") + " --top-p nan");
+  COMPARE(eval.status, 2);
+  VERIFY_CONTAINS(eval.err, "--top-p must be a decimal number, got \"nan\"");
+  // Ordinary spellings still work.
+  Result fine = tpt_run("-q generate --model " + model + " --prompt Hello --max-new-tokens 2 --temperature .5 --top-p 9e-1");
+  COMPARE(fine.status, 0);
+}
+
+TPT_TEST(cli, a_tokenizer_with_ids_beyond_the_models_vocabulary_is_named) {
+  // The fixture's model has 320 token embeddings; this tokenizer gives "H" the id 400.
+  const std::string model = byte_model_folder("wide-tokenizer", nlohmann::json{{"H", 400}});
+  Result r = tpt_run("-q generate --model " + model + " --prompt Hello --max-new-tokens 2");
+  COMPARE(r.status, 1);
+  VERIFY_CONTAINS(r.err, model + "/tokenizer.json: token \"H\" has id 400, but the model has only 320 token embeddings "
+                         "(vocab_size in " + model + "/config.json)");
+  VERIFY(r.err.find("Exception raised from") == std::string::npos);  // no libtorch backtrace
+}
+
+TPT_TEST(cli, device_cuda_without_a_cuda_device_is_named) {
+  Result info = tpt_run("info");
+  if (info.out.find("CUDA x") != std::string::npos) SKIP("this machine has a CUDA device");
+  const std::string model = byte_model_folder("cpu-model");
+  Result r = tpt_run("-q generate --model " + model + " --prompt Hello --max-new-tokens 2 --device cuda");
+  COMPARE(r.status, 1);
+  VERIFY_CONTAINS(r.err, "--device cuda: this build/machine has no CUDA device");
+  VERIFY_CONTAINS(r.err, "use --device cpu");
+  VERIFY(r.err.find("Exception raised from") == std::string::npos);
+  Result eval = tpt_run("-q eval --model " + model + " --dataset " + gsm8k("test") + " --device cuda");
+  COMPARE(eval.status, 1);
+  VERIFY_CONTAINS(eval.err, "--device cuda: this build/machine has no CUDA device");
+}
+
+TPT_TEST(cli, threads_beyond_the_cores_are_capped_unless_forced) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  Result capped = tpt_run("--threads 1024 info", "timeout 60");
+  COMPARE(capped.status, 0);
+  VERIFY_CONTAINS(capped.out, "threads:  " + std::to_string(cores) + " intra-op (1024 asked for, capped at the " +
+                                  std::to_string(cores) + " cores)");
+  Result line = tpt_run("--threads 1024 config init");
+  VERIFY_CONTAINS(line.err, " threads (1024 asked for, capped at the " + std::to_string(cores) + " cores)");
+  const std::string more = std::to_string(cores + 1);
+  Result forced = tpt_run("--threads " + more + " --force-threads info");
+  COMPARE(forced.status, 0);
+  VERIFY_CONTAINS(forced.out, "threads:  " + more + " intra-op\n");
 }

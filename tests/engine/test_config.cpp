@@ -1,7 +1,9 @@
 // experiment.json: every field validated, every problem reported with its JSON path at once,
 // unknown keys rejected, defaults documented.
 #include <fstream>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <sstream>
 
 #include "check.h"
@@ -262,4 +264,20 @@ TPT_TEST(config, the_codecontests_preset_holds_the_papers_code_settings) {
   COMPARE(tpt::config::ExperimentConfig::from_json(c.to_json()).to_json().dump(), c.to_json().dump());
   // A math experiment's file has no sandbox section: rounds stored before it still resume.
   VERIFY(!tpt::config::preset("paper-gsm8k").to_json().contains("sandbox"));
+}
+
+TPT_TEST(config, numbers_must_be_finite) {
+  // JSON has no NaN or infinity; a literal beyond double's range is an error naming its line
+  // (nlohmann's own exception named neither the file nor the line).
+  VERIFY_THROWS_WITH(tpt::io::parse_json_text("{\"schema_version\": 1,\n \"think\": {\"temperature\": 1e999}}", "experiment.json"),
+                     "experiment.json:2: number 1e999 is beyond the range of a double");
+  // A document built in code (the Setup panel's) can hold NaN or infinity.
+  json doc = minimal();
+  doc["think"] = {{"temperature", std::numeric_limits<double>::infinity()}};
+  doc["train"] = {{"max_grad_norm", std::numeric_limits<double>::infinity()}};  // no upper bound
+  doc["eval"] = {{"top_p", std::nan("")}};
+  const auto errors = messages(doc);
+  VERIFY(has(errors, "think.temperature: must be a finite number, got infinity"));
+  VERIFY(has(errors, "train.max_grad_norm: must be a finite number, got infinity"));
+  VERIFY(has(errors, "eval.top_p: must be a finite number, got NaN"));
 }

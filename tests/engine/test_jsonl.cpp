@@ -1,10 +1,13 @@
 // JSONL reading: every malformed line is reported as file:line: reason, under either policy.
 #include <fstream>
+#include <filesystem>
+#include <sstream>
 
 #include "check.h"
 #include "io/json_fields.h"
 #include "io/json_parse.h"
 #include "io/jsonl.h"
+#include "io/regular_file.h"
 
 using tpt::io::OnMalformed;
 
@@ -130,4 +133,79 @@ TPT_TEST(jsonl, a_number_too_large_for_a_double_is_a_malformed_line_like_any_oth
   VERIFY_THROWS_WITH(tpt::io::read_jsonl_text("{\"a\": -1e999}\n", "big.jsonl", OnMalformed::Fail,
                                               [](long, const nlohmann::json&) {}),
                      "big.jsonl:1: invalid JSON: syntax error while parsing value - number overflow parsing '-1e999'");
+}
+
+TPT_TEST(jsonl, a_path_that_is_not_a_regular_file_is_refused_naming_what_it_is) {
+  // Read as files, /dev/null is empty and a directory gives no lines: both "worked" silently.
+  // (A FIFO, which blocked, is tested through the CLI, where the old behaviour can time out.)
+  const auto nothing = [](long, const nlohmann::json&) {};
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl("/dev/null", OnMalformed::Fail, nothing),
+                     "/dev/null: not a regular file (a character device)");
+  const std::string dir = tpt::testing::temp_dir();
+  VERIFY_THROWS_WITH(tpt::io::read_jsonl(dir, OnMalformed::Skip, nothing), dir + ": not a regular file (a directory)");
+  VERIFY_THROWS_WITH(tpt::io::read_json_file("/dev/null"), "/dev/null: not a regular file (a character device)");
+  VERIFY_THROWS_WITH(tpt::io::read_regular_file(dir), dir + ": not a regular file (a directory)");
+  // A symbolic link to a regular file is read through.
+  const std::string target = write_file("target.jsonl", "{\"a\": 1}\n");
+  std::filesystem::create_symlink(target, dir + "/link.jsonl");
+  long records = 0;
+  tpt::io::read_jsonl(dir + "/link.jsonl", OnMalformed::Fail, [&](long, const nlohmann::json&) { ++records; });
+  COMPARE(records, 1L);
+}
+
+TPT_TEST(jsonl, a_line_longer_than_64_mib_is_an_error_naming_file_and_line_under_either_policy) {
+  const std::string text = "{\"a\": 1}\n" + std::string(tpt::io::kMaxLineBytes + 1, 'x') + "\n{\"a\": 2}\n";
+  for (OnMalformed policy : {OnMalformed::Fail, OnMalformed::Skip}) {
+    VERIFY_THROWS_WITH(tpt::io::read_jsonl_text(text, "long.jsonl", policy, [](long, const nlohmann::json&) {}),
+                       "long.jsonl:2: line 2 is longer than 64 MiB");
+  }
+  // A line of exactly the bound is still read (and judged as JSON).
+  const std::string at_bound = "\"" + std::string(tpt::io::kMaxLineBytes - 2, 'y') + "\"\n";
+  long length = 0;
+  tpt::io::read_jsonl_text(at_bound, "bound.jsonl", OnMalformed::Fail,
+                           [&](long, const nlohmann::json& v) { length = static_cast<long>(v.get<std::string>().size()); });
+  COMPARE(length, static_cast<long>(tpt::io::kMaxLineBytes - 2));
+}
+
+TPT_TEST(jsonl, the_line_reader_returns_every_line_as_getline_does) {
+  // Lines around the reader's 64 KiB chunk, NUL bytes, CR, blank lines, no final newline.
+  std::string text;
+  std::vector<std::string> expected;
+  for (size_t length : {size_t{0}, size_t{1}, size_t{65534}, size_t{65535}, size_t{65536}, size_t{65537}, size_t{200000}}) {
+    expected.push_back(std::string(length, 'a'));
+    text += expected.back() + "\n";
+  }
+  expected.push_back(std::string("nul\0inside\r", 12));
+  text += expected.back() + "\n";
+  expected.push_back("");
+  text += "\n";
+  expected.push_back("last line without a newline");
+  text += expected.back();
+  std::istringstream in(text);
+  tpt::io::LineReader reader(in, "text");
+  std::string line;
+  std::vector<std::string> lines;
+  while (reader.next(line)) {
+    lines.push_back(line);
+    COMPARE(reader.line_number(), static_cast<long>(lines.size()));
+  }
+  COMPARE(lines.size(), expected.size());
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (lines[i] != expected[i]) TPT_FAIL("line " + std::to_string(i + 1) + " differs (length " + std::to_string(lines[i].size()) + ")");
+  VERIFY(!reader.next(line));  // the end stays the end
+
+  std::istringstream empty("");
+  tpt::io::LineReader none(empty, "empty");
+  VERIFY(!none.next(line));
+  std::istringstream newline_only("\n");
+  tpt::io::LineReader one(newline_only, "one");
+  VERIFY(one.next(line));
+  COMPARE(line, std::string());
+  VERIFY(!one.next(line));
+
+  // A small bound, for the message.
+  std::istringstream wide("ok\n0123456789\n");
+  tpt::io::LineReader bounded(wide, "wide.txt", 8);
+  VERIFY(bounded.next(line));
+  VERIFY_THROWS_WITH(bounded.next(line), "wide.txt:2: line 2 is longer than 8 bytes");
 }

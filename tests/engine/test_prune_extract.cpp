@@ -1,8 +1,10 @@
 // Answer extraction: the strict "####" scanner, lm-eval's flexible last number, \boxed{},
 // and the gold answer of a GSM8K solution. Expected values are worked out by hand from the
 // regexes quoted in extract.h.
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "check.h"
 #include "prune/extract.h"
@@ -109,6 +111,69 @@ TPT_TEST(extract, boxed_ignores_an_unclosed_box) {
   COMPARE(extract_boxed("\\boxed{5} then \\boxed{\\frac{1}{2"), some("5"));
   COMPARE(extract_boxed("\\boxed{"), none);
   COMPARE(extract_boxed("\\boxed 5"), none);
+}
+
+TPT_TEST(extract, boxed_takes_time_linear_in_the_text_whatever_the_boxes) {
+  // A completion that repeats "\boxed{" until it is cut off: each unclosed box once cost a scan
+  // of the rest of the text (200,000 of them took 55 s). At 2,000,000 such a scan would take
+  // hours; in one pass it takes milliseconds.
+  std::string unclosed;
+  for (int i = 0; i < 200000; ++i) unclosed += "\\boxed{";
+  COMPARE(extract_boxed(unclosed), none);
+  std::string many;
+  for (int i = 0; i < 2000000; ++i) many += "\\boxed{";
+  COMPARE(extract_boxed(many + "42}"), some("42"));  // only the innermost box closes
+  COMPARE(extract_boxed("\\boxed{7} " + many), some("7"));
+  COMPARE(extract_boxed(many + "}}"), some("\\boxed{}"));  // the two innermost close: the outer one counts
+}
+
+namespace {
+
+// The scanner extract_boxed replaced (a forward scan from each box), kept as the reference
+// for what it must find.
+std::optional<std::string> reference_boxed(std::string_view text) {
+  std::optional<std::string> last;
+  size_t search = 0;
+  while (true) {
+    const size_t at = text.find("\\boxed", search);
+    if (at == std::string_view::npos) break;
+    size_t pos = at + 6;
+    search = pos;
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n')) ++pos;
+    if (pos >= text.size() || text[pos] != '{') continue;
+    int depth = 0;
+    size_t close = std::string_view::npos;
+    for (size_t i = pos; i < text.size() && close == std::string_view::npos; ++i) {
+      if (text[i] == '{') ++depth;
+      if (text[i] == '}' && --depth == 0) close = i;
+    }
+    if (close == std::string_view::npos) continue;
+    std::string_view inner = text.substr(pos + 1, close - pos - 1);
+    while (!inner.empty() && (inner.front() == ' ' || inner.front() == '\t' || inner.front() == '\n')) inner.remove_prefix(1);
+    while (!inner.empty() && (inner.back() == ' ' || inner.back() == '\t' || inner.back() == '\n')) inner.remove_suffix(1);
+    last = std::string(inner);
+    search = close + 1;
+  }
+  return last;
+}
+
+}  // namespace
+
+TPT_TEST(extract, boxed_finds_what_a_forward_scan_from_each_box_finds) {
+  // Random texts over the characters that matter, with a fixed generator: every box nested,
+  // unclosed, stray braces before and after.
+  const std::string_view pieces[] = {"\\boxed", "\\boxed ", "{", "}", "x", " ", "1", "\\boxed{", "}}"};
+  uint64_t state = 12345;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const int length = static_cast<int>((state >> 33) % 24);
+    for (int i = 0; i < length; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      text += pieces[(state >> 33) % (sizeof pieces / sizeof pieces[0])];
+    }
+    if (extract_boxed(text) != reference_boxed(text)) TPT_FAIL("extract_boxed differs from the reference on \"" + text + "\"");
+  }
 }
 
 TPT_TEST(extract, extract_answer_dispatches_on_the_extractor) {

@@ -1,6 +1,8 @@
 // The engine names the BLAS library libtorch really loaded, so a slow one can be warned about.
+#include <algorithm>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "check.h"
 #include "runtime/torch_runtime.h"
@@ -56,4 +58,35 @@ TPT_TEST(runtime, only_the_reference_blas_draws_the_slow_blas_warning) {
 TPT_TEST(runtime, a_gemm_rate_is_measured) {
   const double gflops = tpt::runtime::measure_gemm_gflops(128, 0.05);
   VERIFY(gflops > 0.0);
+}
+
+TPT_TEST(runtime, a_thread_count_beyond_the_cores_is_capped_unless_forced) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  tpt::runtime::RuntimeInfo capped = tpt::runtime::init_runtime(cores + 7);
+  COMPARE(capped.intra_op_threads, cores);
+  COMPARE(capped.threads_asked, cores + 7);
+  COMPARE(capped.cores, cores);
+  VERIFY_CONTAINS(tpt::runtime::runtime_summary(capped), std::to_string(cores) + " threads (" + std::to_string(cores + 7) +
+                                                             " asked for, capped at the " + std::to_string(cores) + " cores)");
+  VERIFY_CONTAINS(tpt::runtime::runtime_summary(tpt::runtime::runtime_info()), "capped at the");
+  tpt::runtime::RuntimeInfo forced = tpt::runtime::init_runtime(cores + 1, /*force=*/true);
+  COMPARE(forced.intra_op_threads, cores + 1);
+  COMPARE(forced.threads_asked, 0);
+  tpt::runtime::RuntimeInfo one = tpt::runtime::init_runtime(1);
+  COMPARE(one.intra_op_threads, 1);
+  VERIFY(tpt::runtime::runtime_summary(one).find("capped") == std::string::npos);
+}
+
+TPT_TEST(runtime, a_cuda_device_setting_without_cuda_is_named) {
+  tpt::runtime::require_device("cpu", "--device");
+  tpt::runtime::require_device("auto", "model.device");
+  if (tpt::runtime::runtime_info().cuda_available) {
+    tpt::runtime::require_device("cuda", "--device");
+    SKIP("this machine has a CUDA device");
+  }
+  VERIFY_THROWS_WITH(tpt::runtime::require_device("cuda", "--device"),
+                     "--device cuda: this build/machine has no CUDA device");
+  VERIFY_THROWS_WITH(tpt::runtime::require_device("cuda", "model.device"),
+                     "model.device: \"cuda\", but this build/machine has no CUDA device");
+  VERIFY_THROWS_WITH(tpt::runtime::require_device("cuda", "model.device"), "use \"cpu\" or \"auto\"");
 }

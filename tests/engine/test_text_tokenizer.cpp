@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "check.h"
+#include "text/model_tokenizer.h"
 #include "text/pre_tokenizer.h"
 #include "text/tokenizer.h"
 #include "text/utf8.h"
@@ -355,4 +356,30 @@ TPT_TEST(text_tokenizer, an_id_far_beyond_any_vocabulary_is_refused_not_allocate
   doc = byte_level_doc();
   doc["model"]["vocab"]["far"] = 16777216;
   VERIFY_THROWS_WITH(load(doc), "model.vocab.far: id 16777216 is larger than the largest supported");
+}
+
+TPT_TEST(text_errors, a_token_id_beyond_any_vocabulary_is_refused_before_its_table_is_built) {
+  // The id -> token table is as long as the largest id: 2^31 - 1 once asked for 64 GiB.
+  json doc = plain_doc({{"a", 0}}, json::array());
+  doc["added_tokens"] = {{{"id", 2147483647}, {"content", "<huge>"}, {"special", true}}};
+  VERIFY_THROWS_WITH(load(doc), "added_tokens[0].id: token id 2147483647 is beyond any vocabulary (ids go up to 16777215)");
+  doc = plain_doc({{"a", 0}, {"b", 99999999}}, json::array());
+  VERIFY_THROWS_WITH(load(doc), "model.vocab.b: token id 99999999 is beyond any vocabulary");
+  doc = plain_doc({{"a", 0}, {"b", 300000}}, json::array());  // gaps are fine
+  COMPARE(load(doc).vocab_size(), size_t{300001});
+}
+
+TPT_TEST(text_errors, a_tokenizer_that_does_not_fit_a_models_vocabulary_is_named) {
+  json doc = plain_doc({{"a", 0}, {"b", 1}, {"c", 70}}, json::array());
+  const Tokenizer tok = load(doc);
+  VERIFY_THROWS_WITH(check_tokenizer_fits_model(tok, 64, "m/config.json"),
+                     "tokenizer.json: token \"c\" has id 70, but the model has only 64 token embeddings (vocab_size in "
+                     "m/config.json): this tokenizer does not belong to this model");
+  check_tokenizer_fits_model(tok, 71, "m/config.json");
+  // The post-processor's special tokens count too.
+  doc = plain_doc({{"a", 0}}, json::array());
+  doc["post_processor"] = {{"type", "TemplateProcessing"},
+                           {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+                           {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {90}}, {"tokens", {"<s>"}}}}}}};
+  VERIFY_THROWS_WITH(check_tokenizer_fits_model(load(doc), 64, "m/config.json"), "the post-processor's special token has id 90");
 }

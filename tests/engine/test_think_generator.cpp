@@ -3,6 +3,7 @@
 // where they should.
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <map>
 
 #include "check.h"
@@ -285,4 +286,58 @@ TPT_TEST(generator, continuous_batching_keeps_the_sliding_window_of_gemma2) {
   COMPARE(results.size(), requests.size());
   for (size_t i = 0; i < requests.size(); ++i)
     COMPARE(results[i].token_ids == generator.generate({requests[i]}, options)[0].token_ids, true);
+}
+
+TPT_TEST(generator, non_finite_logits_stop_generation_with_an_error_naming_the_model) {
+  // NaN weights once sampled token 0 at every step: NUL bytes as text, and no error.
+  for (const bool continuous : {false, true}) {
+    Setup s;
+    {
+      torch::NoGradGuard no_grad;
+      s.model->named_parameters()["model.norm.weight"].fill_(std::numeric_limits<float>::quiet_NaN());
+    }
+    GenerationOptions options;
+    options.max_new_tokens = 4;
+    const std::string expected = "model " + fixture("llama-gqa-untied") + ": the model's logits are not finite";
+    if (!continuous) {
+      VERIFY_THROWS_WITH(s.generator.generate(prompts(), options), expected);
+      options.sampling.temperature = 0.0;  // greedy too
+      VERIFY_THROWS_WITH(s.generator.generate(prompts(), options), expected);
+      continue;
+    }
+    bool admitted = false;
+    VERIFY_THROWS_WITH(s.generator.generate_continuous(
+                           options,
+                           [&](size_t, bool) {
+                             std::vector<AdmittedRequest> fresh;
+                             if (!admitted) fresh.push_back({0, prompts()[0]});
+                             admitted = true;
+                             return fresh;
+                           },
+                           [](const SequenceStep&) {}),
+                       expected);
+  }
+  // Infinity in the weights too: one row of the output projection at +inf.
+  Setup s;
+  {
+    torch::NoGradGuard no_grad;
+    s.model->named_parameters()["lm_head.weight"][7].fill_(std::numeric_limits<float>::infinity());
+  }
+  GenerationOptions options;
+  options.max_new_tokens = 4;
+  VERIFY_THROWS_WITH(s.generator.generate(prompts(), options), "logits are not finite");
+}
+
+TPT_TEST(generator, a_tokenizer_with_more_tokens_than_the_model_embeds_is_refused) {
+  // The byte tokenizer has 257 ids (256 bytes and <|endoftext|>); give it one past the model's 320.
+  tpt::model::CausalLm model = tpt::model::load_model(fixture("llama-gqa-untied"), test_device());
+  nlohmann::json doc = tpt::text::byte_tokenizer_json();
+  doc["added_tokens"].push_back({{"id", 320}, {"content", "<|extra|>"}, {"special", true}});
+  const tpt::text::Tokenizer wide = tpt::text::Tokenizer::from_json(doc, "wide/tokenizer.json");
+  VERIFY_THROWS_WITH((Generator{model, wide}),
+                     "wide/tokenizer.json: token \"<|extra|>\" has id 320, but the model has only 320 token embeddings "
+                     "(vocab_size in " + fixture("llama-gqa-untied") + "/config.json)");
+  doc["added_tokens"].back()["id"] = 319;  // the last row: fits
+  const tpt::text::Tokenizer fits = tpt::text::Tokenizer::from_json(doc, "fits/tokenizer.json");
+  Generator generator{model, fits};
 }

@@ -26,13 +26,14 @@ inline std::string slurp(const std::string& path) {
   return buffer.str();
 }
 
-// `tpt <args>` with `prefix` in front (environment assignments, `ulimit ...;`), through bash,
-// so that a process killed by a signal reports 128 + signal as a shell user sees it. `args`
-// and `prefix` must not contain double quotes.
-inline CliResult tpt_run(const std::string& args, const std::string& prefix = "") {
+// `tpt <args>` with `prefix` in front (environment assignments, `ulimit ...;`, `timeout 60`),
+// through bash, so that a process killed by a signal reports 128 + signal as a shell user sees
+// it. Standard input comes from `input` (a path). `args`, `prefix` and `input` must not contain
+// double quotes.
+inline CliResult tpt_run(const std::string& args, const std::string& prefix = "", const std::string& input = "/dev/null") {
   const std::string dir = temp_dir();
   const std::string command =
-      prefix + " '" TPT_CLI_PATH "' " + args + " </dev/null >" + dir + "/out 2>" + dir + "/err";
+      prefix + " '" TPT_CLI_PATH "' " + args + " <'" + input + "' >" + dir + "/out 2>" + dir + "/err";
   CliResult r;
   const int raw = std::system(("/bin/bash -c \"" + command + "\"").c_str());
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
