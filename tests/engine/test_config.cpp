@@ -268,9 +268,9 @@ TPT_TEST(config, the_codecontests_preset_holds_the_papers_code_settings) {
 
 TPT_TEST(config, numbers_must_be_finite) {
   // JSON has no NaN or infinity; a literal beyond double's range is an error naming its line
-  // (nlohmann's own exception named neither the file nor the line).
+  // and column (nlohmann's own exception named neither the file nor the line).
   VERIFY_THROWS_WITH(tpt::io::parse_json_text("{\"schema_version\": 1,\n \"think\": {\"temperature\": 1e999}}", "experiment.json"),
-                     "experiment.json:2: number 1e999 is beyond the range of a double");
+                     "experiment.json:2: invalid JSON at column 27: syntax error while parsing value - number overflow parsing '1e999'");
   // A document built in code (the Setup panel's) can hold NaN or infinity.
   json doc = minimal();
   doc["think"] = {{"temperature", std::numeric_limits<double>::infinity()}};
