@@ -215,13 +215,13 @@ TPT_TEST(model_decoder, sizes_beyond_any_model_are_refused_with_their_key) {
   auto config = tiny_config("llama");
   config["num_hidden_layers"] = 1000000000000000LL;
   VERIFY_THROWS_WITH(model::parse_model_config(config),
-                     "config.json: num_hidden_layers: must be at most 16777216, got 1000000000000000");
+                     "config.json: num_hidden_layers: must be at most 100000, got 1000000000000000");
   config = tiny_config("llama");
   config["head_dim"] = 100000000000LL;
   VERIFY_THROWS_WITH(model::parse_model_config(config), "head_dim: must be at most 16777216");
   config = tiny_config("llama");
   config["vocab_size"] = 18446744073709551615ULL;
-  VERIFY_THROWS_WITH(model::parse_model_config(config), "vocab_size: must be at most 16777216");
+  VERIFY_THROWS_WITH(model::parse_model_config(config), "vocab_size: must be at most 2147483647");
 }
 
 TPT_TEST(model_decoder, qwen2_uses_its_qkv_bias_and_has_no_output_bias) {
