@@ -97,21 +97,26 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Uids. RLIMIT_NPROC counts every process of a real uid, machine-wide. Runs that share a uid
 // share the limit: a fork bomb in one would make another run's fork (or bubblewrap's own) fail,
-// and that run's verdict would depend on timing. So each concurrent run, when we are root, gets
-// a uid of its own: the first "nobody" (65534), the others from a range no account uses.
+// and that run's verdict would depend on timing. So each run, when we are root, gets a uid of
+// its own from a range no account uses, and the next run takes the next uid rather than the one
+// just freed: a finished run can leave bubblewrap's namespace init as a zombie for the system's
+// init to reap on its own schedule, and a burst of short runs under one uid piled up enough of
+// them to make bubblewrap's fork fail (EAGAIN) on a machine whose init reaps slowly.
 
-constexpr uid_t kNobody = 65534;
 constexpr uid_t kUidPoolBase = 1'900'000'000;
+constexpr size_t kUidPoolSize = 4096;
 
 class UidLease {
  public:
   UidLease() {
     std::lock_guard<std::mutex> lock(mutex());
     auto& used = slots();
-    auto it = std::find(used.begin(), used.end(), false);
-    slot_ = static_cast<size_t>(it - used.begin());
-    if (it == used.end()) used.push_back(true);
-    else *it = true;
+    if (used.empty()) used.assign(kUidPoolSize, false);
+    size_t& next = next_slot();
+    for (size_t tried = 0; tried < kUidPoolSize && used[next]; ++tried) next = (next + 1) % kUidPoolSize;
+    slot_ = next;
+    used[slot_] = true;
+    next = (next + 1) % kUidPoolSize;
   }
   ~UidLease() {
     std::lock_guard<std::mutex> lock(mutex());
@@ -119,7 +124,7 @@ class UidLease {
   }
   UidLease(const UidLease&) = delete;
   UidLease& operator=(const UidLease&) = delete;
-  uid_t uid() const { return slot_ == 0 ? kNobody : kUidPoolBase + static_cast<uid_t>(slot_); }
+  uid_t uid() const { return kUidPoolBase + 1 + static_cast<uid_t>(slot_); }
 
  private:
   static std::mutex& mutex() {
@@ -129,6 +134,10 @@ class UidLease {
   static std::vector<bool>& slots() {
     static std::vector<bool> s;
     return s;
+  }
+  static size_t& next_slot() {
+    static size_t n = 0;
+    return n;
   }
   size_t slot_ = 0;
 };
@@ -280,7 +289,7 @@ struct ScratchDir {
 
 struct ChildPlan {
   bool drop_privileges = false;
-  uid_t uid = kNobody;
+  uid_t uid = kUidPoolBase;  // set from the run's lease
   rlim_t cpu_seconds = 1;
   rlim_t address_space = 0;
   rlim_t stack = 0;
