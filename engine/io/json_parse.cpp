@@ -1,8 +1,9 @@
 #include "io/json_parse.h"
 
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "core/error.h"
+#include "io/regular_file.h"
 
 namespace tpt::io {
 
@@ -56,11 +57,11 @@ nlohmann::json parse_json_or_discarded(std::string_view text) {
 }
 
 nlohmann::json read_json_or_discarded(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return nlohmann::json(nlohmann::json::value_t::discarded);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_json_or_discarded(text.str());
+  try {
+    return parse_json_or_discarded(read_regular_file(path));
+  } catch (const Error&) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
 }
 
 }  // namespace tpt::io

@@ -23,7 +23,8 @@ nlohmann::json parse_json_bounded(std::string_view text, int max_depth = kMaxJso
 // trainer's state file): a discarded value (is_discarded()) instead of an exception.
 nlohmann::json parse_json_or_discarded(std::string_view text);
 
-// The file `path` parsed as by parse_json_or_discarded; discarded when it cannot be read.
+// A JSON file another program writes (trainer_state.json, a model's config.json) parsed as by
+// parse_json_or_discarded; also discarded when it is absent, unreadable or not a regular file.
 nlohmann::json read_json_or_discarded(const std::string& path);
 
 }  // namespace tpt::io

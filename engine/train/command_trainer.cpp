@@ -17,7 +17,6 @@
 #include "io/atomic_file.h"
 #include "io/child_process.h"
 #include "io/json_parse.h"
-#include "io/regular_file.h"
 #include "text/chat_template.h"
 #include "text/model_tokenizer.h"
 #include "train/lora.h"
@@ -57,21 +56,10 @@ std::optional<std::pair<std::string, int64_t>> latest_checkpoint(const std::stri
   return best;
 }
 
-// A JSON file another program writes (trainer_state.json, a model's config.json), or a
-// discarded value when it is absent, unreadable, not a regular file or not JSON: callers read
-// what they can and go on.
-json read_json_quietly(const fs::path& path) {
-  try {
-    return io::parse_json_or_discarded(io::read_regular_file(path.string()));
-  } catch (const Error&) {
-    return json(json::value_t::discarded);
-  }
-}
-
 // log_history entries of a trainer_state.json that are steps (they carry a loss).
 std::vector<StepReport> logged_steps(const std::string& trainer_state, int64_t total_steps) {
   std::vector<StepReport> steps;
-  const json state = read_json_quietly(trainer_state);
+  const json state = io::read_json_or_discarded(trainer_state);
   if (!state.is_object() || !state.contains("log_history") || !state["log_history"].is_array()) return steps;
   for (const auto& entry : state["log_history"]) {
     if (!entry.is_object() || !entry.contains("loss") || !entry.contains("step")) continue;
@@ -88,7 +76,7 @@ std::vector<StepReport> logged_steps(const std::string& trainer_state, int64_t t
 }
 
 bool model_is_bf16(const std::string& folder) {
-  const json config = read_json_quietly(fs::path(folder) / "config.json");
+  const json config = io::read_json_or_discarded((fs::path(folder) / "config.json").string());
   if (!config.is_object()) return false;
   for (const char* key : {"torch_dtype", "dtype"})
     if (config.contains(key) && config[key] == "bfloat16") return true;
@@ -96,7 +84,7 @@ bool model_is_bf16(const std::string& folder) {
 }
 
 std::string model_type_of(const std::string& folder) {
-  const json config = read_json_quietly(fs::path(folder) / "config.json");
+  const json config = io::read_json_or_discarded((fs::path(folder) / "config.json").string());
   return config.is_object() ? config.value("model_type", std::string()) : std::string();
 }
 
@@ -251,7 +239,7 @@ TrainOutcome CommandTrainer::train(const TrainJob& job, const TrainCallbacks& ca
   double num_tokens = 0.0;
   if (checkpoint) {
     num_tokens = -1.0;
-    const json state = read_json_quietly(fs::path(checkpoint->first) / "trainer_state.json");
+    const json state = io::read_json_or_discarded((fs::path(checkpoint->first) / "trainer_state.json").string());
     if (state.is_object() && state.contains("log_history") && state["log_history"].is_array())
       for (const auto& entry : state["log_history"])
         if (entry.is_object() && entry.contains("num_tokens") && entry["num_tokens"].is_number())
