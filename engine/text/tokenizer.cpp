@@ -78,8 +78,9 @@ Tokenizer Tokenizer::from_json(const json& doc, const std::string& source) {
   }
 
   // The id -> token table covers the model's vocabulary and the added tokens. It is dense, so
-  // one stray id near INT32_MAX would ask for tens of gigabytes: ids are bounded far above any
-  // real vocabulary (Gemma's 256K) instead.
+  // one stray id near INT32_MAX would ask for tens of gigabytes: ids are bounded by kMaxTokenId
+  // (token_id_problem refuses them where each is read; checked again here, before the table is
+  // sized, whatever path an id came by).
   size_t size = 0;
   for (const auto& [token, id] : tok.model_->vocab()) {
     if (id > kMaxTokenId)

@@ -53,9 +53,6 @@ struct AddedToken {
 
 class Tokenizer {
  public:
-  // Ids above this are refused when loading: the id table is dense.
-  static constexpr int32_t kMaxTokenId = (1 << 24) - 1;
-
   // Throws tpt::FileError naming the file and JSON path of a malformed or unsupported part.
   static Tokenizer from_file(const std::string& path);
   // `source` names the document in errors.
