@@ -1,13 +1,20 @@
 #include "main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDateTime>
 #include <QDir>
-#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTableView>
+#include <QToolBar>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -18,15 +25,19 @@
 #include <QStyleFactory>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "chart_panel.h"
 #include "config/experiment_config.h"
 #include "demo/base_model.h"
 #include "demo/demo.h"
+#include "experiment_document.h"
 #include "presentation_window.h"
 #include "problems_panel.h"
 #include "rules_panel.h"
 #include "run_bridge.h"
 #include "run_panel.h"
+#include "run/experiment.h"
 #include "runtime/torch_runtime.h"
 #include "setup_panel.h"
 #include "trace_browser.h"
@@ -68,13 +79,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(tr("TPT Workbench"));
   setWindowIcon(QIcon(QStringLiteral(":/icons/tpt-workbench.svg")));
   setObjectName(QStringLiteral("MainWindow"));
-  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
   const runtime::RuntimeInfo runtime = runtime::runtime_info();
   m_runtimeSummary = QString::fromStdString(runtime::runtime_summary(runtime));
   if (auto warning = runtime::blas_warning(runtime)) m_runtimeWarning = QString::fromStdString(*warning);
 
   m_bridge = new RunBridge(this);
+  m_document = new ExperimentDocument(this);
 
   auto* central = new QWidget(this);
   auto* layout = new QVBoxLayout(central);
@@ -86,20 +97,174 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_warningBanner->setText(m_runtimeWarning);
   m_warningBanner->setVisible(!m_runtimeWarning.isEmpty());
   layout->addWidget(m_warningBanner);
-  m_chart = new ChartPanel(central);
-  layout->addWidget(m_chart, 1);
+  m_modelBanner = new QLabel(central);
+  m_modelBanner->setObjectName(QStringLiteral("missingModels"));
+  m_modelBanner->setWordWrap(true);
+  m_modelBanner->setTextFormat(Qt::RichText);
+  m_modelBanner->setStyleSheet(QStringLiteral("QLabel { background: #f8d7da; color: #58151c; padding: 8px; }"));
+  m_modelBanner->hide();
+  layout->addWidget(m_modelBanner);
+  m_stack = new QStackedWidget(central);
+  m_stack->setObjectName(QStringLiteral("modeStack"));
+  layout->addWidget(m_stack, 1);
   setCentralWidget(central);
 
-  createDocks();
+  createPanels();
+  createModeBar();
   createActions();
+  connectRun();
   auto* runtimeLabel = new QLabel(m_runtimeSummary, this);
   runtimeLabel->setObjectName(QStringLiteral("runtimeSummary"));
   statusBar()->addPermanentWidget(runtimeLabel);
 
-  // Live updates: the chart re-reads the database when a round is scored, and the loss curve
+  connect(m_document, &ExperimentDocument::modifiedChanged, this, &MainWindow::updateTitle);
+  connect(m_document, &ExperimentDocument::saved, this, &MainWindow::updateTitle);
+  connect(m_setup, &SetupPanel::forkNeeded, this, &MainWindow::offerFork);
+
+  QSettings settings;
+  if (!restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray())) {
+    // First start: most of the screen, at least the 1366×768 the layouts are made for.
+    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(0, 0, 1366, 768);
+    resize(std::min(screen.width(), 1600), std::min(screen.height(), 960));
+  }
+  restoreModeLayout();
+  setDarkTheme(settings.value(QStringLiteral("view/dark"), false).toBool());
+  const QString last = settings.value(QString::fromLatin1(kLastKey)).toString();
+  if (!last.isEmpty() && QFileInfo::exists(QDir(last).filePath(QStringLiteral("experiment.json"))))
+    openExperiment(last);
+  else
+    openDemo();
+}
+
+void MainWindow::createPanels() {
+  // Setup: the form, and beside it the experiment's scores so far.
+  m_setup = new SetupPanel(this, m_document);
+  m_setupChart = new ChartPanel(this);
+  m_setupChart->setObjectName(QStringLiteral("setupChart"));
+  m_setupSplit = new QSplitter(Qt::Horizontal, this);
+  m_setupSplit->setObjectName(QStringLiteral("setupSplitter"));
+  m_setupSplit->addWidget(m_setup);
+  m_setupSplit->addWidget(m_setupChart);
+  m_setupSplit->setStretchFactor(0, 0);
+  m_setupSplit->setStretchFactor(1, 1);
+  m_setupSplit->setSizes({560, 800});
+
+  // Run: the controls, progress and log beside the Pass@1 and loss charts.
+  m_runPanel = new RunPanel(m_bridge, this);
+  m_chart = new ChartPanel(this);
+  m_runSplit = new QSplitter(Qt::Horizontal, this);
+  m_runSplit->setObjectName(QStringLiteral("runSplitter"));
+  m_runSplit->addWidget(m_runPanel);
+  m_runSplit->addWidget(m_chart);
+  m_runSplit->setStretchFactor(0, 2);
+  m_runSplit->setStretchFactor(1, 3);
+  m_runSplit->setSizes({560, 800});
+
+  m_traces = new TraceBrowser(this);
+  m_rules = new RulesPanel(this);
+  m_rules->setExperimentDocument(m_document);
+  m_problems = new ProblemsPanel(this);
+  m_presentHolder = new QWidget(this);
+  m_presentHolder->setObjectName(QStringLiteral("presentHolder"));
+  auto* presentLayout = new QVBoxLayout(m_presentHolder);
+  presentLayout->setContentsMargins(0, 0, 0, 0);
+
+  for (QWidget* page : {static_cast<QWidget*>(m_setupSplit), static_cast<QWidget*>(m_runSplit),
+                        static_cast<QWidget*>(m_traces), static_cast<QWidget*>(m_rules),
+                        static_cast<QWidget*>(m_problems), m_presentHolder})
+    m_stack->addWidget(page);
+
+  connect(m_bridge, &RunBridge::roundFinished, this, &MainWindow::reloadReviewViews);
+  connect(m_bridge, &RunBridge::finished, this, &MainWindow::reloadReviewViews);
+  // Samples and decisions appear when Prune ends: the browser catches up as Train starts.
+  connect(m_bridge, &RunBridge::phaseChanged, this, [this](int, run::Phase phase) {
+    if (phase == run::Phase::Train) {
+      m_traces->reload();
+      m_rules->reloadRounds();
+    }
+  });
+  connect(m_rules, &RulesPanel::roundRepruned, m_traces, &TraceBrowser::reload);
+}
+
+void MainWindow::reloadReviewViews() {
+  m_traces->reload();
+  m_rules->reloadRounds();
+  m_problems->reload();
+  m_document->reloadStoredSettings();
+  updateModelBanner();
+}
+
+void MainWindow::createModeBar() {
+  m_modeBar = new QToolBar(tr("Modes"), this);
+  m_modeBar->setObjectName(QStringLiteral("modeBar"));
+  m_modeBar->setMovable(false);
+  m_modeBar->setFloatable(false);
+  m_modeBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  m_modeBar->setContextMenuPolicy(Qt::PreventContextMenu);
+  m_modeBar->setStyleSheet(QStringLiteral("QToolBar#modeBar QToolButton { padding: 10px 6px; min-width: 76px; }"
+                                          "QToolBar#modeBar QToolButton:checked { font-weight: bold; }"));
+  addToolBar(Qt::LeftToolBarArea, m_modeBar);
+  m_modeGroup = new QActionGroup(this);
+  m_modeGroup->setExclusive(true);
+  const QStringList names = {tr("Setup"), tr("Run"), tr("Review"), tr("Pruning"), tr("Problems"), tr("Present")};
+  const QStringList purposes = {tr("the experiment's settings"), tr("start, pause and watch the rounds"),
+                                tr("read and label the sampled traces"), tr("the rule set and its funnel"),
+                                tr("each test problem across the rounds"), tr("the result, for a demo")};
+  const QStringList ids = {QStringLiteral("Setup"),   QStringLiteral("Run"),      QStringLiteral("Review"),
+                           QStringLiteral("Pruning"), QStringLiteral("Problems"), QStringLiteral("Present")};
+  for (int i = 0; i < kModeCount; ++i) {
+    auto* action = new QAction(names[i], this);
+    action->setObjectName(QStringLiteral("actionMode") + ids[i]);
+    action->setCheckable(true);
+    action->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+    action->setShortcutContext(Qt::ApplicationShortcut);
+    action->setToolTip(tr("%1: %2 (%3)").arg(names[i], purposes[i], action->shortcut().toString(QKeySequence::NativeText)));
+    m_modeGroup->addAction(action);
+    m_modeBar->addAction(action);
+    m_modeActions << action;
+    connect(action, &QAction::triggered, this, [this, i] { setMode(static_cast<Mode>(i)); });
+  }
+  m_modeActions.first()->setChecked(true);
+}
+
+MainWindow::Mode MainWindow::mode() const { return static_cast<Mode>(m_stack->currentIndex()); }
+
+void MainWindow::setMode(Mode mode) {
+  const int index = static_cast<int>(mode);
+  if (index < 0 || index >= kModeCount) return;
+  m_stack->setCurrentIndex(index);
+  m_modeActions[index]->setChecked(true);
+  // The page's main view takes the keyboard: the Review list, so J/K work at once.
+  if (mode == Mode::Review) m_traces->table()->setFocus();
+  if (mode == Mode::Present && !m_presentPage) rebuildPresentPage();
+  QSettings().setValue(QStringLiteral("modes/current"), index);
+}
+
+QWidget* MainWindow::modePage(Mode mode) const { return m_stack->widget(static_cast<int>(mode)); }
+
+QAction* MainWindow::modeAction(Mode mode) const { return m_modeActions.value(static_cast<int>(mode)); }
+
+void MainWindow::saveModeLayout() const {
+  QSettings settings;
+  settings.setValue(QStringLiteral("modes/setupSplitter"), m_setupSplit->saveState());
+  settings.setValue(QStringLiteral("modes/runSplitter"), m_runSplit->saveState());
+  settings.setValue(QStringLiteral("modes/current"), m_stack->currentIndex());
+}
+
+void MainWindow::restoreModeLayout() {
+  QSettings settings;
+  m_setupSplit->restoreState(settings.value(QStringLiteral("modes/setupSplitter")).toByteArray());
+  m_runSplit->restoreState(settings.value(QStringLiteral("modes/runSplitter")).toByteArray());
+  setMode(static_cast<Mode>(std::clamp(settings.value(QStringLiteral("modes/current"), 0).toInt(), 0, kModeCount - 1)));
+}
+
+void MainWindow::connectRun() {
+  // Live updates: the charts re-read the database when a round is scored, and the loss curve
   // at most once a second while Train runs.
-  connect(m_bridge, &RunBridge::roundFinished, m_chart, &ChartPanel::reload);
-  connect(m_bridge, &RunBridge::finished, m_chart, &ChartPanel::reload);
+  for (ChartPanel* chart : {m_chart, m_setupChart}) {
+    connect(m_bridge, &RunBridge::roundFinished, chart, &ChartPanel::reload);
+    connect(m_bridge, &RunBridge::finished, chart, &ChartPanel::reload);
+  }
   connect(m_bridge, &RunBridge::progressed, this, [this](const RunProgress& p) {
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (p.phase == run::Phase::Train && now - m_lastLossReload > 1000) {
@@ -114,6 +279,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                  .arg(100 * metrics.value(QStringLiteral("pass@1.flexible")).toDouble(), 0, 'f', 1),
                              10000);
     if (m_presentation) m_presentation->reload();
+    if (m_presentPage) m_presentPage->reload();
   });
   connect(m_bridge, &RunBridge::started, this, [this] {
     m_startAction->setEnabled(false);
@@ -130,20 +296,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                                        .arg(detail));
   });
   connect(m_runPanel, &RunPanel::startRequested, this, &MainWindow::startRun);
-
-  QSettings settings;
-  if (!restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray())) resize(1280, 800);
-  if (!restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray())) {
-    // First start: the chart gets most of the window, the form enough width to read.
-    resizeDocks({findChild<QDockWidget*>(QStringLiteral("setupDock"))}, {430}, Qt::Horizontal);
-    resizeDocks({findChild<QDockWidget*>(QStringLiteral("runDock"))}, {300}, Qt::Vertical);
-  }
-  setDarkTheme(settings.value(QStringLiteral("view/dark"), false).toBool());
-  const QString last = settings.value(QString::fromLatin1(kLastKey)).toString();
-  if (!last.isEmpty() && QFileInfo::exists(QDir(last).filePath(QStringLiteral("experiment.json"))))
-    openExperiment(last);
-  else
-    openDemo();
 }
 
 bool MainWindow::openDemo(bool quick) {
@@ -166,62 +318,6 @@ QString MainWindow::runtimeSummary() const { return m_runtimeSummary; }
 
 QString MainWindow::runtimeWarning() const { return m_runtimeWarning; }
 
-void MainWindow::createDocks() {
-  m_setup = new SetupPanel(this);
-  auto* setupDock = new QDockWidget(tr("Setup"), this);
-  setupDock->setObjectName(QStringLiteral("setupDock"));
-  setupDock->setWidget(m_setup);
-  addDockWidget(Qt::LeftDockWidgetArea, setupDock);
-
-  m_runPanel = new RunPanel(m_bridge, this);
-  auto* runDock = new QDockWidget(tr("Run"), this);
-  runDock->setObjectName(QStringLiteral("runDock"));
-  runDock->setWidget(m_runPanel);
-  addDockWidget(Qt::BottomDockWidgetArea, runDock);
-
-  // The review panels share the bottom area with the Run panel, as tabs.
-  m_traces = new TraceBrowser(this);
-  auto* tracesDock = new QDockWidget(tr("Traces"), this);
-  tracesDock->setObjectName(QStringLiteral("tracesDock"));
-  tracesDock->setWidget(m_traces);
-  addDockWidget(Qt::BottomDockWidgetArea, tracesDock);
-  tabifyDockWidget(runDock, tracesDock);
-
-  m_rules = new RulesPanel(this);
-  auto* rulesDock = new QDockWidget(tr("Pruning"), this);
-  rulesDock->setObjectName(QStringLiteral("rulesDock"));
-  rulesDock->setWidget(m_rules);
-  addDockWidget(Qt::BottomDockWidgetArea, rulesDock);
-  tabifyDockWidget(tracesDock, rulesDock);
-
-  m_problems = new ProblemsPanel(this);
-  auto* problemsDock = new QDockWidget(tr("Problems"), this);
-  problemsDock->setObjectName(QStringLiteral("problemsDock"));
-  problemsDock->setWidget(m_problems);
-  addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
-  tabifyDockWidget(rulesDock, problemsDock);
-  runDock->raise();
-
-  const auto reloadReview = [this] {
-    m_traces->reload();
-    m_rules->reloadRounds();
-    m_problems->reload();
-  };
-  connect(m_bridge, &RunBridge::roundFinished, this, reloadReview);
-  connect(m_bridge, &RunBridge::finished, this, reloadReview);
-  // Samples and decisions appear when Prune ends: the browser catches up as Train starts.
-  connect(m_bridge, &RunBridge::phaseChanged, this, [this](int, run::Phase phase) {
-    if (phase == run::Phase::Train) {
-      m_traces->reload();
-      m_rules->reloadRounds();
-    }
-  });
-  connect(m_rules, &RulesPanel::ruleSetSaved, this, [this] {
-    if (!m_setup->isModified()) m_setup->loadExperiment(m_dir);
-  });
-  connect(m_rules, &RulesPanel::roundRepruned, m_traces, &TraceBrowser::reload);
-}
-
 void MainWindow::createActions() {
   QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
   QAction* newAction = fileMenu->addAction(tr("&New Experiment…"), this, &MainWindow::newExperiment);
@@ -230,15 +326,22 @@ void MainWindow::createActions() {
   QAction* open = fileMenu->addAction(tr("&Open Experiment…"), this, &MainWindow::chooseExperiment);
   open->setShortcut(QKeySequence::Open);
   open->setObjectName(QStringLiteral("actionOpen"));
-  QAction* demo = fileMenu->addAction(tr("Open &Demo Experiment"), this, [this] { openDemo(false); });
+  QAction* demo = fileMenu->addAction(tr("Open &Demo Experiment"), this, [this] {
+    if (maybeSaveChanges()) openDemo(false);
+  });
   demo->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
   demo->setObjectName(QStringLiteral("actionOpenDemo"));
-  fileMenu->addAction(tr("Open &Quick Demo Experiment"), this, [this] { openDemo(true); });
+  QAction* quickDemo = fileMenu->addAction(tr("Open &Quick Demo Experiment"), this, [this] {
+    if (maybeSaveChanges()) openDemo(true);
+  });
+  quickDemo->setObjectName(QStringLiteral("actionOpenQuickDemo"));
   m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
   QAction* save = fileMenu->addAction(tr("&Save Settings"), m_setup, &SetupPanel::save);
   save->setShortcut(QKeySequence::Save);
   save->setObjectName(QStringLiteral("actionSave"));
+  QAction* fork = fileMenu->addAction(tr("&Fork Into a New Experiment…"), this, [this] { offerFork({}); });
+  fork->setObjectName(QStringLiteral("actionFork"));
   fileMenu->addSeparator();
   QAction* exportAction = fileMenu->addAction(tr("&Export Chart…"), this, &MainWindow::exportChart);
   exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
@@ -265,44 +368,162 @@ void MainWindow::createActions() {
   m_cancelAction->setEnabled(false);
 
   m_viewMenu = menuBar()->addMenu(tr("&View"));
-  for (QDockWidget* dock : findChildren<QDockWidget*>()) m_viewMenu->addAction(dock->toggleViewAction());
+  for (QAction* action : m_modeActions) m_viewMenu->addAction(action);
   m_viewMenu->addSeparator();
   QAction* compare = m_viewMenu->addAction(tr("Compare With Experiment…"), this, &MainWindow::compareWithExperiment);
   compare->setObjectName(QStringLiteral("actionCompare"));
-  m_viewMenu->addAction(tr("Clear Comparisons"), m_chart, &ChartPanel::clearComparisons);
+  m_viewMenu->addAction(tr("Clear Comparisons"), this, [this] {
+    m_chart->clearComparisons();
+    m_setupChart->clearComparisons();
+  });
   m_viewMenu->addSeparator();
   m_darkAction = m_viewMenu->addAction(tr("&Dark Theme"));
   m_darkAction->setCheckable(true);
   m_darkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
   m_darkAction->setObjectName(QStringLiteral("actionDarkTheme"));
   connect(m_darkAction, &QAction::toggled, this, &MainWindow::setDarkTheme);
-  QAction* present = m_viewMenu->addAction(tr("&Presentation Mode"), this, &MainWindow::showPresentation);
+  QAction* present = m_viewMenu->addAction(tr("&Full-Screen Presentation"), this, &MainWindow::showPresentation);
   present->setShortcut(QKeySequence(Qt::Key_F11));
   present->setObjectName(QStringLiteral("actionPresentation"));
 
   QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
+  QAction* keys = helpMenu->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showKeyboardShortcuts);
+  keys->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Slash));
+  keys->setObjectName(QStringLiteral("actionKeyboardShortcuts"));
   QAction* about = helpMenu->addAction(tr("&About TPT Workbench"), this, &MainWindow::showAbout);
   about->setShortcut(QKeySequence::HelpContents);
   about->setObjectName(QStringLiteral("actionAbout"));
 }
 
 bool MainWindow::openExperiment(const QString& path) {
-  const QString dir = QFileInfo(path).isDir() ? QDir(path).absolutePath() : QFileInfo(path).absolutePath();
   if (m_bridge->isRunning()) {
     statusBar()->showMessage(tr("A run is in progress: cancel it before opening another experiment."), 8000);
     return false;
   }
-  const bool ok = m_setup->loadExperiment(dir);
-  m_dir = dir;
-  m_chart->setExperiment(dir);
-  m_traces->setExperiment(dir);
-  m_rules->setExperiment(dir);
-  m_problems->setExperiment(dir);
-  const QString name = QString::fromStdString(m_setup->document().value("name", std::string()));
-  setWindowTitle(tr("%1 — TPT Workbench").arg(name.isEmpty() ? QFileInfo(dir).fileName() : name));
-  if (ok) rememberRecent(dir);
-  statusBar()->showMessage(ok ? tr("Opened %1").arg(dir) : tr("Could not read %1/experiment.json").arg(dir), 5000);
+  QString error;
+  const bool ok = m_document->open(path, &error);
+  // A folder that is not an experiment leaves nothing of the previous one on screen.
+  m_dir = ok ? m_document->dir() : QString();
+  for (ChartPanel* chart : {m_chart, m_setupChart}) {
+    chart->clearComparisons();
+    chart->setExperiment(m_dir);
+  }
+  m_traces->setExperiment(m_dir);
+  m_rules->setExperiment(m_dir);
+  m_problems->setExperiment(m_dir);
+  m_runPanel->setExperiment(m_dir);
+  rebuildPresentPage();
+  updateTitle();
+  updateModelBanner();
+  if (ok) rememberRecent(m_dir);
+  statusBar()->showMessage(ok ? tr("Opened %1").arg(m_dir) : error, ok ? 5000 : 0);
   return ok;
+}
+
+void MainWindow::updateTitle() {
+  QString title = tr("TPT Workbench");
+  if (m_document->isOpen()) {
+    const nlohmann::json& doc = m_document->json();
+    const QString name = QString::fromStdString(doc.is_object() && doc.contains("name") && doc["name"].is_string()
+                                                    ? doc["name"].get<std::string>()
+                                                    : std::string());
+    // "[*]" is where Qt puts the unsaved-changes mark.
+    title = tr("%1[*] — TPT Workbench").arg(name.isEmpty() ? QFileInfo(m_dir).fileName() : name);
+  }
+  setWindowTitle(title);
+  setWindowModified(m_document->isModified());
+}
+
+void MainWindow::updateModelBanner() {
+  const QString text = missingModelsText();
+  m_modelBanner->setText(text);
+  m_modelBanner->setVisible(!text.isEmpty());
+}
+
+QString MainWindow::missingModelsText() const {
+  if (m_dir.isEmpty()) return {};
+  std::vector<run::MissingModel> missing;
+  try {
+    missing = run::missing_round_models(m_dir.toStdString());
+  } catch (const std::exception&) {
+    return {};  // an unreadable database is reported by the views that read it
+  }
+  QStringList lines;
+  for (const auto& m : missing) {
+    const QString folder = QString::fromStdString(m.folder).toHtmlEscaped();
+    if (m.later_rounds_started)
+      lines << tr("Round %1's model folder <code>%2</code> is missing. Later rounds started from it, so it cannot "
+                  "be trained again here: restore the folder, or fork a new experiment (File → Fork) from round %3's "
+                  "settings.")
+                   .arg(m.round)
+                   .arg(folder)
+                   .arg(m.round - 1);
+    else
+      lines << tr("Round %1's model folder <code>%2</code> is missing. Restore it, or train round %1 again: "
+                  "<code>tpt run %3 --train-again %1</code> (its samples and decisions are kept), or fork a new "
+                  "experiment (File → Fork).")
+                   .arg(m.round)
+                   .arg(folder, m_dir.toHtmlEscaped());
+  }
+  return lines.join(QStringLiteral("<br>"));
+}
+
+bool MainWindow::maybeSaveChanges() {
+  if (!m_document->isModified()) return true;
+  QMessageBox box(QMessageBox::Warning, tr("Unsaved settings"),
+                  tr("The settings of %1 have changed. Save them?").arg(QFileInfo(m_dir).fileName()),
+                  QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+  box.setObjectName(QStringLiteral("unsavedChangesBox"));
+  box.setInformativeText(tr("Discard keeps experiment.json as it is on disk."));
+  box.setDefaultButton(QMessageBox::Save);
+  switch (box.exec()) {
+    case QMessageBox::Save:
+      return m_setup->save();
+    case QMessageBox::Discard: {
+      QString error;
+      m_document->open(m_dir, &error);  // back to the file: no panel keeps the discarded edits
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+void MainWindow::offerFork(const QStringList& changes) {
+  if (!m_document->isOpen()) return;
+  if (!changes.isEmpty()) {
+    QMessageBox box(QMessageBox::Question, tr("Settings changed since the rounds ran"),
+                    tr("%1 round(s) of this experiment ran with other settings. Changing them would mix settings "
+                       "within one experiment; run them as a new experiment (a fork) instead?")
+                        .arg(m_document->roundsStored()),
+                    QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("forkBox"));
+    box.setDetailedText(changes.join(QLatin1Char('\n')));
+    QPushButton* forkButton = box.addButton(tr("Fork…"), QMessageBox::AcceptRole);
+    box.setDefaultButton(forkButton);
+    box.exec();
+    if (box.clickedButton() != forkButton) return;
+  }
+  QString suggestion = m_dir + QStringLiteral("-fork");
+  for (int n = 2; QFileInfo::exists(suggestion); ++n) suggestion = m_dir + QStringLiteral("-fork-%1").arg(n);
+  bool ok = false;
+  const QString target = QInputDialog::getText(this, tr("Fork into a new experiment"),
+                                               tr("Folder for the new experiment (created):"), QLineEdit::Normal,
+                                               suggestion, &ok);
+  if (ok && !target.trimmed().isEmpty()) forkExperiment(target.trimmed());
+}
+
+bool MainWindow::forkExperiment(const QString& newDir) {
+  QString error;
+  const QString forked = m_document->fork(newDir, &error);
+  if (forked.isEmpty()) {
+    QMessageBox::warning(this, tr("Fork failed"), error);
+    return false;
+  }
+  // The edits went into the fork; this experiment stays as it is on disk.
+  if (!openExperiment(forked)) return false;
+  statusBar()->showMessage(tr("Forked into %1: Start runs the new settings from round 0.").arg(forked), 10000);
+  return true;
 }
 
 void MainWindow::startRun() {
@@ -312,14 +533,15 @@ void MainWindow::startRun() {
     return;
   }
   if (!m_setup->isValid()) {
-    statusBar()->showMessage(tr("The settings have problems (marked in the Setup panel); fix them to start."), 8000);
+    setMode(Mode::Setup);
+    statusBar()->showMessage(tr("The settings have problems (marked in Setup); fix them to start."), 8000);
     return;
   }
   if (m_setup->isModified() && !m_setup->save()) return;
   // An experiment on the built-in base model builds it first (once; it is cached), on the
   // engine thread like the run itself.
   RunBridge::Prepare prepare;
-  const std::string model = m_setup->document().value("/model/path"_json_pointer, std::string());
+  const std::string model = m_document->json().value("/model/path"_json_pointer, std::string());
   for (const bool quick : {false, true}) {
     const demo::BaseModelRecipe recipe = demo::demo_spec({quick, true, 1}).base_model;
     if (model == demo::cached_base_model_dir(recipe) && !QFileInfo::exists(QString::fromStdString(model))) {
@@ -328,10 +550,16 @@ void MainWindow::startRun() {
       };
     }
   }
+  if (mode() == Mode::Setup) setMode(Mode::Run);
   m_bridge->start(m_dir, prepare);
 }
 
+void MainWindow::openFromMenu(const QString& dir) {
+  if (maybeSaveChanges()) openExperiment(dir);
+}
+
 void MainWindow::newExperiment() {
+  if (!maybeSaveChanges()) return;
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the new experiment"));
   if (dir.isEmpty()) return;
   const QString file = QDir(dir).filePath(QStringLiteral("experiment.json"));
@@ -340,17 +568,20 @@ void MainWindow::newExperiment() {
     config.name = QFileInfo(dir).fileName().toStdString();
     config.save(file.toStdString());
   }
-  openExperiment(dir);
+  if (openExperiment(dir)) setMode(Mode::Setup);
 }
 
 void MainWindow::chooseExperiment() {
+  if (!maybeSaveChanges()) return;
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Open an experiment folder"), m_dir);
   if (!dir.isEmpty()) openExperiment(dir);
 }
 
 void MainWindow::compareWithExperiment() {
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Experiment to compare with"), m_dir);
-  if (!dir.isEmpty()) m_chart->addComparison(dir);
+  if (dir.isEmpty()) return;
+  m_chart->addComparison(dir);
+  m_setupChart->addComparison(dir);
 }
 
 void MainWindow::exportChart() {
@@ -381,7 +612,7 @@ void MainWindow::rebuildRecentMenu() {
   for (int i = 0; i < recent.size(); ++i) {
     QAction* action = m_recentMenu->addAction(QStringLiteral("&%1 %2").arg(i + 1).arg(recent[i]));
     const QString dir = recent[i];
-    connect(action, &QAction::triggered, this, [this, dir] { openExperiment(dir); });
+    connect(action, &QAction::triggered, this, [this, dir] { openFromMenu(dir); });
   }
   m_recentMenu->setEnabled(!recent.isEmpty());
 }
@@ -395,7 +626,24 @@ void MainWindow::setDarkTheme(bool dark) {
   QSettings().setValue(QStringLiteral("view/dark"), dark);
 }
 
+void MainWindow::rebuildPresentPage() {
+  if (m_presentPage) {
+    m_presentPage->hide();
+    m_presentPage->deleteLater();
+    m_presentPage = nullptr;
+  }
+  if (m_dir.isEmpty()) return;
+  // The Present mode's page is the presentation itself, in the window instead of full screen.
+  m_presentPage = new PresentationWindow(m_dir, m_presentHolder);
+  m_presentPage->setWindowFlags(Qt::Widget);
+  m_presentPage->setObjectName(QStringLiteral("presentPage"));
+  m_presentHolder->layout()->addWidget(m_presentPage);
+  m_presentPage->show();
+}
+
 PresentationWindow* MainWindow::presentationWindow() const { return m_presentation.data(); }
+
+PresentationWindow* MainWindow::presentPage() const { return m_presentPage.data(); }
 
 void MainWindow::showPresentation() {
   if (m_dir.isEmpty()) return;
@@ -410,6 +658,39 @@ void MainWindow::showPresentation() {
   m_presentation->raise();
 }
 
+QStringList MainWindow::keyboardShortcuts() const {
+  QStringList lines;
+  QSet<QString> seen;
+  // Menus first, in their order; then the keys that live in a mode (Review's J/K/A/R/F/U…).
+  QList<QAction*> actions;
+  for (QAction* menu : menuBar()->actions())
+    if (menu->menu())
+      for (QAction* action : menu->menu()->actions()) actions << action;
+  actions << findChildren<QAction*>();
+  for (QAction* action : actions) {
+    if (action->shortcut().isEmpty()) continue;
+    const QString text = action->text().remove(QLatin1Char('&'));
+    const QString line = action->shortcut().toString(QKeySequence::NativeText) + QLatin1Char('\t') + text;
+    if (seen.contains(line)) continue;
+    seen.insert(line);
+    lines << line;
+  }
+  return lines;
+}
+
+void MainWindow::showKeyboardShortcuts() {
+  QString html = QStringLiteral("<table cellspacing='0' cellpadding='4'>");
+  for (const QString& line : keyboardShortcuts()) {
+    const QStringList parts = line.split(QLatin1Char('\t'));
+    html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(parts[0].toHtmlEscaped(), parts.value(1).toHtmlEscaped());
+  }
+  html += QStringLiteral("</table>");
+  QMessageBox box(QMessageBox::NoIcon, tr("Keyboard shortcuts"), html, QMessageBox::Close, this);
+  box.setObjectName(QStringLiteral("keyboardShortcutsBox"));
+  box.setTextFormat(Qt::RichText);
+  box.exec();
+}
+
 void MainWindow::showAbout() {
   QMessageBox::about(this, tr("About TPT Workbench"),
                      tr("<h3>TPT Workbench %1</h3>"
@@ -419,6 +700,10 @@ void MainWindow::showAbout() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!maybeSaveChanges()) {
+    event->ignore();
+    return;
+  }
   if (m_bridge->isRunning()) {
     // The run is journaled: stopping it here loses at most the batch in flight.
     statusBar()->showMessage(tr("Stopping the run after the current batch…"));
@@ -426,7 +711,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   }
   QSettings settings;
   settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
-  settings.setValue(QStringLiteral("mainWindow/state"), saveState());
+  saveModeLayout();
   event->accept();
 }
 

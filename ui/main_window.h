@@ -1,19 +1,30 @@
-// The workbench's main window: the Pass@1 chart in the middle, the Setup panel (a form over
-// experiment.json) and the Run panel (start / pause / cancel, progress, log) docked around it.
-// Docks can be moved and come back where they were; the last experiment reopens on start.
-// The engine runs on its own thread (RunBridge); nothing here blocks the event loop.
+// The workbench's main window: a mode bar on the left (as Qt Creator's) switches between six
+// full-window workspaces, one per task — Setup (the experiment's settings), Run (start / pause /
+// cancel, progress, log, the Pass@1 and loss charts), Review (the annotators' trace review),
+// Pruning (the rule set and its funnel), Problems (per-problem outcomes across rounds) and
+// Present (the demo view for stakeholders). Ctrl+1…Ctrl+6 switch; each mode keeps its own
+// splitter sizes, and the window reopens on the last mode and experiment.
+//
+// One ExperimentDocument holds experiment.json for every panel; the title shows unsaved
+// changes, and leaving the experiment with some asks Save / Discard / Cancel. The engine runs on
+// its own thread (RunBridge); nothing here blocks the event loop.
 #pragma once
 
 #include <QMainWindow>
 #include <QPointer>
 
 class QAction;
+class QActionGroup;
 class QLabel;
 class QMenu;
+class QSplitter;
+class QStackedWidget;
+class QToolBar;
 
 namespace tpt::ui {
 
 class ChartPanel;
+class ExperimentDocument;
 class PresentationWindow;
 class ProblemsPanel;
 class RulesPanel;
@@ -26,6 +37,10 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
+  // The workspaces, in the mode bar's order (Ctrl+1 is Setup).
+  enum class Mode { Setup, Run, Review, Pruning, Problems, Present };
+  static constexpr int kModeCount = 6;
+
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -34,12 +49,32 @@ class MainWindow : public QMainWindow {
   // Non-empty when the engine runs on a slow BLAS; shown as a warning banner.
   QString runtimeWarning() const;
 
-  // Opens an experiment folder (its experiment.json) in every panel. False when it cannot be read.
+  // Opens an experiment folder (its experiment.json) in every panel. False when it cannot be
+  // read: then no experiment is open, every view is cleared and the status bar names the path
+  // as given. Does not ask about unsaved changes (the menu actions do, first).
   bool openExperiment(const QString& dir);
   // Opens the built-in demo (the quick one on request) in the user's data folder, creating it
   // the first time; its base model is built (once, cached) when the run starts.
   bool openDemo(bool quick = false);
   QString experimentDir() const { return m_dir; }
+  ExperimentDocument* experimentDocument() const { return m_document; }
+
+  Mode mode() const;
+  void setMode(Mode mode);
+  // The page of a mode, and the View menu's action that switches to it.
+  QWidget* modePage(Mode mode) const;
+  QAction* modeAction(Mode mode) const;
+
+  // With unsaved settings, asks Save / Discard / Cancel; true when the caller may go on (saved
+  // or discarded), false when the user cancelled or the save failed.
+  bool maybeSaveChanges();
+  // Writes the open document's settings as a new experiment in `newDir` and opens it; the
+  // open experiment stays as it was on disk. Returns false (and says why) on failure.
+  bool forkExperiment(const QString& newDir);
+  // Rounds whose trained model folder is gone, with what to do ("" when none).
+  QString missingModelsText() const;
+  // Every keyboard shortcut of the window (menus, modes, review keys): "Ctrl+3\tReview" lines.
+  QStringList keyboardShortcuts() const;
 
   SetupPanel* setupPanel() const { return m_setup; }
   RunPanel* runPanel() const { return m_runPanel; }
@@ -48,7 +83,9 @@ class MainWindow : public QMainWindow {
   TraceBrowser* traceBrowser() const { return m_traces; }
   RulesPanel* rulesPanel() const { return m_rules; }
   ProblemsPanel* problemsPanel() const { return m_problems; }
-  // The presentation window while it is open, else null.
+  // The Present mode's page (null without an experiment).
+  PresentationWindow* presentPage() const;
+  // The full-screen presentation window while it is open, else null.
   PresentationWindow* presentationWindow() const;
   bool isDarkTheme() const { return m_dark; }
 
@@ -56,32 +93,54 @@ class MainWindow : public QMainWindow {
   void startRun();
   void setDarkTheme(bool dark);
   void showPresentation();
+  void showKeyboardShortcuts();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
 
  private:
+  void createPanels();
+  void createModeBar();
   void createActions();
-  void createDocks();
+  void connectRun();
   void showAbout();
   void newExperiment();
   void chooseExperiment();
+  void openFromMenu(const QString& dir);
   void compareWithExperiment();
   void exportChart();
   void rememberRecent(const QString& dir);
   void rebuildRecentMenu();
+  void updateTitle();
+  void offerFork(const QStringList& changes);
+  void rebuildPresentPage();
+  void updateModelBanner();
+  void reloadReviewViews();
+  void saveModeLayout() const;
+  void restoreModeLayout();
 
   QString m_runtimeSummary;
   QString m_runtimeWarning;
   QLabel* m_warningBanner = nullptr;
+  QLabel* m_modelBanner = nullptr;
   QString m_dir;
+  ExperimentDocument* m_document = nullptr;
   RunBridge* m_bridge = nullptr;
+  QToolBar* m_modeBar = nullptr;
+  QActionGroup* m_modeGroup = nullptr;
+  QList<QAction*> m_modeActions;
+  QStackedWidget* m_stack = nullptr;
+  QSplitter* m_setupSplit = nullptr;
+  QSplitter* m_runSplit = nullptr;
+  QWidget* m_presentHolder = nullptr;
   SetupPanel* m_setup = nullptr;
+  ChartPanel* m_setupChart = nullptr;
   RunPanel* m_runPanel = nullptr;
   ChartPanel* m_chart = nullptr;
   TraceBrowser* m_traces = nullptr;
   RulesPanel* m_rules = nullptr;
   ProblemsPanel* m_problems = nullptr;
+  QPointer<PresentationWindow> m_presentPage;
   QMenu* m_recentMenu = nullptr;
   QMenu* m_viewMenu = nullptr;
   QAction* m_startAction = nullptr;

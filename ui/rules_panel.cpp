@@ -1,5 +1,7 @@
 #include "rules_panel.h"
 
+#include "experiment_document.h"
+
 #include <algorithm>
 
 #include <QComboBox>
@@ -262,16 +264,38 @@ void RulesPanel::saveRuleSetFile() {
 
 void RulesPanel::setExperiment(const QString& dir) {
   m_dir = dir;
+  m_message->clear();
   try {
-    const auto doc = io::read_json_file(QDir(dir).filePath(QStringLiteral("experiment.json")).toStdString());
-    std::vector<FieldIssue> issues;
-    const auto rules = prune::RuleSet::parse(doc.value("prune", nlohmann::json::object()), "prune", issues);
-    if (issues.empty()) setRuleSet(rules);
-    else m_message->setText(QString::fromStdString(issues.front().to_string()));
+    if (m_document && m_document->dir() == dir)
+      loadRuleSet(m_document->json());
+    else if (!dir.isEmpty())
+      loadRuleSet(io::read_json_file(QDir(dir).filePath(QStringLiteral("experiment.json")).toStdString()));
+    else
+      setRuleSet(prune::RuleSet());
   } catch (const std::exception& e) {
     m_message->setText(QString::fromStdString(e.what()));
   }
   reloadRounds();
+}
+
+void RulesPanel::setExperimentDocument(ExperimentDocument* document) {
+  m_document = document;
+  // Another panel's edit of the prune section (the review's "add annotation_override") shows here.
+  connect(document, &ExperimentDocument::changed, this, [this](QObject* origin) {
+    if (origin == this || !m_document->isOpen()) return;
+    const nlohmann::json& doc = m_document->json();
+    const nlohmann::json prune = doc.is_object() ? doc.value("prune", nlohmann::json::object()) : nlohmann::json::object();
+    if (prune != m_rules.to_json()) loadRuleSet(doc);
+  });
+}
+
+void RulesPanel::loadRuleSet(const nlohmann::json& doc) {
+  std::vector<FieldIssue> issues;
+  const auto rules = prune::RuleSet::parse(doc.is_object() ? doc.value("prune", nlohmann::json::object())
+                                                           : nlohmann::json::object(),
+                                           "prune", issues);
+  if (issues.empty()) setRuleSet(rules);
+  else m_message->setText(QString::fromStdString(issues.front().to_string()));
 }
 
 void RulesPanel::reloadRounds() {
@@ -480,6 +504,17 @@ void RulesPanel::fromListChecks() {
 }
 
 bool RulesPanel::useForNextPrune() {
+  if (m_document && m_document->isOpen()) {
+    m_document->setSection("prune", m_rules.to_json(), this);
+    QString error;
+    if (!m_document->save(&error)) {
+      m_message->setText(tr("The rule set is in the experiment's settings but they cannot be saved yet: %1").arg(error));
+      return false;
+    }
+    m_message->setText(tr("Saved in experiment.json: the next Prune uses this rule set."));
+    Q_EMIT ruleSetSaved();
+    return true;
+  }
   try {
     const std::string file = QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString();
     auto doc = io::read_json_file(file);

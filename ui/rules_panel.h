@@ -23,6 +23,8 @@ class QVBoxLayout;
 
 namespace tpt::ui {
 
+class ExperimentDocument;
+
 class RulesPanel : public QWidget {
   Q_OBJECT
 
@@ -31,6 +33,9 @@ class RulesPanel : public QWidget {
 
   // Loads the rule set of `dir`/experiment.json and the experiment's rounds.
   void setExperiment(const QString& dir);
+  // Reads and writes the rule set through the workbench's open experiment instead of the file,
+  // so the Setup form and this panel never overwrite each other's edits.
+  void setExperimentDocument(ExperimentDocument* document);
   void reloadRounds();
 
   const prune::RuleSet& ruleSet() const { return m_rules; }
@@ -43,7 +48,8 @@ class RulesPanel : public QWidget {
   QString message() const;
 
  public Q_SLOTS:
-  // Writes the rule set into experiment.json (applies from the next Prune).
+  // Writes the rule set into experiment.json (applies from the next Prune). With a document,
+  // the document is saved with it.
   bool useForNextPrune();
   // Rewrites the chosen round's decisions with the rule set.
   bool repruneRound();
@@ -64,6 +70,8 @@ class RulesPanel : public QWidget {
   void loadRuleSetFile();
   void saveRuleSetFile();
   void rebuildList();
+  // The experiment's rule set: the document's when there is one, else the file's.
+  void loadRuleSet(const nlohmann::json& doc);
   void recompute();
   void showRuleJson();
   void applyRuleJson();
@@ -74,6 +82,7 @@ class RulesPanel : public QWidget {
   bool replaceRules(const std::vector<prune::Rule>& rules);
 
   QString m_dir;
+  ExperimentDocument* m_document = nullptr;
   prune::RuleSet m_rules;
   std::vector<prune::PruneSample> m_inputs;
   report::Funnel m_funnel;

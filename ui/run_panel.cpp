@@ -1,6 +1,7 @@
 #include "run_panel.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -9,9 +10,14 @@
 #include <QFontDatabase>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
+#include "io/json_fields.h"
+#include "report/status.h"
 #include "run_bridge.h"
 
 namespace tpt::ui {
@@ -153,6 +159,8 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   connect(m_cancel, &QPushButton::clicked, m_bridge, &RunBridge::cancel);
   connect(m_bridge, &RunBridge::started, this, [this](const QString& dir) {
     setRunning(true);
+    m_preparing = true;
+    m_speed->clear();
     // A server or trainer of an earlier run (maybe another experiment's) is not this run's.
     m_server->hide();
     m_serverState.clear();
@@ -162,11 +170,16 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   });
   connect(m_bridge, &RunBridge::pausedChanged, this, [this](bool paused) {
     m_pause->setText(paused ? tr("Resume") : tr("Pause"));
-    if (paused) m_phase->setText(m_phase->text() + tr(" — paused"));
+    if (paused) {
+      m_phase->setText(m_phase->text() + tr(" — paused"));
+      // A held run has no ETA: it resumes when the user says so.
+      m_speed->setText(tr("paused"));
+    }
     appendLog(QStringLiteral("info"), paused ? tr("paused (after the current batch)") : tr("resumed"));
   });
   connect(m_bridge, &RunBridge::phaseChanged, this, [this](int round, run::Phase phase) {
-    m_phase->setText(tr("Round %1 · %2").arg(round).arg(QString::fromLatin1(run::to_string(phase))));
+    m_preparing = false;
+    m_phase->setText(phaseText(round, static_cast<int>(phase)));
     m_progress->setRange(0, 0);  // busy until the first report
   });
   connect(m_bridge, &RunBridge::progressed, this, &RunPanel::onProgress);
@@ -180,7 +193,10 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
     m_phase->setText(detail.isEmpty() ? tr("Run %1").arg(outcome) : tr("Run %1: %2").arg(outcome, detail));
     appendLog(result == run::RunOutcome::Failed ? QStringLiteral("error") : QStringLiteral("info"),
               detail.isEmpty() ? tr("run %1").arg(outcome) : tr("run %1: %2").arg(outcome, detail));
-    if (m_progress->maximum() == 0) m_progress->setRange(0, 1);
+    m_preparing = false;
+    // What the experiment holds now (rounds done of planned), not the last batch's bar.
+    showStoredState();
+    if (!detail.isEmpty() && result != run::RunOutcome::Completed) m_phase->setText(m_phase->text() + QStringLiteral(": ") + detail);
   });
   setRunning(false);
 }
@@ -192,14 +208,102 @@ void RunPanel::setRunning(bool running) {
   m_pause->setText(tr("Pause"));
 }
 
+QString RunPanel::phaseText(int round, int phaseIndex) const {
+  const QString phase = QString::fromLatin1(run::to_string(static_cast<run::Phase>(phaseIndex)));
+  if (m_preparing) return tr("Building the built-in base model (once; it is cached)");
+  if (round == 0) return tr("Base model · %1").arg(phase);
+  return m_roundsPlanned > 0 ? tr("Round %1 of %2 · %3").arg(round).arg(m_roundsPlanned).arg(phase)
+                             : tr("Round %1 · %2").arg(round).arg(phase);
+}
+
+void RunPanel::setExperiment(const QString& dir) {
+  m_dir = dir;
+  clearRunState();
+  showStoredState();
+}
+
+void RunPanel::clearRunState() {
+  m_speed->clear();
+  m_log->clear();
+  m_serverLog->clear();
+  m_trainerLog->clear();
+  m_server->hide();
+  m_serverState.clear();
+  m_trainer->hide();
+  m_trainerState.clear();
+  m_progress->setRange(0, 1);
+  m_progress->setValue(0);
+  m_progress->resetFormat();
+}
+
+void RunPanel::showStoredState() {
+  m_roundsPlanned = 0;
+  if (m_dir.isEmpty()) {
+    m_phase->setText(tr("No experiment open"));
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_progress->setFormat(QString());
+    return;
+  }
+  report::ExperimentStatus status;
+  try {
+    status = report::read_status(m_dir.toStdString());
+  } catch (const std::exception&) {
+    // No database yet: never run.
+    try {
+      const auto doc = io::read_json_file(QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString());
+      if (doc.is_object() && doc.contains("rounds") && doc["rounds"].is_number_integer()) m_roundsPlanned = doc["rounds"].get<int>();
+    } catch (const std::exception&) {
+    }
+    m_phase->setText(tr("Not run yet: Start runs the base model's score, then %n round(s)", nullptr, m_roundsPlanned));
+    m_progress->setRange(0, std::max(1, m_roundsPlanned));
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("0 / %1 rounds").arg(m_roundsPlanned));
+    return;
+  }
+  m_roundsPlanned = status.rounds_planned;
+  // Rounds as the user counts them: round 0 is the base model's score, not a round done.
+  int done = 0;
+  bool baseScored = false;
+  for (const auto& r : status.rounds) {
+    if (r.state != store::RoundState::Done) continue;
+    if (r.round == 0) baseScored = true;
+    else ++done;
+  }
+  m_progress->setRange(0, std::max(1, m_roundsPlanned));
+  m_progress->setValue(std::min(done, std::max(1, m_roundsPlanned)));
+  m_progress->setFormat(tr("%1 / %2 rounds").arg(done).arg(m_roundsPlanned));
+  const QString state = QString::fromStdString(status.state);
+  QString text;
+  if (state == QStringLiteral("completed"))
+    text = tr("Completed: %1 of %2 rounds").arg(done).arg(m_roundsPlanned);
+  else if (state == QStringLiteral("new"))
+    text = tr("Not run yet: Start runs the base model's score, then %n round(s)", nullptr, m_roundsPlanned);
+  else if (state == QStringLiteral("running"))
+    text = tr("Running in another process (tpt run): %1 of %2 rounds done").arg(done).arg(m_roundsPlanned);
+  else
+    text = tr("%1 after %2 of %3 rounds%4; Start resumes")
+               .arg(state.left(1).toUpper() + state.mid(1))
+               .arg(done)
+               .arg(m_roundsPlanned)
+               .arg(baseScored ? QString() : tr(" (base model not scored yet)"));
+  m_phase->setText(text);
+}
+
+QString RunPanel::progressText() const { return m_progress->text(); }
+
 void RunPanel::onProgress(const RunProgress& p) {
-  m_phase->setText(tr("Round %1 · %2").arg(p.round).arg(QString::fromLatin1(run::to_string(p.phase))) + (m_bridge->isPaused() ? tr(" — paused") : QString()));
+  m_phase->setText(phaseText(p.round, static_cast<int>(p.phase)) + (m_bridge->isPaused() ? tr(" — paused") : QString()));
   if (p.total > 0) {
     // QProgressBar holds ints; scale large totals.
     const double scale = p.total > 1000000 ? 1000000.0 / p.total : 1.0;
     m_progress->setRange(0, static_cast<int>(p.total * scale));
     m_progress->setValue(static_cast<int>(p.done * scale));
     m_progress->setFormat(QStringLiteral("%1 / %2 %3").arg(p.done).arg(p.total).arg(p.unit));
+  }
+  if (m_bridge->isPaused()) {
+    m_speed->setText(tr("paused"));
+    return;
   }
   QString speed = tr("%1 tok/s").arg(p.tokensPerSecond, 0, 'f', 0);
   speed += QStringLiteral(" · ") + (p.etaSeconds >= 0 ? tr("ETA %1").arg(formatDuration(p.etaSeconds)) : tr("ETA –"));
@@ -210,7 +314,12 @@ void RunPanel::onProgress(const RunProgress& p) {
 void RunPanel::appendLog(const QString& level, const QString& message) {
   const QString time = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss"));
   const QString prefix = level == QStringLiteral("info") ? QString() : level.toUpper() + QStringLiteral(": ");
+  // The log follows new lines, unless the user scrolled up to read an earlier one.
+  QScrollBar* bar = m_log->verticalScrollBar();
+  const bool following = bar->value() >= bar->maximum();
+  const int kept = bar->value();
   m_log->appendPlainText(QStringLiteral("%1  %2%3").arg(time, prefix, message));
+  bar->setValue(following ? bar->maximum() : kept);
 }
 
 void RunPanel::showServer(const ServerState& s) {

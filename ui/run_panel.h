@@ -29,6 +29,11 @@ class RunPanel : public QWidget {
   QPushButton* pauseButton() const { return m_pause; }
   QPushButton* cancelButton() const { return m_cancel; }
   QString statusText() const;
+  // The progress bar's text ("2 / 3 rounds").
+  QString progressText() const;
+  // Shows `dir`'s stored state (completed, cancelled in round 2, …; nothing for "") and clears
+  // what an earlier experiment or run left: status, progress, speed, logs and badges.
+  void setExperiment(const QString& dir);
   QString logText() const;
   // "server · round 1 think: ready at http://127.0.0.1:8000 (0.6.3)"; empty before any server.
   QString serverStatusText() const;
@@ -55,7 +60,15 @@ class RunPanel : public QWidget {
  private:
   void onProgress(const RunProgress& progress);
   void setRunning(bool running);
+  // "Round 2 of 3 · train", "Base model · eval" (round 0 scores the base model; it is not a
+  // round done), or the built-in base model's build before the run's first phase.
+  QString phaseText(int round, int phaseIndex) const;
+  void showStoredState();
+  void clearRunState();
 
+  QString m_dir;
+  int m_roundsPlanned = 0;
+  bool m_preparing = false;  // between Start and the first phase: building the built-in base model
   RunBridge* m_bridge;
   QPushButton* m_start = nullptr;
   QPushButton* m_pause = nullptr;

@@ -26,6 +26,7 @@
 #include "data/code_problems.h"
 #include "demo/base_model.h"
 #include "demo/demo.h"
+#include "experiment_document.h"
 #include "io/json_fields.h"
 #include "model/config.h"
 
@@ -34,6 +35,8 @@ namespace tpt::ui {
 namespace {
 
 const char* const kInvalidStyle = "border: 2px solid #d9534f; border-radius: 3px;";
+// A setting that differs from the one the stored rounds ran with: allowed, in a fork.
+const char* const kChangedStyle = "border: 2px solid #e0a100; border-radius: 3px;";
 
 QString fromStd(const std::string& s) { return QString::fromStdString(s); }
 
@@ -118,10 +121,33 @@ QString shellLines(const QString& command, int width = 32) {
 
 }  // namespace
 
-SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
+SetupPanel::SetupPanel(QWidget* parent, ExperimentDocument* document)
+    : QWidget(parent), m_document(document ? document : new ExperimentDocument(this)) {
   setObjectName(QStringLiteral("setupPanel"));
-  m_doc = config::ExperimentConfig().to_json();
+  m_doc = m_document->json();
   buildForm();
+  readFromDocument();
+  revalidate();
+  connect(m_document, &ExperimentDocument::changed, this, &SetupPanel::documentChanged);
+  const auto experimentChanged = [this] {
+    m_preset->setCurrentIndex(0);
+    reloadFromDocument();
+  };
+  connect(m_document, &ExperimentDocument::opened, this, experimentChanged);
+  connect(m_document, &ExperimentDocument::closed, this, experimentChanged);
+  connect(m_document, &ExperimentDocument::saved, this, &SetupPanel::revalidate);
+}
+
+QString SetupPanel::experimentDir() const { return m_document->dir(); }
+
+bool SetupPanel::isModified() const { return m_document->isModified(); }
+
+void SetupPanel::documentChanged(QObject* origin) {
+  if (origin != this) reloadFromDocument();
+}
+
+void SetupPanel::reloadFromDocument() {
+  m_doc = m_document->json();
   readFromDocument();
   revalidate();
 }
@@ -180,6 +206,9 @@ QHBoxLayout* SetupPanel::buildPresetRow(QWidget* content) {
   auto* presetRow = new QHBoxLayout;
   m_preset = new QComboBox(content);
   m_preset->setObjectName(QStringLiteral("preset"));
+  // Nothing chosen until the user picks one: a preset picked for another experiment is not
+  // this one's (the box goes back here whenever an experiment is opened).
+  m_preset->addItem(tr("Choose a preset…"), QString());
   // The built-in demos first: they run on any laptop with the built-in model.
   m_preset->addItem(tr("demo (built-in task and model)"), QStringLiteral("demo"));
   m_preset->addItem(tr("demo, quick"), QStringLiteral("demo-quick"));
@@ -187,6 +216,9 @@ QHBoxLayout* SetupPanel::buildPresetRow(QWidget* content) {
   auto* apply = new QPushButton(tr("Apply preset"), content);
   apply->setObjectName(QStringLiteral("applyPreset"));
   connect(apply, &QPushButton::clicked, this, &SetupPanel::applyPreset);
+  apply->setEnabled(false);
+  connect(m_preset, qOverload<int>(&QComboBox::currentIndexChanged), apply,
+          [this, apply] { apply->setEnabled(!m_preset->currentData().toString().isEmpty()); });
   presetRow->addWidget(new QLabel(tr("Preset:"), content));
   presetRow->addWidget(m_preset, 1);
   presetRow->addWidget(apply);
@@ -480,8 +512,8 @@ void SetupPanel::buildFooter(QVBoxLayout* outer) {
 void SetupPanel::connectEdits() {
   const auto changed = [this] {
     if (m_loading) return;
-    m_modified = true;
     writeToDocument();
+    m_document->setJson(m_doc, this);
     revalidate();
   };
   for (QLineEdit* e : {m_name, m_train, m_test, m_model, m_learningRate, m_passAtK, m_serverUrl, m_servedModel,
@@ -509,26 +541,16 @@ void SetupPanel::connectEdits() {
 }
 
 bool SetupPanel::loadExperiment(const QString& dir) {
-  m_dir = dir;
-  const QString file = QDir(dir).filePath(QStringLiteral("experiment.json"));
-  try {
-    m_doc = io::read_json_file(file.toStdString());
-  } catch (const std::exception& e) {
-    m_doc = config::ExperimentConfig().to_json();
-    readFromDocument();
-    revalidate();
-    m_issueList->setText(QString::fromStdString(e.what()).toHtmlEscaped());
-    return false;
-  }
-  m_modified = false;
-  readFromDocument();
-  revalidate();
-  return true;
+  QString error;
+  if (m_document->open(dir, &error)) return true;
+  m_issueList->setText(error.toHtmlEscaped());
+  m_issueList->setVisible(true);
+  return false;
 }
 
 void SetupPanel::setDocument(const nlohmann::json& doc) {
   m_doc = doc;
-  m_modified = true;
+  m_document->setJson(m_doc, this);
   readFromDocument();
   revalidate();
 }
@@ -801,34 +823,51 @@ void SetupPanel::writeTrainer() {
 
 void SetupPanel::revalidate() {
   const bool wasValid = m_issues.empty();
-  m_issues.clear();
-  for (const auto& issue : config::ExperimentConfig::validate(m_doc)) {
-    // "eval.pass_at_k[1]" belongs to the pass_at_k field.
-    QString path = fromStd(issue.path);
-    const int bracket = path.indexOf(QLatin1Char('['));
-    if (bracket >= 0) path.truncate(bracket);
-    const QString message = fromStd(issue.message);
-    // In launch mode the URL row is hidden: "needs exactly one of url and launch" belongs to
-    // the launch command the user has not given yet.
-    if (path == QStringLiteral("sampler.url") && m_serverMode->currentData().toString() == QStringLiteral("launch"))
-      path = QStringLiteral("sampler.launch");
-    m_issues.insert(path, m_issues.contains(path) ? m_issues[path] + QStringLiteral("\n") + message : message);
-  }
+  // Validation and the run's start checks come from the document, which holds the form's
+  // values; the same checks gate saving.
+  const auto byField = [this](const QList<SettingsIssue>& issues) {
+    QHash<QString, QString> fields;
+    for (const auto& issue : issues) {
+      // "eval.pass_at_k[1]" belongs to the pass_at_k field.
+      QString path = issue.path;
+      const int bracket = path.indexOf(QLatin1Char('['));
+      if (bracket >= 0) path.truncate(bracket);
+      // In launch mode the URL row is hidden: "needs exactly one of url and launch" belongs to
+      // the launch command the user has not given yet.
+      if (path == QStringLiteral("sampler.url") && m_serverMode->currentData().toString() == QStringLiteral("launch"))
+        path = QStringLiteral("sampler.launch");
+      fields.insert(path, fields.contains(path) ? fields[path] + QStringLiteral("\n") + issue.message : issue.message);
+    }
+    return fields;
+  };
+  m_issues = byField(m_document->issues());
+  m_forkChanges = byField(m_document->changesSinceRounds());
   updateTrainerRows();
   for (auto it = m_fields.constBegin(); it != m_fields.constEnd(); ++it) {
     QWidget* field = it.value();
     const bool invalid = m_issues.contains(it.key());
+    const bool changed = m_forkChanges.contains(it.key());
     field->setProperty("invalid", invalid);
-    field->setStyleSheet(invalid ? QString::fromLatin1(kInvalidStyle) : QString());
-    field->setToolTip(invalid ? m_issues.value(it.key()) : field->property("hint").toString());
+    field->setProperty("changedSinceRounds", changed);
+    field->setStyleSheet(invalid   ? QString::fromLatin1(kInvalidStyle)
+                         : changed ? QString::fromLatin1(kChangedStyle)
+                                   : QString());
+    field->setToolTip(invalid   ? m_issues.value(it.key())
+                      : changed ? m_forkChanges.value(it.key())
+                                : field->property("hint").toString());
   }
   QStringList lines;
   for (auto it = m_issues.constBegin(); it != m_issues.constEnd(); ++it)
     lines << (it.key().isEmpty() ? it.value() : it.key() + QStringLiteral(": ") + it.value());
   lines.sort();
-  m_issueList->setText(lines.join(QStringLiteral("\n")));
-  m_issueList->setVisible(!lines.isEmpty());
-  m_saveButton->setEnabled(lines.isEmpty() && !m_dir.isEmpty());
+  QStringList changes;
+  for (auto it = m_forkChanges.constBegin(); it != m_forkChanges.constEnd(); ++it)
+    changes << it.key() + QStringLiteral(": ") + it.value();
+  changes.sort();
+  m_issueList->setText((lines + changes).join(QStringLiteral("\n")));
+  m_issueList->setVisible(!lines.isEmpty() || !changes.isEmpty());
+  m_saveButton->setEnabled(lines.isEmpty() && m_document->isOpen());
+  m_saveButton->setText(changes.isEmpty() ? tr("Save settings") : tr("Fork…"));
   updateEstimate();
   if (wasValid != m_issues.empty()) Q_EMIT validityChanged(m_issues.empty());
 }
@@ -839,7 +878,7 @@ void SetupPanel::updateModelSummary() {
     m_modelSummary->setText(tr("No model folder chosen."));
     return;
   }
-  if (QDir::isRelativePath(folder) && !m_dir.isEmpty()) folder = QDir(m_dir).filePath(folder);
+  if (QDir::isRelativePath(folder) && m_document->isOpen()) folder = QDir(m_document->dir()).filePath(folder);
   const QString config = QDir(folder).filePath(QStringLiteral("config.json"));
   bool builtIn = false;
   try {
@@ -883,7 +922,8 @@ void SetupPanel::updateModelSummary() {
 void SetupPanel::updateEstimate() {
   auto problems = [&](const QString& relative) -> qint64 {
     if (relative.isEmpty()) return -1;
-    const QString path = QDir::isRelativePath(relative) && !m_dir.isEmpty() ? QDir(m_dir).filePath(relative) : relative;
+    const QString path =
+        QDir::isRelativePath(relative) && m_document->isOpen() ? QDir(m_document->dir()).filePath(relative) : relative;
     if (!m_lineCounts.contains(path)) m_lineCounts.insert(path, countLines(path));
     return m_lineCounts.value(path);
   };
@@ -910,12 +950,13 @@ void SetupPanel::updateEstimate() {
 void SetupPanel::applyPreset() {
   try {
     const QString name = m_preset->currentData().toString();
+    if (name.isEmpty()) return;
     if (name.startsWith(QStringLiteral("demo"))) {
       // The demo's problem files are written beside experiment.json; its model is the
       // built-in one (built when the run starts, if it is not cached yet).
       demo::DemoOptions options;
       options.quick = name == QStringLiteral("demo-quick");
-      if (!m_dir.isEmpty()) demo::write_demo_data(options, m_dir.toStdString());
+      if (m_document->isOpen()) demo::write_demo_data(options, m_document->dir().toStdString());
       const auto recipe = demo::demo_spec(options).base_model;
       setDocument(demo::demo_experiment_config(options, demo::cached_base_model_dir(recipe)).to_json());
       return;
@@ -934,23 +975,27 @@ void SetupPanel::applyPreset() {
 
 bool SetupPanel::save() {
   writeToDocument();
+  m_document->setJson(m_doc, this);
   revalidate();
-  if (!isValid() || m_dir.isEmpty()) return false;
-  try {
-    QDir().mkpath(m_dir);
-    io::write_json_file(QDir(m_dir).filePath(QStringLiteral("experiment.json")).toStdString(), m_doc);
-  } catch (const std::exception& e) {
-    m_issueList->setText(QString::fromStdString(e.what()));
+  if (!isValid() || !m_document->isOpen()) return false;
+  if (!m_forkChanges.isEmpty()) {
+    QStringList changes;
+    for (const auto& change : m_document->changesSinceRounds()) changes << change.path + QStringLiteral(": ") + change.message;
+    Q_EMIT forkNeeded(changes);
+    return false;
+  }
+  QString error;
+  if (!m_document->save(&error)) {
+    m_issueList->setText(error);
     m_issueList->setVisible(true);
     return false;
   }
-  m_modified = false;
-  Q_EMIT saved(m_dir);
+  Q_EMIT saved(m_document->dir());
   return true;
 }
 
 QString SetupPanel::browseFile(QLineEdit* edit, bool folder) {
-  const QString start = edit->text().isEmpty() ? m_dir : edit->text();
+  const QString start = edit->text().isEmpty() ? m_document->dir() : edit->text();
   const QString chosen = folder ? QFileDialog::getExistingDirectory(this, tr("Choose a model folder"), start)
                                 : QFileDialog::getOpenFileName(this, tr("Choose a problem file"), start,
                                                                tr("JSON Lines (*.jsonl *.json);;All files (*)"));

@@ -23,35 +23,48 @@ class QVBoxLayout;
 
 namespace tpt::ui {
 
+class ExperimentDocument;
+struct SettingsIssue;
+
 class SetupPanel : public QWidget {
   Q_OBJECT
 
  public:
-  explicit SetupPanel(QWidget* parent = nullptr);
+  // The form edits `document` (the main window's, shared with the other panels); without one
+  // it keeps its own.
+  explicit SetupPanel(QWidget* parent = nullptr, ExperimentDocument* document = nullptr);
 
   // Reads `dir`/experiment.json into the form. Returns false (and shows why) when it cannot.
   bool loadExperiment(const QString& dir);
-  QString experimentDir() const { return m_dir; }
+  QString experimentDir() const;
+  ExperimentDocument* experimentDocument() const { return m_document; }
 
   // The document the form describes (the file's keys with the form's values).
   nlohmann::json document() const { return m_doc; }
   // Replaces the form's values (e.g. from a preset), keeping the experiment folder.
   void setDocument(const nlohmann::json& doc);
 
+  // No validation problem and no missing file (a change since the stored rounds is not one:
+  // saving it offers a fork).
   bool isValid() const { return m_issues.empty(); }
+  // Settings changed since the stored rounds ran, by field ("" when none).
+  QHash<QString, QString> forkChanges() const { return m_forkChanges; }
   // The engine's messages by JSON path ("think.temperature"), for the current values.
   QHash<QString, QString> issues() const { return m_issues; }
   // The widget that edits `path`, or null.
   QWidget* fieldFor(const QString& path) const { return m_fields.value(path); }
-  // Writes experiment.json when the values are valid; false otherwise (nothing written).
+  // Writes experiment.json when the values are valid; false otherwise (nothing written). When
+  // the only obstacle is a change since the stored rounds, forkNeeded() is emitted.
   bool save();
-  bool isModified() const { return m_modified; }
+  bool isModified() const;
   // The red warning shown when the experiment runs programs without isolation ("" otherwise).
   QString sandboxWarning() const;
 
  Q_SIGNALS:
   void validityChanged(bool valid);
   void saved(const QString& dir);
+  // Saving refused because these settings differ from the ones the stored rounds ran with.
+  void forkNeeded(const QStringList& changes);
 
  private:
   void buildForm();
@@ -92,12 +105,16 @@ class SetupPanel : public QWidget {
   void applyPreset();
   QString browseFile(QLineEdit* edit, bool folder);
 
-  QString m_dir;
-  nlohmann::json m_doc;
+  // Follows the document: another panel's edit, a newly opened or closed experiment.
+  void documentChanged(QObject* origin);
+  void reloadFromDocument();
+
+  ExperimentDocument* m_document = nullptr;
+  nlohmann::json m_doc;  // the form's values; the document gets them on every edit
   QHash<QString, QString> m_issues;
+  QHash<QString, QString> m_forkChanges;
   QHash<QString, QWidget*> m_fields;
   bool m_loading = false;
-  bool m_modified = false;
   QHash<QString, qint64> m_lineCounts;  // problem files already counted, for the estimate
 
   QComboBox* m_preset = nullptr;

@@ -26,19 +26,29 @@ std::string experiment_argument(const Arguments& args, const char* command) {
 }  // namespace
 
 int run_run(const Args& raw) {
-  Arguments args(raw, {"fork"}, {"help"});
+  Arguments args(raw, {"fork", "train-again"}, {"help"});
   if (args.flag("help")) {
     std::printf(
-        "usage: tpt run DIR|experiment.json [--fork NEW_DIR]\n\n"
+        "usage: tpt run DIR|experiment.json [--fork NEW_DIR] [--train-again N]\n\n"
         "Runs the experiment's rounds (Think, Prune, Train, Improve), creating its database on the\n"
         "first run and resuming where it stopped after a crash, a kill or Ctrl-C. Progress goes to\n"
         "stderr; the per-round table to stdout at the end.\n\n"
         "If experiment.json changed since rounds were run, the run is refused (it would mix\n"
         "settings); --fork NEW_DIR runs the changed settings as a new experiment in NEW_DIR.\n"
+        "--train-again N trains round N again before going on (its samples and decisions are\n"
+        "kept; its model is trained anew and scored again): for a round whose model folder was\n"
+        "lost, as long as no later round started from it.\n"
         "Ctrl-C stops after the current batch or step (resumable); twice kills at once.\n");
     return 0;
   }
   std::string experiment = experiment_argument(args, "run");
+  if (args.value("train-again")) {
+    const long long again = args.integer("train-again", 0);
+    if (again < 1 || again > 1000000) throw UsageError("--train-again: a round number from 1 (round 0 has no Train)");
+    const int round = static_cast<int>(again);
+    run::train_round_again(experiment, round);
+    std::fprintf(stderr, "round %d trains again\n", round);
+  }
   if (auto fork = args.value("fork")) {
     const config::ExperimentConfig config = config::ExperimentConfig::load(run::ExperimentPaths::locate(experiment).config_file);
     experiment = run::fork_experiment(config, *fork);

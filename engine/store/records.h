@@ -55,6 +55,8 @@ struct RoundRecord {
   std::int64_t experiment_id = 0;
   int round_index = 0;  // 0 = the base model
   RoundState state = RoundState::Pending;
+  // Absolute as read. A folder inside the experiment is stored relative to it, so a copied or
+  // moved experiment uses its own models (see Store::set_round_model_path).
   std::string model_path;
   // The digest of the model folder this round's Train wrote (io::model_digest), or
   // kModelTraining / kModelLegacy, or empty (the base model, or not trained yet).

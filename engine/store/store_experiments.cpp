@@ -4,6 +4,7 @@
 #include "store/store.h"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 
@@ -94,11 +95,45 @@ std::int64_t Store::ensure_round(std::int64_t experiment_id, int round_index) {
 }
 
 namespace {
+namespace fs = std::filesystem;
+
+// The experiment folder: the one that holds the database.
+fs::path experiment_folder(const std::string& store_path) {
+  return fs::absolute(fs::path(store_path)).lexically_normal().parent_path();
+}
+
+// A model folder inside the experiment as stored: relative to the experiment folder.
+std::string stored_model_path(const std::string& store_path, const std::string& model_path) {
+  if (model_path.empty() || fs::path(model_path).is_relative()) return model_path;
+  const fs::path folder = experiment_folder(store_path);
+  const fs::path relative = fs::path(model_path).lexically_normal().lexically_relative(folder);
+  if (relative.empty() || *relative.begin() == "..") return model_path;  // outside: the base model, kept as given
+  return relative.generic_string();
+}
+
+// The stored path made absolute against this experiment's folder. Databases written before
+// paths were stored relative hold absolute ones: a "…/models/round-N" of another folder is
+// that folder's copy of this experiment's own models/round-N (the folder was copied or moved),
+// and the model digest still checks that the folder holds what the round trained.
+std::string resolved_model_path(const std::string& store_path, const std::string& stored) {
+  if (stored.empty()) return stored;
+  const fs::path folder = experiment_folder(store_path);
+  const fs::path path(stored);
+  if (path.is_relative()) return (folder / path).lexically_normal().string();
+  const fs::path normal = path.lexically_normal();
+  const std::string leaf = normal.filename().string();
+  const bool round_folder = leaf.rfind("round-", 0) == 0 && leaf.size() > 6 &&
+                            leaf.find_first_not_of("0123456789", 6) == std::string::npos &&
+                            normal.parent_path().filename() == "models";
+  if (round_folder && normal.parent_path().parent_path() != folder) return (folder / "models" / leaf).string();
+  return stored;
+}
+
 const char* round_columns =
     "SELECT id, experiment_id, round_index, state, model_path, created_at, updated_at, config_json, model_digest"
     " FROM rounds";
 
-RoundRecord read_round(Query& q) {
+RoundRecord read_round(Query& q, const std::string& store_path) {
   RoundRecord r;
   r.id = q.int64(0);
   r.experiment_id = q.int64(1);
@@ -109,7 +144,7 @@ RoundRecord read_round(Query& q) {
     throw Error("round " + std::to_string(r.round_index) + " has the unknown state \"" + state +
                 "\" (a newer version of TPT Workbench wrote this experiment?)");
   r.state = *parsed;
-  r.model_path = q.text(4);
+  r.model_path = resolved_model_path(store_path, q.text(4));
   r.created_at = q.text(5);
   r.updated_at = q.text(6);
   r.config_json = q.text(7);
@@ -123,7 +158,7 @@ std::optional<RoundRecord> Store::get_round(std::int64_t round_id) {
                            "read round " + std::to_string(round_id));
   q.bind(1, round_id);
   if (!q.step()) return std::nullopt;
-  return read_round(q);
+  return read_round(q, path());
 }
 
 std::vector<RoundRecord> Store::list_rounds(std::int64_t experiment_id) {
@@ -132,7 +167,7 @@ std::vector<RoundRecord> Store::list_rounds(std::int64_t experiment_id) {
       "list the rounds of experiment " + std::to_string(experiment_id));
   q.bind(1, experiment_id);
   std::vector<RoundRecord> result;
-  while (q.step()) result.push_back(read_round(q));
+  while (q.step()) result.push_back(read_round(q, path()));
   return result;
 }
 
@@ -152,7 +187,7 @@ void Store::set_round_model_path(std::int64_t round_id, const std::string& model
   const std::string what = "set the model path of round " + std::to_string(round_id);
   impl_->db.query("UPDATE rounds SET model_path = ?2, model_digest = ?3, updated_at = ?4 WHERE id = ?1", what)
       .bind(1, round_id)
-      .bind(2, model_path)
+      .bind(2, stored_model_path(path(), model_path))
       .bind(3, model_digest)
       .bind(4, detail::now_utc())
       .run();
