@@ -67,6 +67,8 @@ QPalette darkPalette() {
   p.setColor(QPalette::Highlight, accent);
   p.setColor(QPalette::HighlightedText, Qt::white);
   p.setColor(QPalette::Link, accent);
+  // Qt's default placeholder grey is made for light fields: unreadable on a dark one.
+  p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
   p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
   p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
   p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));

@@ -102,12 +102,14 @@ void ProblemsPanel::reload() {
 
 QString ProblemsPanel::summaryText() const {
   if (m_summary.problems.empty()) return tr("No round has been scored yet.");
-  return tr("%1 test problems: %2 learned, %3 forgotten, %4 always solved, %5 never solved "
-            "(solved = at least half the answers right, strict checker; first scored round vs last).")
+  return tr("%1 test problems: %2 learned, %3 forgotten, %4 always solved, %5 unstable (solved only in a round "
+            "between the first and the last), %6 never solved in any round (solved = at least half the answers "
+            "right, strict checker; first scored round vs last).")
       .arg(m_summary.problems.size())
       .arg(m_summary.learned)
       .arg(m_summary.forgotten)
       .arg(m_summary.always_solved)
+      .arg(m_summary.unstable)
       .arg(m_summary.never_solved);
 }
 

@@ -81,7 +81,8 @@ int run_status(const Args& raw) {
         "samples, kept traces, training loss and the time of each phase. --json prints one object\n"
         "{\"state\": ..., \"rounds\": [{\"round\": 0, \"pass1_strict\": 0.42, ...}]} with fractions in [0, 1].\n"
         "--problems lists each evaluated problem's fate from the first scored round to the last:\n"
-        "learned, forgotten, always solved or never solved (solved = at least half its answers right,\n"
+        "learned, forgotten, always solved, unstable (solved only by rounds between the first and the\n"
+        "last) or never solved (by no round) (solved = at least half its answers right,\n"
         "strict checker). Safe to use while the experiment runs.\n");
     return 0;
   }
@@ -94,15 +95,17 @@ int run_status(const Args& raw) {
         problems.push_back({{"problem", p.problem_key}, {"fate", report::to_string(p.fate)}, {"rounds", p.rounds},
                             {"accuracy", p.accuracy}});
       std::cout << nlohmann::json{{"learned", summary.learned}, {"forgotten", summary.forgotten},
-                                  {"always_solved", summary.always_solved}, {"never_solved", summary.never_solved},
+                                  {"always_solved", summary.always_solved}, {"unstable", summary.unstable},
+                                  {"never_solved", summary.never_solved},
                                   {"problems", problems}}
                        .dump(2)
                 << "\n";
       return 0;
     }
-    std::printf("learned %lld · forgotten %lld · always solved %lld · never solved %lld\n",
+    std::printf("learned %lld · forgotten %lld · always solved %lld · unstable %lld · never solved %lld\n",
                 static_cast<long long>(summary.learned), static_cast<long long>(summary.forgotten),
-                static_cast<long long>(summary.always_solved), static_cast<long long>(summary.never_solved));
+                static_cast<long long>(summary.always_solved), static_cast<long long>(summary.unstable),
+                static_cast<long long>(summary.never_solved));
     for (const auto& p : summary.problems) {
       std::string trail;
       for (double a : p.accuracy) trail += a >= 0.5 ? '#' : '.';

@@ -1,5 +1,6 @@
 #include "report/problems.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -14,6 +15,7 @@ const char* to_string(ProblemFate fate) {
     case ProblemFate::Learned: return "learned";
     case ProblemFate::Forgotten: return "forgotten";
     case ProblemFate::AlwaysSolved: return "always solved";
+    case ProblemFate::Unstable: return "unstable";
     case ProblemFate::NeverSolved: return "never solved";
   }
   return "";
@@ -46,12 +48,16 @@ ProblemSummary summarize_problems(const std::string& dir_or_file) {
       t.gold = p->gold;
     }
     const bool first = t.accuracy.front() >= 0.5, last = t.accuracy.back() >= 0.5;
-    t.fate = first ? (last ? ProblemFate::AlwaysSolved : ProblemFate::Forgotten)
-                   : (last ? ProblemFate::Learned : ProblemFate::NeverSolved);
+    const bool ever = std::any_of(t.accuracy.begin(), t.accuracy.end(), [](double a) { return a >= 0.5; });
+    t.fate = first  ? (last ? ProblemFate::AlwaysSolved : ProblemFate::Forgotten)
+             : last ? ProblemFate::Learned
+             : ever ? ProblemFate::Unstable
+                    : ProblemFate::NeverSolved;
     switch (t.fate) {
       case ProblemFate::Learned: ++summary.learned; break;
       case ProblemFate::Forgotten: ++summary.forgotten; break;
       case ProblemFate::AlwaysSolved: ++summary.always_solved; break;
+      case ProblemFate::Unstable: ++summary.unstable; break;
       case ProblemFate::NeverSolved: ++summary.never_solved; break;
     }
     summary.problems.push_back(std::move(t));

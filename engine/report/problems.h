@@ -14,10 +14,12 @@ enum class ProblemFate {
   Learned,      // not solved by the base model, solved by the last round's model
   Forgotten,    // solved by the base model, not by the last round's
   AlwaysSolved, // solved by both
-  NeverSolved,  // solved by neither
+  Unstable,     // solved by neither, but by some round between them: learned, then lost again
+  NeverSolved,  // solved by no round
 };
 
-const char* to_string(ProblemFate fate);  // "learned", "forgotten", "always solved", "never solved"
+// "learned", "forgotten", "always solved", "unstable", "never solved"
+const char* to_string(ProblemFate fate);
 
 struct ProblemTrajectory {
   int64_t problem_id = 0;
@@ -35,7 +37,7 @@ struct ProblemTrajectory {
 // greedy evaluation: its one answer). Compares the first and the last round that scored it.
 struct ProblemSummary {
   std::vector<ProblemTrajectory> problems;  // by problem id
-  int64_t learned = 0, forgotten = 0, always_solved = 0, never_solved = 0;
+  int64_t learned = 0, forgotten = 0, always_solved = 0, unstable = 0, never_solved = 0;
 };
 
 // Reads the experiment's evaluation answers (read-only). Rounds not evaluated yet are left out.

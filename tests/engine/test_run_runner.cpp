@@ -402,17 +402,23 @@ TPT_TEST(runner, problem_fates_match_the_stored_answers) {
     VERIFY(q.step());
     return q.real(0) >= 0.5;
   };
-  int64_t learned = 0, forgotten = 0;
+  int64_t learned = 0, forgotten = 0, unstable = 0, never = 0;
   for (const auto& p : summary.problems) {
     COMPARE(p.rounds, (std::vector<int>{0, 1, 2}));
-    const bool first = solved(0, p.problem_key), last = solved(2, p.problem_key);
+    const bool first = solved(0, p.problem_key), middle = solved(1, p.problem_key), last = solved(2, p.problem_key);
     learned += !first && last;
     forgotten += first && !last;
+    // Never solved means by no round; solved only in the middle round is unstable.
+    unstable += !first && middle && !last;
+    never += !first && !middle && !last;
     VERIFY(!p.question.empty());
   }
   COMPARE(summary.learned, learned);
   COMPARE(summary.forgotten, forgotten);
-  COMPARE(summary.learned + summary.forgotten + summary.always_solved + summary.never_solved, int64_t{4});
+  COMPARE(summary.unstable, unstable);
+  COMPARE(summary.never_solved, never);
+  COMPARE(summary.learned + summary.forgotten + summary.always_solved + summary.unstable + summary.never_solved,
+          int64_t{4});
   const Result r = tpt_run("-q status " + dir + " --problems --json");
   COMPARE(r.status, 0);
   COMPARE(json::parse(r.out).at("problems").size(), size_t{4});
