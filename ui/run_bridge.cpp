@@ -98,6 +98,8 @@ bool RunBridge::isRunning() const { return m_thread && !m_thread->isFinished(); 
 
 bool RunBridge::isPaused() const { return m_control && m_control->paused(); }
 
+bool RunBridge::isHeld() const { return isRunning() && m_control && m_control->held(); }
+
 void RunBridge::start(const QString& experimentDir, const Prepare& prepare) {
   if (isRunning()) return;
   if (m_thread) m_thread->wait();  // finished; its deleteLater is queued

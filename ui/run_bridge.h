@@ -73,7 +73,10 @@ class RunBridge : public QObject {
   std::unique_ptr<run::Observer> makeObserver();
 
   bool isRunning() const;
+  // Pause was asked for (the run holds after the batch in flight).
   bool isPaused() const;
+  // The engine thread has reached that point and waits: nothing is written while held.
+  bool isHeld() const;
   QString experimentDir() const { return m_dir; }
 
  public Q_SLOTS:

@@ -3,7 +3,7 @@
 // the fields), a run from the Start button to the chart, pause / resume / cancel, presentation
 // mode, and that the event loop keeps turning while the engine works.
 #include <QComboBox>
-#include <QDockWidget>
+#include <QApplication>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QLabel>
@@ -25,6 +25,8 @@
 #include "run_panel.h"
 #include "runtime/torch_runtime.h"
 #include "setup_panel.h"
+#include "store/database.h"
+#include "store/store.h"
 #include "tiny_experiment.h"
 
 namespace {
@@ -193,11 +195,23 @@ class TestWorkbench : public QObject {
     QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
     QCOMPARE(paused.count(), 1);
     QCOMPARE(panel->pauseButton()->text(), QStringLiteral("Resume"));
-    // The batch in flight finishes; then nothing moves.
-    QTest::qWait(500);
+    // The batch in flight finishes and the engine thread holds; from then on nothing moves and
+    // nothing is written, however long the pause lasts.
+    QTRY_VERIFY_WITH_TIMEOUT(window.bridge()->isHeld(), 60000);
     const int held = progress.count();
-    QTest::qWait(700);
+    const auto stored = [&] {
+      tpt::store::Store store((window.experimentDir() + QStringLiteral("/experiment.sqlite")).toStdString(),
+                              tpt::store::OpenMode::read_only);
+      auto q = store.database().query("SELECT (SELECT count(*) FROM samples) + (SELECT count(*) FROM eval_samples)"
+                                      " + (SELECT count(*) FROM train_steps)", "count");
+      return q.step() ? q.int64(0) : -1;
+    };
+    const auto before = stored();
+    for (int i = 0; i < 20; ++i) QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    QTest::qWait(200);
+    QVERIFY(window.bridge()->isHeld());
     QCOMPARE(progress.count(), held);
+    QCOMPARE(stored(), before);
     QCOMPARE(finished.count(), 0);
     QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(progress.count() > held || finished.count() > 0, 60000);
@@ -212,15 +226,14 @@ class TestWorkbench : public QObject {
     QCOMPARE(finished.at(1).at(0).value<tpt::run::RunOutcome>(), tpt::run::RunOutcome::Completed);
   }
 
-  void docksThemeAndLastExperimentComeBackAfterRestart() {
+  void modeThemeAndLastExperimentComeBackAfterRestart() {
     QString dir = newExperiment();
     {
       tpt::ui::MainWindow window;
       window.show();
       QVERIFY(QTest::qWaitForWindowExposed(&window));
       QVERIFY(window.openExperiment(dir));
-      auto* setupDock = window.findChild<QDockWidget*>(QStringLiteral("setupDock"));
-      window.addDockWidget(Qt::RightDockWidgetArea, setupDock);
+      window.setMode(tpt::ui::MainWindow::Mode::Review);
       window.setDarkTheme(true);
       window.close();
     }
@@ -228,9 +241,11 @@ class TestWorkbench : public QObject {
     reopened.show();
     QVERIFY(QTest::qWaitForWindowExposed(&reopened));
     QCOMPARE(reopened.experimentDir(), dir);
-    QCOMPARE(reopened.dockWidgetArea(reopened.findChild<QDockWidget*>(QStringLiteral("setupDock"))),
-             Qt::RightDockWidgetArea);
+    QCOMPARE(reopened.mode(), tpt::ui::MainWindow::Mode::Review);
     QVERIFY(reopened.isDarkTheme());
+    // Placeholder text follows the dark palette: light grey on the dark field, not the default.
+    const QPalette palette = QApplication::palette();
+    QVERIFY(palette.color(QPalette::PlaceholderText).lightness() > palette.color(QPalette::Base).lightness() + 80);
     reopened.setDarkTheme(false);
   }
 };
