@@ -141,7 +141,15 @@ QList<SettingsIssue> ExperimentDocument::issues() const {
 QList<SettingsIssue> ExperimentDocument::changesSinceRounds() const {
   QList<SettingsIssue> list;
   if (m_stored.is_null()) return list;
-  for (const auto& change : run::config_change_list(m_stored, m_doc))
+  // Compared as a run compares them: the settings with their defaults filled in (the stored
+  // copy is written so), not the file's text, which may leave defaults out.
+  nlohmann::json current;
+  try {
+    current = config::ExperimentConfig::from_json(m_doc, configFile().toStdString()).to_json();
+  } catch (const std::exception&) {
+    return list;  // invalid settings: issues() says what, and nothing saves until they are fixed
+  }
+  for (const auto& change : run::config_change_list(m_stored, current))
     list.append({fromStd(change.path),
                  tr("%1 round(s) ran with %2 (now %3): undo the change, or fork a new experiment with it")
                      .arg(m_roundsStored)

@@ -57,6 +57,10 @@ class TestTrainer : public QObject {
     for (const char* name : {"/train.jsonl", "/test.jsonl"})
       std::ofstream((dir + QString::fromLatin1(name)).toStdString())
           << R"({"question": "Tom has 3 apples and gets 4 more. How many now?", "answer": "3+4=7\n#### 7"})" << "\n";
+    // Saving checks what a run opens first: the model folder must hold a config.json (it is
+    // not loaded here).
+    QDir().mkpath(dir + QStringLiteral("/model"));
+    std::ofstream((dir + QStringLiteral("/model/config.json")).toStdString()) << "{}";
     json config = {{"schema_version", 1},
                    {"name", "trainer"},
                    {"rounds", 2},
