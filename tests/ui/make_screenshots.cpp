@@ -1,7 +1,8 @@
-// Writes the screenshots in docs/screenshots: the main window, each panel and presentation mode
-// on a finished experiment, and the window during a run. Not a test; run it under Xvfb:
+// Writes the screenshots in docs/screenshots: each mode of the main window at 1366×768 and
+// 1920×1080 on a finished experiment (mode-NAME-WxH.png), and the window during a run. Not a
+// test; run it under Xvfb:
 //
-//   xvfb-run -s "-screen 0 1600x1000x24" build/tpt_screenshots docs/screenshots DONE_DIR [RUN_DIR]
+//   xvfb-run -s "-screen 0 1920x1080x24" build/tpt_screenshots docs/screenshots DONE_DIR [RUN_DIR]
 //
 // RUN_DIR is started, photographed once it is busy, then cancelled (it resumes later). When
 // DONE_DIR samples on a server (sampler.backend "openai"), setup-sampler.png shows the form's
@@ -15,7 +16,6 @@
 // store written here with made-up judgements, so no sandbox or model is needed).
 #include <QApplication>
 #include <QDir>
-#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QGroupBox>
 #include <QScrollArea>
@@ -233,13 +233,27 @@ int main(int argc, char** argv) {
   tpt::runtime::init_runtime();
 
   tpt::ui::MainWindow window;
-  window.resize(1500, 920);
   window.show();
   if (!window.openExperiment(QString::fromLocal8Bit(argv[2]))) return 1;
-  settle(800);
-  bool ok = save(&window, out + QStringLiteral("/main-window.png"));
-  ok &= save(window.setupPanel(), out + QStringLiteral("/setup.png"));
-  ok &= save(window.chartPanel(), out + QStringLiteral("/chart.png"));
+  bool ok = true;
+  // Each mode at the two screens the layouts are made for, as they open: nothing resized.
+  using Mode = tpt::ui::MainWindow::Mode;
+  const struct {
+    Mode mode;
+    const char* name;
+  } modes[] = {{Mode::Setup, "setup"},       {Mode::Run, "run"},           {Mode::Review, "review"},
+               {Mode::Pruning, "pruning"},   {Mode::Problems, "problems"}, {Mode::Present, "present"}};
+  for (const QSize size : {QSize(1366, 768), QSize(1920, 1080)}) {
+    window.setGeometry(QRect(QPoint(0, 0), size));
+    for (const auto& m : modes) {
+      window.setMode(m.mode);
+      settle(700);
+      ok &= save(&window, out + QStringLiteral("/mode-%1-%2x%3.png").arg(QString::fromLatin1(m.name)).arg(size.width()).arg(size.height()));
+    }
+  }
+  window.setGeometry(QRect(0, 0, 1366, 768));
+  window.setMode(Mode::Setup);
+  settle(500);
   if (window.setupPanel()->document().value("sampler", nlohmann::json::object()).value("backend", "") == "openai") {
     // The sampler section sits below the fold: scroll it into view first.
     QWidget* section = window.setupPanel()->fieldFor(QStringLiteral("sampler.backend"))->parentWidget();
@@ -255,29 +269,10 @@ int main(int argc, char** argv) {
     settle(300);
     ok &= save(window.setupPanel(), out + QStringLiteral("/setup-trainer.png"));
   }
-  // The review panels share the bottom dock area as tabs: bring each to the front first.
-  const struct {
-    const char* dock;
-    const char* file;
-  } docks[] = {{"tracesDock", "/traces.png"}, {"rulesDock", "/pruning.png"}, {"problemsDock", "/problems.png"}};
-  for (const auto& d : docks) {
-    auto* dock = window.findChild<QDockWidget*>(QString::fromLatin1(d.dock));
-    if (!dock) continue;
-    dock->raise();
-    settle(600);
-    ok &= save(&window, out + QStringLiteral("/window-") + QString::fromLatin1(d.file).mid(1));
-    ok &= save(dock->widget(), out + QString::fromLatin1(d.file));
-  }
-  if (auto* run = window.findChild<QDockWidget*>(QStringLiteral("runDock"))) run->raise();
-  window.showPresentation();
-  settle(800);
-  if (window.presentationWindow()) {
-    ok &= save(window.presentationWindow(), out + QStringLiteral("/presentation.png"));
-    window.presentationWindow()->close();
-  }
 
   if (argc > 3) {
     window.openExperiment(QString::fromLocal8Bit(argv[3]));
+    window.setMode(Mode::Run);
     QSignalSpy finished(window.bridge(), &tpt::ui::RunBridge::finished);
     QSignalSpy progress(window.bridge(), &tpt::ui::RunBridge::progressed);
     window.startRun();
@@ -296,7 +291,6 @@ int main(int argc, char** argv) {
     }
     settle(500);
     ok &= save(&window, out + QStringLiteral("/run-window.png"));
-    ok &= save(window.runPanel(), out + QStringLiteral("/run.png"));
     if (!window.runPanel()->serverStatusText().isEmpty()) {
       auto* tabs = window.runPanel()->findChild<QTabWidget*>(QStringLiteral("logTabs"));
       tabs->setCurrentWidget(tabs->findChild<QWidget*>(QStringLiteral("serverLog")));
