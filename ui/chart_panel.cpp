@@ -309,7 +309,11 @@ void ChartPanel::reloadLoss() {
   const double pad = std::max({(high - low) * 0.08, std::abs(high) * 0.02, 1e-3});
   const double bottom = low >= 0 && low - pad < 0 ? 0.0 : low - pad;
   m_lossPlot->yAxis->setRange(bottom, high + pad);
-  m_lossPlot->xAxis->setRange(steps.isEmpty() ? 0.0 : steps.front(), steps.isEmpty() ? 1.0 : steps.back() + 1.0);
+  // Half a step of margin at both ends (more on long runs), so the first and last points are not
+  // drawn on the axes.
+  const double first = steps.isEmpty() ? 0.0 : steps.front(), last = steps.isEmpty() ? 1.0 : steps.back();
+  const double margin = std::max(0.5, (last - first) * 0.01);
+  m_lossPlot->xAxis->setRange(first - margin, last + margin);
   m_lossPlot->replot();
 }
 
