@@ -1,13 +1,18 @@
 #include "chart_panel.h"
 
+#include <QBuffer>
 #include <QDir>
+#include <QEvent>
 #include <QFileInfo>
+#include <QFontMetrics>
 #include <QToolTip>
 #include <QVBoxLayout>
 
 #include "qcustomplot_include.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "report/status.h"
 #include "run/paths.h"
@@ -17,12 +22,22 @@ namespace tpt::ui {
 
 namespace {
 
-const QColor kPalette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28), QColor(0x2c, 0xa0, 0x2c),
-                           QColor(0x94, 0x67, 0xbd), QColor(0xff, 0x7f, 0x0e), QColor(0x8c, 0x56, 0x4b)};
+const QColor kSeriesColors[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xd6, 0x27, 0x28), QColor(0x2c, 0xa0, 0x2c),
+                                QColor(0x94, 0x67, 0xbd), QColor(0xff, 0x7f, 0x0e), QColor(0x8c, 0x56, 0x4b)};
+const int kSeriesColorCount = sizeof kSeriesColors / sizeof kSeriesColors[0];
+const QColor kLossColor(0xff, 0x7f, 0x0e);
 
-QFont axisFont(bool large) {
+// `a` blended into `b`: the share of `a` is `amount`.
+QColor blend(const QColor& a, const QColor& b, double amount) {
+  return QColor::fromRgbF(static_cast<float>(a.redF() * amount + b.redF() * (1 - amount)),
+                          static_cast<float>(a.greenF() * amount + b.greenF() * (1 - amount)),
+                          static_cast<float>(a.blueF() * amount + b.blueF() * (1 - amount)));
+}
+
+QFont sized(double points, bool bold = false) {
   QFont font;
-  font.setPointSize(large ? 16 : 9);
+  font.setPointSizeF(points);
+  font.setBold(bold);
   return font;
 }
 
@@ -51,6 +66,16 @@ QString describeSamplers(const std::vector<store::SamplerOriginRecord>& origins)
   return lines.join(QLatin1Char('\n'));
 }
 
+QString experimentName(const QString& dir) {
+  try {
+    const report::ExperimentStatus status = report::read_status(dir.toStdString());
+    if (!status.name.empty()) return QString::fromStdString(status.name);
+  } catch (const std::exception&) {
+    // Not run yet, or not an experiment: its folder names it.
+  }
+  return QFileInfo(dir).fileName();
+}
+
 }  // namespace
 
 ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
@@ -61,12 +86,21 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
   m_passPlot->setObjectName(QStringLiteral("passPlot"));
   m_passPlot->setMinimumHeight(160);
   m_passPlot->plotLayout()->insertRow(0);
-  m_passPlot->plotLayout()->addElement(0, 0, new QCPTextElement(m_passPlot, tr("Pass@1 by round"), QFont()));
+  m_titleText = tr("Pass@1 by round");
+  m_title = new QCPTextElement(m_passPlot, m_titleText, QFont());
+  m_passPlot->plotLayout()->addElement(0, 0, m_title);
   m_passPlot->xAxis->setLabel(tr("round (0 = base model)"));
   m_passPlot->yAxis->setLabel(tr("% of test problems"));
   m_passPlot->yAxis->setRange(0, 100);
-  m_passPlot->legend->setVisible(true);
-  m_passPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  // The legend gets a row of its own under the axes: inside them it hid points whichever
+  // corner it took once curves reached that corner.
+  QCPLegend* legend = m_passPlot->legend;
+  m_passPlot->axisRect()->insetLayout()->take(legend);
+  m_passPlot->plotLayout()->addElement(2, 0, legend);
+  m_passPlot->plotLayout()->setRowStretchFactor(2, 0.001);
+  legend->setMargins(QMargins(6, 3, 6, 3));
+  legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  legend->setVisible(true);
   QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
   ticker->setTickStep(1.0);
   ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
@@ -81,11 +115,16 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
   m_lossPlot->xAxis->setLabel(tr("training step"));
   m_lossPlot->yAxis->setLabel(tr("loss"));
   m_lossPlot->addGraph();
-  m_lossPlot->graph(0)->setPen(QPen(kPalette[4], 1.5));
   m_lossPlot->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 4));
   m_lossPlot->graph(0)->setName(tr("training loss"));
+  // The round is named in the axis label rather than a legend: the loss is one curve, and a
+  // legend box covered its points in a plot this short.
+  m_lossPlot->legend->setVisible(false);
   connect(m_lossPlot, &QCustomPlot::mouseMove, this, &ChartPanel::showPointTip);
   layout->addWidget(m_lossPlot, 1);
+
+  applySize();
+  applyPalette();
 }
 
 void ChartPanel::setExperiment(const QString& dir) {
@@ -105,7 +144,37 @@ void ChartPanel::clearComparisons() {
   reload();
 }
 
-void ChartPanel::plotExperiment(const QString& dir, const QColor& color, bool primary) {
+QStringList ChartPanel::distinctLabels(const QStringList& names, const QStringList& dirs) {
+  QStringList labels;
+  for (int i = 0; i < names.size(); ++i)
+    labels << (names[i].isEmpty() ? QFileInfo(dirs.value(i)).fileName() : names[i]);
+  // Each pass adds more of the path to the labels still shared: the folder, then its parent.
+  auto repeated = [&labels](int i) { return labels.count(labels[i]) > 1; };
+  for (int depth = 1; depth <= 2; ++depth) {
+    QStringList next = labels;
+    for (int i = 0; i < labels.size(); ++i) {
+      if (!repeated(i)) continue;
+      const QStringList parts = QDir::cleanPath(dirs.value(i)).split(QLatin1Char('/'), Qt::SkipEmptyParts);
+      const QString tail = parts.mid(std::max<qsizetype>(0, parts.size() - depth)).join(QLatin1Char('/'));
+      const QString name = names[i].isEmpty() ? QFileInfo(dirs.value(i)).fileName() : names[i];
+      next[i] = name == tail ? tail : QStringLiteral("%1 (%2)").arg(name, tail);
+    }
+    labels = next;
+  }
+  // The same folder given twice by different spellings: numbered, so each curve has a name.
+  for (int i = 0; i < labels.size(); ++i)
+    if (repeated(i)) labels[i] += QStringLiteral(" #%1").arg(i + 1);
+  return labels;
+}
+
+QColor ChartPanel::seriesColor(int index) const {
+  const QColor color = kSeriesColors[index % kSeriesColorCount];
+  // On a dark background the light theme's colours are too dim to read at a distance.
+  return palette().color(QPalette::Base).lightnessF() < 0.5 ? color.lighter(140) : color;
+}
+
+void ChartPanel::plotExperiment(const QString& dir, const QString& label, bool labelled, const QColor& color,
+                                bool primary) {
   report::ExperimentStatus status;
   try {
     status = report::read_status(dir.toStdString());
@@ -137,29 +206,50 @@ void ChartPanel::plotExperiment(const QString& dir, const QColor& color, bool pr
       }
   }
   if (primary) m_strict = strict;
-  const QString label = QString::fromStdString(status.name.empty() ? QFileInfo(dir).fileName().toStdString() : status.name);
+  bool coincide = !rounds.isEmpty();
+  for (int i = 0; i < strict.size(); ++i) coincide &= std::abs(strict[i] - flexible[i]) < 1e-9;
+  const double line = m_large ? std::max(3.0, m_fontSize / 5) : 2.0;
+  const double marker = m_large ? std::max(10.0, m_fontSize * 0.8) : 7.0;
   auto add = [&](const QVector<double>& x, const QVector<double>& y, Qt::PenStyle style, const QString& what,
-                 QCPScatterStyle::ScatterShape shape) {
+                 QCPScatterStyle::ScatterShape shape, double markerSize, double width) {
     QCPGraph* g = m_passPlot->addGraph();
-    QPen pen(color, m_large ? 4 : 2, style);
-    g->setPen(pen);
-    g->setScatterStyle(QCPScatterStyle(shape, color, m_large ? 14 : 7));
+    g->setPen(QPen(color, width, style));
+    g->setScatterStyle(QCPScatterStyle(shape, QPen(color, std::max(1.5, width * 0.75)),
+                                       shape == QCPScatterStyle::ssDisc ? QBrush(color) : QBrush(Qt::NoBrush),
+                                       markerSize));
     g->setData(x, y, true);
-    g->setName(label + QStringLiteral(" — ") + what);
+    g->setName(labelled ? label + QStringLiteral(" — ") + what : what);
     m_samplers.insert(g, samplers);
   };
-  add(rounds, strict, Qt::SolidLine, tr("Pass@1 strict"), QCPScatterStyle::ssDisc);
-  add(rounds, flexible, Qt::DashLine, tr("Pass@1 flexible"), QCPScatterStyle::ssCircle);
-  if (!kName.isEmpty()) add(kRounds, passK, Qt::DotLine, kName.section(QLatin1Char('.'), 0, 0), QCPScatterStyle::ssTriangle);
+  add(rounds, strict, Qt::SolidLine, tr("Pass@1 strict"), QCPScatterStyle::ssDisc, marker, line);
+  // Flexible's hollow ring is drawn larger than strict's disc, so where both checkers agree the
+  // ring circles the disc instead of vanishing under it; when they agree in every round the
+  // legend says so, since the dashed line then lies under the solid one.
+  add(rounds, flexible, Qt::DashLine, coincide ? tr("Pass@1 flexible (same as strict)") : tr("Pass@1 flexible"),
+      QCPScatterStyle::ssCircle, marker * 1.7, line * 0.75);
+  if (!kName.isEmpty())
+    add(kRounds, passK, Qt::DotLine, kName.section(QLatin1Char('.'), 0, 0), QCPScatterStyle::ssTriangle, marker,
+        line);
 }
 
 void ChartPanel::reload() {
   m_passPlot->clearGraphs();
   m_samplers.clear();
   m_strict.clear();
-  if (!m_primary.isEmpty()) plotExperiment(m_primary, kPalette[0], true);
-  for (int i = 0; i < m_comparisons.size(); ++i)
-    plotExperiment(m_comparisons[i], kPalette[(i + 1) % (sizeof kPalette / sizeof kPalette[0])], false);
+  QStringList dirs;
+  if (!m_primary.isEmpty()) dirs << m_primary;
+  dirs << m_comparisons;
+  QStringList names;
+  for (const QString& dir : dirs) names << experimentName(dir);
+  const QStringList labels = distinctLabels(names, dirs);
+  // One experiment: its name heads the chart and the legend names only the curves.
+  const bool labelled = dirs.size() > 1;
+  m_titleText = labelled || labels.isEmpty() ? tr("Pass@1 by round") : tr("Pass@1 by round — %1").arg(labels.front());
+  m_title->setText(m_titleText);
+  for (int i = 0; i < dirs.size(); ++i) {
+    const bool primary = i == 0 && !m_primary.isEmpty();
+    plotExperiment(dirs[i], labels[i], labelled, seriesColor(m_primary.isEmpty() ? i + 1 : i), primary);
+  }
   double maxRound = 1;
   for (int i = 0; i < m_passPlot->graphCount(); ++i) {
     bool found = false;
@@ -169,6 +259,8 @@ void ChartPanel::reload() {
   m_passPlot->legend->setVisible(m_passPlot->graphCount() > 0);
   m_passPlot->xAxis->setRange(-0.3, maxRound + 0.3);
   m_passPlot->yAxis->setRange(0, 100);
+  m_legendColumns = 0;  // the names changed: measure again
+  applySize();
   m_passPlot->replot();
   reloadLoss();
 }
@@ -201,12 +293,27 @@ void ChartPanel::reloadLoss() {
   }
   m_lossPlot->graph(0)->setData(steps, m_loss, true);
   m_lossPlot->graph(0)->setName(m_lossRound >= 0 ? tr("training loss, round %1").arg(m_lossRound) : tr("training loss"));
-  m_lossPlot->legend->setVisible(!steps.isEmpty());
-  double top = 1.0;
+  m_lossPlot->xAxis->setLabel(m_lossRound >= 0 ? tr("training step (round %1)").arg(m_lossRound) : tr("training step"));
+  // The axis spans the data, not 0 to the largest loss: a converged run's loss varies in its
+  // second decimal, which a 0-based axis flattens into a line on the floor.
+  double low = std::numeric_limits<double>::infinity(), high = -low;
   for (double l : m_loss)
-    if (std::isfinite(l)) top = std::max(top, l);
-  m_lossPlot->xAxis->setRange(0, steps.isEmpty() ? 1.0 : steps.back() + 1.0);
-  m_lossPlot->yAxis->setRange(0, top * 1.1);
+    if (std::isfinite(l)) {
+      low = std::min(low, l);
+      high = std::max(high, l);
+    }
+  if (!std::isfinite(low)) {
+    low = 0;
+    high = 1;
+  }
+  const double pad = std::max({(high - low) * 0.08, std::abs(high) * 0.02, 1e-3});
+  const double bottom = low >= 0 && low - pad < 0 ? 0.0 : low - pad;
+  m_lossPlot->yAxis->setRange(bottom, high + pad);
+  // Half a step of margin at both ends (more on long runs), so the first and last points are not
+  // drawn on the axes.
+  const double first = steps.isEmpty() ? 0.0 : steps.front(), last = steps.isEmpty() ? 1.0 : steps.back();
+  const double margin = std::max(0.5, (last - first) * 0.01);
+  m_lossPlot->xAxis->setRange(first - margin, last + margin);
   m_lossPlot->replot();
 }
 
@@ -247,6 +354,14 @@ QString ChartPanel::pointText(QCustomPlot* plot, QCPGraph* graph, int index) con
   return text;
 }
 
+QStringList ChartPanel::legendNames() const {
+  QStringList names;
+  for (int i = 0; i < m_passPlot->graphCount(); ++i) names << m_passPlot->graph(i)->name();
+  return names;
+}
+
+QString ChartPanel::title() const { return m_titleText; }
+
 void ChartPanel::setLossVisible(bool visible) { m_lossPlot->setVisible(visible); }
 
 bool ChartPanel::exportTo(const QString& path, int width, int height) {
@@ -254,18 +369,130 @@ bool ChartPanel::exportTo(const QString& path, int width, int height) {
   return m_passPlot->savePng(path, width, height);
 }
 
+QByteArray ChartPanel::passPng(int width, int height, double scale) {
+  // Laid out at the size asked for, so the legend's columns fit that width.
+  const QSize shown = m_passPlot->size();
+  m_passPlot->resize(width, height);
+  m_legendColumns = 0;
+  applySize();
+  const QPixmap pixmap = m_passPlot->toPixmap(width, height, scale);
+  m_passPlot->resize(shown);
+  m_legendColumns = 0;
+  applySize();
+  m_passPlot->replot();
+  QByteArray png;
+  QBuffer buffer(&png);
+  buffer.open(QIODevice::WriteOnly);
+  pixmap.save(&buffer, "PNG");
+  return png;
+}
+
 void ChartPanel::setPresentationStyle(bool large) {
   m_large = large;
-  m_passPlot->axisRect()->insetLayout()->setInsetAlignment(
-      0, large ? Qt::AlignTop | Qt::AlignLeft : Qt::AlignBottom | Qt::AlignRight);
-  for (QCustomPlot* plot : {m_passPlot, m_lossPlot}) {
-    for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
-      axis->setTickLabelFont(axisFont(large));
-      axis->setLabelFont(axisFont(large));
-    }
-    plot->legend->setFont(axisFont(large));
-  }
+  m_fontSize = 0;
+  applySize();
   reload();
+}
+
+void ChartPanel::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  // The dark theme arrives as an application palette change; a palette set on the panel (or an
+  // ancestor) as a palette change.
+  if ((event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) &&
+      !m_applyingPalette) {
+    applyPalette();
+    reload();
+  }
+}
+
+void ChartPanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  if (applySize()) {
+    m_passPlot->replot();
+    m_lossPlot->replot();
+  }
+}
+
+void ChartPanel::applyPalette() {
+  m_applyingPalette = true;
+  const QPalette pal = palette();
+  const QColor background = pal.color(QPalette::Base);
+  const QColor text = pal.color(QPalette::Text);
+  const QColor axis = blend(text, background, 0.7);
+  const QColor grid = blend(text, background, 0.18);
+  for (QCustomPlot* plot : {m_passPlot, m_lossPlot}) {
+    plot->setBackground(background);
+    plot->axisRect()->setBackground(Qt::NoBrush);
+    for (QCPAxis* a : {plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2}) {
+      a->setBasePen(QPen(axis, 1));
+      a->setTickPen(QPen(axis, 1));
+      a->setSubTickPen(QPen(axis, 1));
+      a->setTickLabelColor(text);
+      a->setLabelColor(text);
+      a->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+      a->grid()->setZeroLinePen(QPen(blend(text, background, 0.35), 1));
+    }
+    // Outside the axes the legend needs no box of its own.
+    plot->legend->setBrush(Qt::NoBrush);
+    plot->legend->setBorderPen(Qt::NoPen);
+    plot->legend->setTextColor(text);
+  }
+  m_title->setTextColor(text);
+  const bool dark = background.lightnessF() < 0.5;
+  m_lossPlot->graph(0)->setPen(QPen(dark ? kLossColor.lighter(120) : kLossColor, 1.5));
+  m_lossPlot->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, dark ? kLossColor.lighter(120) : kLossColor, 4));
+  m_applyingPalette = false;
+}
+
+bool ChartPanel::applySize() {
+  bool changed = false;
+  // Presentation: the type follows the panel, about a 30th of its height (a 50th of its width
+  // when that is smaller), so the same chart reads on a laptop and on a projector.
+  const double base = m_large ? std::clamp(std::min(width() / 50.0, height() / 30.0), 11.0, 30.0)
+                              : std::max(8.0, QFont().pointSizeF());
+  const double rounded = std::round(base * 2) / 2;
+  if (rounded != m_fontSize) {
+    m_fontSize = rounded;
+    changed = true;
+    for (QCustomPlot* plot : {m_passPlot, m_lossPlot}) {
+      for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
+        axis->setTickLabelFont(sized(m_fontSize));
+        axis->setLabelFont(sized(m_fontSize));
+      }
+      plot->legend->setFont(sized(m_fontSize * (m_large ? 0.9 : 1.0)));
+      plot->legend->setIconSize(m_large ? QSize(int(m_fontSize * 2.5), int(m_fontSize * 1.2)) : QSize(32, 18));
+    }
+    m_title->setFont(sized(m_fontSize * (m_large ? 1.4 : 1.25), true));
+  }
+
+  // The legend's columns: as many curves to a row as fit the plot's width (three at most: one
+  // experiment's curves to a row).
+  QCPLegend* legend = m_passPlot->legend;
+  const QFontMetrics metrics(legend->font());
+  int widest = 0;
+  for (int i = 0; i < m_passPlot->graphCount(); ++i)
+    widest = std::max(widest, metrics.horizontalAdvance(m_passPlot->graph(i)->name()));
+  const int item = widest + legend->iconSize().width() + legend->iconTextPadding() + 24;
+  const int available = std::max(1, m_passPlot->width() - 40);
+  const int columns = std::clamp(available / std::max(1, item), 1, 3);
+  if (columns != m_legendColumns) {
+    m_legendColumns = columns;
+    legend->setWrap(columns);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    changed = true;
+  }
+
+  // The loss plot's ticks: no more than its axes have room for, so labels never overlap.
+  const QFontMetrics tickMetrics(sized(m_fontSize));
+  const int axisHeight = std::max(1, m_lossPlot->height() - 2 * tickMetrics.height() - 16);
+  const int yTicks = std::clamp(axisHeight / (2 * tickMetrics.height()), 1, 5);
+  const int xTicks = std::clamp(m_lossPlot->width() / (6 * tickMetrics.horizontalAdvance(QLatin1Char('0')) + 40), 2, 8);
+  if (m_lossPlot->yAxis->ticker()->tickCount() != yTicks || m_lossPlot->xAxis->ticker()->tickCount() != xTicks) {
+    m_lossPlot->yAxis->ticker()->setTickCount(yTicks);
+    m_lossPlot->xAxis->ticker()->setTickCount(xTicks);
+    changed = true;
+  }
+  return changed;
 }
 
 }  // namespace tpt::ui

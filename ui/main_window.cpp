@@ -33,6 +33,7 @@
 #include "demo/demo.h"
 #include "experiment_document.h"
 #include "presentation_window.h"
+#include "report.h"
 #include "problems_panel.h"
 #include "rules_panel.h"
 #include "run_bridge.h"
@@ -166,14 +167,13 @@ void MainWindow::createPanels() {
   m_rules = new RulesPanel(this);
   m_rules->setExperimentDocument(m_document);
   m_problems = new ProblemsPanel(this);
-  m_presentHolder = new QWidget(this);
-  m_presentHolder->setObjectName(QStringLiteral("presentHolder"));
-  auto* presentLayout = new QVBoxLayout(m_presentHolder);
-  presentLayout->setContentsMargins(0, 0, 0, 0);
+  // Present: the presentation itself, in the window; F11 lifts it onto the whole screen.
+  m_presentPage = new PresentationWindow(QString(), this);
+  m_presentPage->setObjectName(QStringLiteral("presentPage"));
 
   for (QWidget* page : {static_cast<QWidget*>(m_setupSplit), static_cast<QWidget*>(m_runSplit),
                         static_cast<QWidget*>(m_traces), static_cast<QWidget*>(m_rules),
-                        static_cast<QWidget*>(m_problems), m_presentHolder})
+                        static_cast<QWidget*>(m_problems), static_cast<QWidget*>(m_presentPage.data())})
     m_stack->addWidget(page);
 
   connect(m_bridge, &RunBridge::roundFinished, this, &MainWindow::reloadReviewViews);
@@ -238,7 +238,6 @@ void MainWindow::setMode(Mode mode) {
   m_modeActions[index]->setChecked(true);
   // The page's main view takes the keyboard: the Review list, so J/K work at once.
   if (mode == Mode::Review) m_traces->table()->setFocus();
-  if (mode == Mode::Present && !m_presentPage) rebuildPresentPage();
   QSettings().setValue(QStringLiteral("modes/current"), index);
 }
 
@@ -280,8 +279,7 @@ void MainWindow::connectRun() {
                                  .arg(100 * metrics.value(QStringLiteral("pass@1.strict")).toDouble(), 0, 'f', 1)
                                  .arg(100 * metrics.value(QStringLiteral("pass@1.flexible")).toDouble(), 0, 'f', 1),
                              10000);
-    if (m_presentation) m_presentation->reload();
-    if (m_presentPage) m_presentPage->reload();
+    m_presentPage->reload();
   });
   connect(m_bridge, &RunBridge::started, this, [this] {
     m_startAction->setEnabled(false);
@@ -345,6 +343,9 @@ void MainWindow::createActions() {
   QAction* fork = fileMenu->addAction(tr("&Fork Into a New Experiment…"), this, [this] { offerFork({}); });
   fork->setObjectName(QStringLiteral("actionFork"));
   fileMenu->addSeparator();
+  QAction* report = fileMenu->addAction(tr("&Report…"), this, &MainWindow::saveReport);
+  report->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  report->setObjectName(QStringLiteral("actionReport"));
   QAction* exportAction = fileMenu->addAction(tr("&Export Chart…"), this, &MainWindow::exportChart);
   exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
   exportAction->setObjectName(QStringLiteral("actionExportChart"));
@@ -414,7 +415,7 @@ bool MainWindow::openExperiment(const QString& path) {
   m_rules->setExperiment(m_dir);
   m_problems->setExperiment(m_dir);
   m_runPanel->setExperiment(m_dir);
-  rebuildPresentPage();
+  m_presentPage->setExperiment(m_dir);
   updateTitle();
   updateModelBanner();
   if (ok) rememberRecent(m_dir);
@@ -628,36 +629,25 @@ void MainWindow::setDarkTheme(bool dark) {
   QSettings().setValue(QStringLiteral("view/dark"), dark);
 }
 
-void MainWindow::rebuildPresentPage() {
-  if (m_presentPage) {
-    m_presentPage->hide();
-    m_presentPage->deleteLater();
-    m_presentPage = nullptr;
-  }
-  if (m_dir.isEmpty()) return;
-  // The Present mode's page is the presentation itself, in the window instead of full screen.
-  m_presentPage = new PresentationWindow(m_dir, m_presentHolder);
-  m_presentPage->setWindowFlags(Qt::Widget);
-  m_presentPage->setObjectName(QStringLiteral("presentPage"));
-  m_presentHolder->layout()->addWidget(m_presentPage);
-  m_presentPage->show();
-}
-
-PresentationWindow* MainWindow::presentationWindow() const { return m_presentation.data(); }
-
 PresentationWindow* MainWindow::presentPage() const { return m_presentPage.data(); }
+
+PresentationWindow* MainWindow::presentationWindow() const {
+  return m_presentPage && m_presentPage->isFullScreenPresentation() ? m_presentPage.data() : nullptr;
+}
 
 void MainWindow::showPresentation() {
   if (m_dir.isEmpty()) return;
-  if (!m_presentation) {
-    m_presentation = new PresentationWindow(m_dir, this);
-    m_presentation->setAttribute(Qt::WA_DeleteOnClose);
+  setMode(Mode::Present);
+  m_presentPage->setFullScreen(true);
+}
+
+void MainWindow::saveReport() {
+  if (m_dir.isEmpty()) {
+    statusBar()->showMessage(tr("Open an experiment first: the report is of its rounds."), 8000);
+    return;
   }
-  // Sized to the screen before going full screen: without a window manager (a projector
-  // box, Xvfb) full screen alone may keep the window small.
-  if (QScreen* screen = this->screen()) m_presentation->setGeometry(screen->geometry());
-  m_presentation->showFullScreen();
-  m_presentation->raise();
+  const QString path = saveReportAs(this, m_dir);
+  if (!path.isEmpty()) statusBar()->showMessage(tr("Report written to %1").arg(path), 10000);
 }
 
 QStringList MainWindow::keyboardShortcuts() const {

@@ -83,17 +83,20 @@ class MainWindow : public QMainWindow {
   TraceBrowser* traceBrowser() const { return m_traces; }
   RulesPanel* rulesPanel() const { return m_rules; }
   ProblemsPanel* problemsPanel() const { return m_problems; }
-  // The Present mode's page (null without an experiment).
+  // The Present mode's page.
   PresentationWindow* presentPage() const;
-  // The full-screen presentation window while it is open, else null.
+  // The same page while it fills the screen (F11), else null.
   PresentationWindow* presentationWindow() const;
   bool isDarkTheme() const { return m_dark; }
 
  public Q_SLOTS:
   void startRun();
   void setDarkTheme(bool dark);
+  // Present mode, full screen (F11; Esc or F11 returns).
   void showPresentation();
   void showKeyboardShortcuts();
+  // File → Report…: the experiment as one HTML or PDF file.
+  void saveReport();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -113,7 +116,6 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   void updateTitle();
   void offerFork(const QStringList& changes);
-  void rebuildPresentPage();
   void updateModelBanner();
   void reloadReviewViews();
   void saveModeLayout() const;
@@ -132,7 +134,6 @@ class MainWindow : public QMainWindow {
   QStackedWidget* m_stack = nullptr;
   QSplitter* m_setupSplit = nullptr;
   QSplitter* m_runSplit = nullptr;
-  QWidget* m_presentHolder = nullptr;
   SetupPanel* m_setup = nullptr;
   ChartPanel* m_setupChart = nullptr;
   RunPanel* m_runPanel = nullptr;
@@ -147,7 +148,6 @@ class MainWindow : public QMainWindow {
   QAction* m_pauseAction = nullptr;
   QAction* m_cancelAction = nullptr;
   QAction* m_darkAction = nullptr;
-  QPointer<PresentationWindow> m_presentation;
   bool m_dark = false;
   qint64 m_lastLossReload = 0;
 };

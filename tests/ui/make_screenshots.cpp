@@ -14,6 +14,13 @@
 //
 // writes trace-browser-code.png: the trace browser at 1920x1080 on a code problem's samples (a
 // store written here with made-up judgements, so no sandbox or model is needed).
+//
+//   xvfb-run -s "-screen 0 1600x1000x24" build/tpt_screenshots --report DONE_DIR OUT_DIR
+//
+// writes the one-click report of DONE_DIR as OUT_DIR/report.html and report.pdf, and the Present
+// page at 1600x1000 (full screen on a laptop) and 1100x700 (a page of the main window) as
+// present.png and present-page.png. docs/screenshots/report.png is report.html drawn by a browser
+// (docs/workbench.md says how).
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -35,6 +42,7 @@
 #include "trace_browser.h"
 #include "main_window.h"
 #include "presentation_window.h"
+#include "report.h"
 #include "run_bridge.h"
 #include "run_panel.h"
 #include "runtime/torch_runtime.h"
@@ -213,6 +221,25 @@ int codeScreenshot(const QString& out) {
   return save(&browser, out + QStringLiteral("/trace-browser-code.png")) ? 0 : 1;
 }
 
+int reportFiles(const QString& experiment, const QString& out) {
+  QString error;
+  bool ok = tpt::ui::writeReport(experiment, out + QStringLiteral("/report.html"), &error);
+  ok = ok && tpt::ui::writeReportPdf(experiment, out + QStringLiteral("/report.pdf"), &error);
+  if (!ok) {
+    std::fprintf(stderr, "%s\n", qPrintable(error));
+    return 1;
+  }
+  std::fprintf(stderr, "wrote %s/report.html and report.pdf\n", qPrintable(out));
+  for (const QSize size : {QSize(1600, 1000), QSize(1100, 700)}) {
+    tpt::ui::PresentationWindow page(experiment);
+    page.resize(size);
+    page.show();
+    settle(600);
+    ok &= save(&page, out + (size.width() > 1500 ? QStringLiteral("/present.png") : QStringLiteral("/present-page.png")));
+  }
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,9 +250,14 @@ int main(int argc, char** argv) {
     QDir().mkpath(QString::fromLocal8Bit(argv[2]));
     return codeScreenshot(QString::fromLocal8Bit(argv[2]));
   }
+  if (argc == 4 && QString::fromLocal8Bit(argv[1]) == QStringLiteral("--report")) {
+    QDir().mkpath(QString::fromLocal8Bit(argv[3]));
+    return reportFiles(QString::fromLocal8Bit(argv[2]), QString::fromLocal8Bit(argv[3]));
+  }
   if (argc < 3) {
     std::fprintf(stderr, "usage: tpt_screenshots OUT_DIR DONE_EXPERIMENT [RUN_EXPERIMENT]\n"
-                         "       tpt_screenshots --code OUT_DIR\n");
+                         "       tpt_screenshots --code OUT_DIR\n"
+                         "       tpt_screenshots --report DONE_EXPERIMENT OUT_DIR\n");
     return 2;
   }
   const QString out = QString::fromLocal8Bit(argv[1]);

@@ -175,7 +175,10 @@ class TestWorkbench : public QObject {
     QVERIFY(window.presentationWindow());
     QCOMPARE(window.presentationWindow()->problemCount(), 4);
     QCOMPARE(window.presentationWindow()->cardSummaries().size(), 3);
-    window.presentationWindow()->close();
+    // Esc puts the presentation back in its page, in Present mode.
+    QTest::keyClick(window.presentationWindow(), Qt::Key_Escape);
+    QVERIFY(!window.presentationWindow());
+    QCOMPARE(window.mode(), tpt::ui::MainWindow::Mode::Present);
   }
 
   void pauseResumeAndCancelFromTheWindow() {
