@@ -29,7 +29,6 @@
 #include "code/code_problem.h"
 #include "code_sample_view.h"
 #include "io/json_fields.h"
-#include "prune/rule_set.h"
 #include "report/status.h"
 #include "run/paths.h"
 #include "sample_table_model.h"
@@ -80,6 +79,18 @@ QString traceToHtml(const QString& trace, const QString& extracted, bool correct
   }
   html.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
   return QStringLiteral("<div style=\"font-family:monospace\">%1</div>").arg(html);
+}
+
+prune::RuleSet withAnnotationOverride(const prune::RuleSet& rules) {
+  std::vector<prune::Rule> list = rules.rules();
+  for (auto& rule : list) {
+    if (rule.type != prune::RuleType::AnnotationOverride) continue;
+    rule.enabled = true;
+    return prune::RuleSet(rules.verifier(), list);
+  }
+  const auto firstSetRule = std::find_if(list.begin(), list.end(), [](const prune::Rule& r) { return r.is_set_rule(); });
+  list.insert(firstSetRule, prune::Rule(prune::RuleType::AnnotationOverride));
+  return prune::RuleSet(rules.verifier(), list);
 }
 
 TraceBrowser::TraceBrowser(QWidget* parent) : QWidget(parent) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <vector>
 
+#include "prune/rule_set.h"
 #include "store/records.h"
 
 class QAction;
@@ -194,6 +195,11 @@ class TraceBrowser : public QWidget {
   bool m_ruleOffered = false;  // the annotation_override question, once per experiment
   RuleOfferAnswer m_ruleOfferAnswer = RuleOfferAnswer::Ask;
 };
+
+// `rules` with an enabled annotation_override rule, for a receiver of overrideRuleRequested():
+// a disabled one is enabled where it stands; otherwise one is added before the first set rule
+// (dedupe, max_per_problem), so that a rejected trace does not take a set rule's slot.
+prune::RuleSet withAnnotationOverride(const prune::RuleSet& rules);
 
 // The trace as HTML: calculator annotations <<a*b=c>> tinted, the "#### N" line and the
 // extracted answer emphasised.

@@ -376,7 +376,15 @@ class TestAnnotation : public QObject {
     open(browser, e);
     QSignalSpy requested(&browser, &TraceBrowser::overrideRuleRequested);
     // What the main window does with the request: the rule goes into experiment.json.
-    connect(&browser, &TraceBrowser::overrideRuleRequested, this, [&e] { writeRuleSet(e.dir, true); });
+    connect(&browser, &TraceBrowser::overrideRuleRequested, this, [&e] {
+      QFile file(QDir(e.dir).filePath(QStringLiteral("experiment.json")));
+      QVERIFY(file.open(QIODevice::ReadOnly));
+      nlohmann::json doc = nlohmann::json::parse(file.readAll().toStdString());
+      file.close();
+      doc["prune"] = tpt::ui::withAnnotationOverride(tpt::prune::RuleSet::from_json(doc["prune"], "prune")).to_json();
+      QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+      file.write(QByteArray::fromStdString(doc.dump(2)));
+    });
     QString offer;
     QTimer clicker;
     connect(&clicker, &QTimer::timeout, this, [&] {
@@ -406,6 +414,26 @@ class TestAnnotation : public QObject {
     QVERIFY(browser.selectSample(other.round1[0]));
     QVERIFY(!browser.annotateCurrent(Label::Accept));
     QCOMPARE(sqlCount(other.dir, QStringLiteral("SELECT count(*) FROM annotations")), std::int64_t{0});
+  }
+
+  void theOverrideRuleGoesBeforeTheSetRules() {
+    using tpt::prune::Rule;
+    using tpt::prune::RuleType;
+    tpt::prune::RuleSet rules(tpt::prune::VerifierConfig(),
+                              {Rule(RuleType::CorrectAnswer), Rule(RuleType::Dedupe), Rule(RuleType::MaxPerProblem)});
+    const auto added = tpt::ui::withAnnotationOverride(rules).rules();
+    QCOMPARE(int(added.size()), 4);
+    QVERIFY(added[1].type == RuleType::AnnotationOverride && added[1].enabled);
+    QVERIFY(added[2].type == RuleType::Dedupe);
+    // A disabled one is switched on where it stands, not added twice.
+    auto disabled = added;
+    disabled[1].enabled = false;
+    const auto enabled = tpt::ui::withAnnotationOverride(tpt::prune::RuleSet(tpt::prune::VerifierConfig(), disabled)).rules();
+    QCOMPARE(int(enabled.size()), 4);
+    QVERIFY(enabled[1].enabled);
+    // No set rule: at the end.
+    const auto appended = tpt::ui::withAnnotationOverride(tpt::prune::RuleSet()).rules();
+    QVERIFY(appended.back().type == RuleType::AnnotationOverride);
   }
 
   void aLabelSaysWhichPruneItAffects() {
