@@ -14,6 +14,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolBar>
 #include <QLabel>
 #include <QMenuBar>
@@ -31,7 +32,9 @@
 #include "config/experiment_config.h"
 #include "demo/base_model.h"
 #include "demo/demo.h"
+#include "core/error.h"
 #include "experiment_document.h"
+#include "prune/rule_set.h"
 #include "presentation_window.h"
 #include "report.h"
 #include "problems_panel.h"
@@ -178,14 +181,42 @@ void MainWindow::createPanels() {
 
   connect(m_bridge, &RunBridge::roundFinished, this, &MainWindow::reloadReviewViews);
   connect(m_bridge, &RunBridge::finished, this, &MainWindow::reloadReviewViews);
-  // Samples and decisions appear when Prune ends: the browser catches up as Train starts.
+  // Think stores samples batch by batch, Prune its decisions at the end: the browser catches up
+  // at each phase, and when a pause holds the run (samples so far show their checkers' verdict).
   connect(m_bridge, &RunBridge::phaseChanged, this, [this](int, run::Phase phase) {
-    if (phase == run::Phase::Train) {
-      m_traces->reload();
-      m_rules->reloadRounds();
-    }
+    m_traces->reload();
+    if (phase == run::Phase::Train) m_rules->reloadRounds();
   });
+  connect(m_bridge, &RunBridge::pausedChanged, this, [this](bool paused) {
+    if (paused) QTimer::singleShot(0, m_traces, &TraceBrowser::reload);
+  });
+  // A label without an annotation_override rule in the rule set would change nothing: the
+  // browser offers the rule, and it goes into the experiment through the one document.
+  connect(m_traces, &TraceBrowser::overrideRuleRequested, this, &MainWindow::addAnnotationOverride);
   connect(m_rules, &RulesPanel::roundRepruned, m_traces, &TraceBrowser::reload);
+}
+
+bool MainWindow::addAnnotationOverride() {
+  if (!m_document->isOpen()) return false;
+  try {
+    const nlohmann::json& doc = m_document->json();
+    std::vector<FieldIssue> issues;
+    const prune::RuleSet current = prune::RuleSet::parse(
+        doc.is_object() ? doc.value("prune", nlohmann::json::object()) : nlohmann::json::object(), "prune", issues);
+    if (!issues.empty()) throw Error(issues.front().to_string());
+    m_document->setSection("prune", withAnnotationOverride(current).to_json());
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(tr("Could not add the annotation_override rule: %1").arg(QString::fromStdString(e.what())), 10000);
+    return false;
+  }
+  if (!m_setup->save()) {
+    statusBar()->showMessage(tr("The annotation_override rule is in the settings; save them (Ctrl+S) for the next Prune "
+                                "to use it."),
+                             10000);
+    return false;
+  }
+  statusBar()->showMessage(tr("Added the annotation_override rule: labels change the next Prune."), 10000);
+  return true;
 }
 
 void MainWindow::reloadReviewViews() {
@@ -344,7 +375,7 @@ void MainWindow::createActions() {
   fork->setObjectName(QStringLiteral("actionFork"));
   fileMenu->addSeparator();
   QAction* report = fileMenu->addAction(tr("&Report…"), this, &MainWindow::saveReport);
-  report->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  report->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
   report->setObjectName(QStringLiteral("actionReport"));
   QAction* exportAction = fileMenu->addAction(tr("&Export Chart…"), this, &MainWindow::exportChart);
   exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));

@@ -97,6 +97,9 @@ class MainWindow : public QMainWindow {
   void showKeyboardShortcuts();
   // File → Report…: the experiment as one HTML or PDF file.
   void saveReport();
+  // Adds an enabled annotation_override rule to the experiment's rule set and saves it (what
+  // the Review mode's first label offers). False, with a message, when it cannot be saved.
+  bool addAnnotationOverride();
 
  protected:
   void closeEvent(QCloseEvent* event) override;

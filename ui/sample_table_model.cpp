@@ -2,6 +2,7 @@
 
 #include <QBrush>
 #include <QColor>
+#include <QFont>
 
 #include "store/store.h"
 
@@ -81,6 +82,12 @@ const store::SampleRow* SampleTableModel::rowData(int row) const {
   return row >= 0 && row < static_cast<int>(m_rows.size()) ? &m_rows[static_cast<size_t>(row)] : nullptr;
 }
 
+QString SampleTableModel::verdictText(const store::SampleRow& row) {
+  if (row.verdict) return QString::fromLatin1(prune::to_string(*row.verdict));
+  // In brackets: provisional, until Prune's verifier decides.
+  return row.correct_strict ? (*row.correct_strict ? tr("(correct)") : tr("(wrong)")) : QString();
+}
+
 int SampleTableModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
 }
@@ -96,7 +103,7 @@ QVariant SampleTableModel::data(const QModelIndex& index, int role) const {
       case Round: return r->round_index;
       case Problem: return QString::fromStdString(r->problem_key);
       case Sample: return r->sample_index;
-      case Verdict: return r->verdict ? QString::fromLatin1(prune::to_string(*r->verdict)) : QString();
+      case Verdict: return verdictText(*r);
       case Extracted: return r->extracted ? QString::fromStdString(*r->extracted) : QString();
       case Kept: return r->kept ? (*r->kept ? tr("kept") : tr("dropped")) : QString();
       case DroppedBy: return QString::fromStdString(r->dropped_by);
@@ -104,8 +111,28 @@ QVariant SampleTableModel::data(const QModelIndex& index, int role) const {
       case Finish:
         return isTruncated(r->finish_reason) ? tr("length (truncated)") : QString::fromStdString(r->finish_reason);
       case Label: return r->latest_label ? QString::fromLatin1(prune::to_string(*r->latest_label)) : QString();
+      case Checkers:
+        if (!r->correct_strict || !r->correct_flexible) return QString();
+        if (*r->correct_strict == *r->correct_flexible) return *r->correct_strict ? tr("both right") : tr("both wrong");
+        return *r->correct_strict ? tr("strict only") : tr("flexible only");
+      case Preview: return QString::fromStdString(r->preview).simplified();
     }
   }
+  if (index.column() == Verdict && !r->verdict && r->correct_strict) {
+    if (role == Qt::ForegroundRole) return QBrush(QColor(0x6c, 0x75, 0x7d));
+    if (role == Qt::FontRole) {
+      QFont font;
+      font.setItalic(true);
+      return font;
+    }
+    if (role == Qt::ToolTipRole)
+      return tr("Not pruned yet: the strict checker's verdict as Think stored the sample (the rule set's verifier "
+                "decides at Prune)");
+  }
+  if (role == Qt::ToolTipRole && index.column() == Preview) return QString::fromStdString(r->preview);
+  if (role == Qt::ToolTipRole && index.column() == Checkers && r->correct_strict && r->correct_flexible)
+    return tr("strict checker: %1; flexible checker: %2")
+        .arg(*r->correct_strict ? tr("right") : tr("wrong"), *r->correct_flexible ? tr("right") : tr("wrong"));
   if (role == Qt::ForegroundRole && index.column() == Verdict && r->verdict)
     return QBrush(*r->verdict == prune::Verdict::Correct ? QColor(0x19, 0x87, 0x54) : QColor(0xb0, 0x2a, 0x37));
   if (index.column() == Finish && isTruncated(r->finish_reason)) {
@@ -130,7 +157,9 @@ QVariant SampleTableModel::headerData(int section, Qt::Orientation orientation, 
     case DroppedBy: return tr("dropped by");
     case Tokens: return tr("tokens");
     case Finish: return tr("finish");
-    case Label: return tr("annotation");
+    case Label: return tr("label");
+    case Checkers: return tr("checkers");
+    case Preview: return tr("trace");
   }
   return {};
 }

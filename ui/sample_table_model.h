@@ -1,5 +1,7 @@
 // The trace browser's table: samples of an experiment under a filter, read page by page from
 // the store (keyset paging: a page deep in a million samples costs what the first one does).
+// Before Prune a sample has no decision: its verdict column shows the strict checker's, as
+// Think stored it, in brackets and grey italics.
 // Rows are fetched as the view scrolls (canFetchMore / fetchMore), so opening a filter reads
 // one page, not the whole result. The model holds its own read-only connection.
 #pragma once
@@ -23,7 +25,23 @@ class SampleTableModel : public QAbstractTableModel {
   Q_OBJECT
 
  public:
-  enum Column { Id, Round, Problem, Sample, Verdict, Extracted, Kept, DroppedBy, Tokens, Finish, Label, ColumnCount };
+  // Preview is last: the list's stretching column.
+  enum Column {
+    Id,
+    Round,
+    Problem,
+    Sample,
+    Verdict,
+    Extracted,
+    Kept,
+    DroppedBy,
+    Tokens,
+    Finish,
+    Label,
+    Checkers,
+    Preview,
+    ColumnCount
+  };
   static constexpr int kPageSize = 200;
 
   explicit SampleTableModel(QObject* parent = nullptr);
@@ -44,6 +62,9 @@ class SampleTableModel : public QAbstractTableModel {
   std::int64_t sampleId(int row) const;
   int rowOf(std::int64_t sampleId) const;  // -1 when not loaded
   const store::SampleRow* rowData(int row) const;
+  // The verdict as the list shows it: the decision's, or before Prune the strict checker's in
+  // brackets ("(wrong)"); empty when neither is known.
+  static QString verdictText(const store::SampleRow& row);
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;

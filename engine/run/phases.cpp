@@ -114,6 +114,14 @@ bool Session::think(int round, int64_t round_id, const std::string& model_path) 
       r.finish_reason = think::to_string(s.finish_reason);
       r.seed = draw.seed;
       r.sampling = {settings.temperature, settings.top_p, settings.top_k, settings.max_new_tokens};
+      // Both checkers judge a math sample as it is stored, so the trace browser shows a verdict
+      // while Think is still running or paused, and its verifier audit can count where they
+      // disagree. A code problem's judge runs programs: that waits for Prune.
+      if (!code::CodeSpec::is_spec(draw.gold)) {
+        const eval::Judged judged = eval::judge(r.text, draw.gold);
+        r.correct_strict = judged.correct_strict;
+        r.correct_flexible = judged.correct_flexible;
+      }
       records.push_back(std::move(r));
     }
     store_.insert_samples(records, store::OnConflict::ignore);

@@ -21,6 +21,21 @@ std::optional<RoundState> parse_round_state(std::string_view text) {
   return std::nullopt;
 }
 
+const char* to_string(AnnotationState state) {
+  switch (state) {
+    case AnnotationState::Current: return "current";
+    case AnnotationState::Superseded: return "superseded";
+    case AnnotationState::Undone: return "undone";
+  }
+  return "current";
+}
+
+std::optional<AnnotationState> parse_annotation_state(std::string_view text) {
+  for (AnnotationState s : {AnnotationState::Current, AnnotationState::Superseded, AnnotationState::Undone})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
 DecisionRecord decision_record(const prune::Decision& d) {
   DecisionRecord r{d.sample_id, d.kept, d.dropped_by, d.reason, d.judgement.extracted, d.judgement.verdict,
                    d.verdicts, "", ""};

@@ -94,6 +94,9 @@ struct SampleRecord {
   std::uint64_t seed = 0;
   SamplingParams sampling;
   std::string created_at;
+  // Both checkers' verdicts (eval::strict_checker, eval::flexible_checker) as Think stored the
+  // sample; empty when not checked (a code problem, or stored before schema version 7).
+  std::optional<bool> correct_strict, correct_flexible;
 };
 
 struct DecisionRecord {
@@ -113,6 +116,13 @@ struct DecisionRecord {
 // judgement as JSON.
 DecisionRecord decision_record(const prune::Decision& decision);
 
+// Where an annotation stands: the sample's one current label, one a later label replaced, or
+// one its annotator undid. Replaced and undone labels are kept as the sample's history.
+enum class AnnotationState { Current, Superseded, Undone };
+
+const char* to_string(AnnotationState state);  // "current", "superseded", "undone"
+std::optional<AnnotationState> parse_annotation_state(std::string_view text);
+
 struct AnnotationRecord {
   std::int64_t id = 0;
   std::int64_t sample_id = 0;
@@ -120,6 +130,13 @@ struct AnnotationRecord {
   Label label = Label::Flag;
   std::string comment;
   std::string time;
+};
+
+// An annotation as the store holds it: the record, and where it stands in the sample's history.
+struct StoredAnnotation : AnnotationRecord {
+  AnnotationState state = AnnotationState::Current;
+  std::int64_t replaces = 0;  // the label this one superseded (undo restores it); 0: none
+  std::string replaced_at;    // when it stopped being current; empty while current
 };
 
 struct EventRecord {
@@ -208,6 +225,9 @@ struct TrainStepRecord {
   double seconds = 0.0;
 };
 
+// The verifier audit: samples on which the two checkers disagree, in either or one direction.
+enum class CheckerAudit { Disagree, StrictWrongFlexibleRight, StrictRightFlexibleWrong };
+
 // What the trace browser asks for. Every field narrows the result; an empty filter matches
 // every sample. Decision fields match only samples that have a decision.
 struct SampleFilter {
@@ -216,6 +236,8 @@ struct SampleFilter {
   // Resolved to a round id; needs experiment_id when the file holds several experiments.
   std::optional<int> round_index;
   std::optional<std::int64_t> problem_id;
+  // Problems whose key starts with this (case-sensitive), as an annotator types an id.
+  std::optional<std::string> problem_key_prefix;
   std::optional<Verdict> verdict;
   std::optional<bool> kept;
   std::optional<std::string> dropped_by;
@@ -224,6 +246,9 @@ struct SampleFilter {
   // Case-insensitive (ASCII) substring of the trace text. Scans texts: a rare needle on a
   // large round makes pages and counts slow; narrow by round or verdict first.
   std::optional<std::string> text_contains;
+  // Samples on which the strict and the flexible checker disagree (unchecked samples never
+  // match).
+  std::optional<CheckerAudit> checkers;
 };
 
 // One line of the trace browser's table.
@@ -240,6 +265,21 @@ struct SampleRow {
   std::optional<bool> kept;
   std::string dropped_by;
   std::optional<Label> latest_label;
+  // As stored with the sample: empty when not checked.
+  std::optional<bool> correct_strict, correct_flexible;
+  // The trace's first characters (kPreviewChars), for a one-line preview.
+  std::string preview;
+  static constexpr int kPreviewChars = 120;
+};
+
+// One round's disagreements between the strict and the flexible checker over Think's samples.
+struct CheckerDisagreements {
+  std::int64_t round_id = 0;
+  int round_index = 0;
+  std::int64_t strict_wrong_flexible_right = 0;
+  std::int64_t strict_right_flexible_wrong = 0;
+  std::int64_t unchecked = 0;  // samples without the checkers' verdicts (code, or older files)
+  std::int64_t disagreements() const { return strict_wrong_flexible_right + strict_right_flexible_wrong; }
 };
 
 // Everything the trace view shows for one sample.
@@ -248,7 +288,7 @@ struct SampleDetail {
   int round_index = 0;
   ProblemRecord problem;
   std::optional<DecisionRecord> decision;
-  std::vector<AnnotationRecord> annotations;  // oldest first
+  std::vector<StoredAnnotation> annotations;  // oldest first, superseded and undone ones too
 };
 
 }  // namespace tpt::store

@@ -220,6 +220,55 @@ ALTER TABLE eval_samples ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 ALTER TABLE rounds ADD COLUMN model_digest TEXT NOT NULL DEFAULT '';
 UPDATE rounds SET model_digest = 'legacy' WHERE model_path != '' AND round_index > 0;
 )sql"},
+      // Review. A relabel replaces the sample's label instead of adding a second one beside it,
+      // and the replaced row stays as history: 'current' is the one label Prune and the browser
+      // read (at most one per sample, enforced by a unique partial index), 'superseded' a label
+      // a later one replaced, 'undone' one its annotator took back. `replaces` links a label to
+      // the one it superseded, which undoing it restores. Before this version the latest row
+      // won, so that one becomes current.
+      //
+      // Think's samples also keep both checkers' verdicts (eval's strict and flexible, as
+      // Improve's answers do) from the moment they are stored, so a reviewer sees a verdict
+      // before Prune and can audit where the two checkers disagree. NULL: not checked (a code
+      // problem, or a sample stored before this version). The columns sit after the trace text
+      // in each row, so reading them from the table would walk every long trace: two partial
+      // indexes answer the audit instead. The first holds only the disagreements, which are few,
+      // ordered so that one round and one direction is an id-ordered range (a page is a range
+      // scan) and counting by round and direction reads the index alone; the second counts
+      // what was not checked.
+      {7, "review: one current label per sample with its history; both checkers' verdicts on samples", R"sql(
+ALTER TABLE annotations ADD COLUMN state TEXT NOT NULL DEFAULT 'current'
+  CHECK(state IN ('current', 'superseded', 'undone'));
+ALTER TABLE annotations ADD COLUMN replaces INTEGER REFERENCES annotations(id) ON DELETE SET NULL;
+ALTER TABLE annotations ADD COLUMN replaced_at TEXT;
+UPDATE annotations SET state = 'superseded'
+  WHERE id NOT IN (SELECT max(id) FROM annotations GROUP BY sample_id);
+CREATE UNIQUE INDEX annotations_current ON annotations(sample_id) WHERE state = 'current';
+
+DROP TRIGGER annotations_set_label;
+DROP TRIGGER annotations_unset_label;
+CREATE TRIGGER annotations_label_on_insert AFTER INSERT ON annotations BEGIN
+  UPDATE samples SET annotation_label =
+    (SELECT label FROM annotations WHERE sample_id = NEW.sample_id AND state = 'current')
+    WHERE id = NEW.sample_id;
+END;
+CREATE TRIGGER annotations_label_on_update AFTER UPDATE OF state ON annotations BEGIN
+  UPDATE samples SET annotation_label =
+    (SELECT label FROM annotations WHERE sample_id = NEW.sample_id AND state = 'current')
+    WHERE id = NEW.sample_id;
+END;
+CREATE TRIGGER annotations_label_on_delete AFTER DELETE ON annotations BEGIN
+  UPDATE samples SET annotation_label =
+    (SELECT label FROM annotations WHERE sample_id = OLD.sample_id AND state = 'current')
+    WHERE id = OLD.sample_id;
+END;
+
+ALTER TABLE samples ADD COLUMN correct_strict INTEGER CHECK(correct_strict IN (0, 1));
+ALTER TABLE samples ADD COLUMN correct_flexible INTEGER CHECK(correct_flexible IN (0, 1));
+CREATE INDEX samples_checkers_disagree ON samples(round_id, correct_strict, id)
+  WHERE correct_strict <> correct_flexible;
+CREATE INDEX samples_unchecked ON samples(round_id) WHERE correct_strict IS NULL;
+)sql"},
   };
   return list;
 }

@@ -28,6 +28,29 @@ Label parse_label(const std::string& name) {
   throw Error("unknown annotation label \"" + name + "\": expected \"accept\", \"reject\" or \"flag\"");
 }
 
+AnnotationState parse_annotation_state(const std::string& name) {
+  if (auto state = store::parse_annotation_state(name)) return *state;
+  throw Error("unknown annotation state \"" + name + "\": expected \"current\", \"superseded\" or \"undone\"");
+}
+
+StoredAnnotation read_annotation(Query& q, const std::string& path) {
+  StoredAnnotation a;
+  a.id = q.int64(0);
+  a.sample_id = q.int64(1);
+  a.annotator = q.text(2);
+  try {
+    a.label = parse_label(q.text(3));
+    a.state = parse_annotation_state(q.text(6));
+  } catch (const Error& e) {
+    throw Error(path + ": annotation " + std::to_string(a.id) + ": " + e.what());
+  }
+  a.comment = q.text(4);
+  a.time = q.text(5);
+  a.replaces = q.optional_int64(7).value_or(0);
+  a.replaced_at = q.optional_text(8).value_or("");
+  return a;
+}
+
 std::string now_utc() {
   using namespace std::chrono;
   const auto now = system_clock::now();

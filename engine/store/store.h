@@ -135,8 +135,16 @@ class Store {
   void clear_decisions(std::int64_t round_id);
 
   // ---- annotations ----------------------------------------------------------------------
-  // Its own transaction (or the caller's); the engine never rewrites or deletes annotations.
+  // A sample has at most one current label. add_annotation makes the new one current and marks
+  // the one it replaces superseded (kept, with a link from the new one); its own transaction (or
+  // the caller's). Annotations are never rewritten beyond their state, nor deleted.
   std::int64_t add_annotation(const AnnotationRecord& annotation);
+  // Takes back label `annotation_id`, which must still be current (throws otherwise: someone
+  // relabelled the sample since): it becomes undone and the label it superseded is current
+  // again. Returns that restored label, or nothing when the sample is left unlabelled.
+  std::optional<StoredAnnotation> undo_annotation(std::int64_t annotation_id);
+  // The sample's current label, if any.
+  std::optional<StoredAnnotation> current_annotation(std::int64_t sample_id);
 
   // How annotators' labels compare with the verifier's verdicts: the review panel's agreement.
   struct Agreement {
@@ -150,6 +158,9 @@ class Store {
   Agreement annotation_agreement(std::int64_t experiment_id);
   // The rules that dropped samples of this round, by name.
   std::vector<std::string> dropping_rules(std::int64_t round_id);
+  // Per round of the experiment that has samples (by round index): where the strict and the
+  // flexible checker disagree on Think's samples, and how many samples were not checked.
+  std::vector<CheckerDisagreements> checker_disagreements(std::int64_t experiment_id);
 
   // ---- metrics --------------------------------------------------------------------------
   void put_metric(std::int64_t round_id, const std::string& name, double value);

@@ -46,6 +46,11 @@ const std::string& or_now(const std::string& time, std::string& scratch);
 // foreign file, which the caller reports with the file's name.
 Verdict parse_verdict(const std::string& name);
 Label parse_label(const std::string& name);
+AnnotationState parse_annotation_state(const std::string& name);
+
+// An annotations row selected as "id, sample_id, annotator, label, comment, created_at, state,
+// replaces, replaced_at"; `path` names the file in an error.
+StoredAnnotation read_annotation(Query& q, const std::string& path);
 
 // Inserts rows keyed by (round_id, problem_id, sample_index) — Think's samples and Improve's
 // answers — in one transaction. `bind` fills parameters ?1..?N of one record (?1..?3 being the

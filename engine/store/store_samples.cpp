@@ -86,7 +86,8 @@ std::vector<RuleVerdict> rules_from_json(const std::string& path, std::int64_t s
   return rules;
 }
 
-// The sample columns of a row, from column `c` on (s.id ... s.text, as get_sample selects them).
+// The sample columns of a row, from column `c` on (s.id ... s.correct_flexible, as get_sample
+// selects them).
 SampleRecord read_sample(Query& q, int c) {
   SampleRecord s;
   s.id = q.int64(c + 0);
@@ -102,6 +103,8 @@ SampleRecord read_sample(Query& q, int c) {
   s.sampling.max_new_tokens = static_cast<int>(q.int64(c + 10));
   s.created_at = q.text(c + 11);
   s.text = q.text(c + 12);
+  if (!q.is_null(c + 13)) s.correct_strict = q.int64(c + 13) != 0;
+  if (!q.is_null(c + 14)) s.correct_flexible = q.int64(c + 14) != 0;
   return s;
 }
 
@@ -116,8 +119,8 @@ InsertResult Store::insert_samples(const std::vector<SampleRecord>& samples,
   return detail::insert_keyed(
       impl_->db, "samples",
       "round_id, problem_id, sample_index, token_count, finish_reason, seed, temperature, top_p,"
-      " top_k, max_new_tokens, created_at, text",
-      12, samples, on_conflict, "insert samples", [&](Query& q, const SampleRecord& s) {
+      " top_k, max_new_tokens, created_at, text, correct_strict, correct_flexible",
+      14, samples, on_conflict, "insert samples", [&](Query& q, const SampleRecord& s) {
         q.bind(1, s.round_id).bind(2, s.problem_id).bind(3, s.sample_index);
         q.bind(4, s.token_count).bind(5, s.finish_reason);
         // The seed is a full 64-bit pattern; SQLite integers are signed: store the bits.
@@ -125,6 +128,7 @@ InsertResult Store::insert_samples(const std::vector<SampleRecord>& samples,
         q.bind(7, s.sampling.temperature).bind(8, s.sampling.top_p);
         q.bind(9, s.sampling.top_k).bind(10, s.sampling.max_new_tokens);
         q.bind(11, s.created_at.empty() ? now : s.created_at).bind(12, s.text);
+        q.bind(13, s.correct_strict).bind(14, s.correct_flexible);
       });
 }
 
@@ -136,6 +140,7 @@ std::optional<SampleDetail> Store::get_sample(std::int64_t sample_id) {
     auto q = db.query(
         "SELECT s.id, s.round_id, s.problem_id, s.sample_index, s.token_count, s.finish_reason,"
         " s.seed, s.temperature, s.top_p, s.top_k, s.max_new_tokens, s.created_at, s.text,"
+        " s.correct_strict, s.correct_flexible,"
         " r.round_index, p.id, p.experiment_id, p.split, p.problem_key, p.question, p.solution,"
         " p.gold"
         " FROM samples s JOIN rounds r ON r.id = s.round_id JOIN problems p ON p.id = s.problem_id"
@@ -144,9 +149,9 @@ std::optional<SampleDetail> Store::get_sample(std::int64_t sample_id) {
     q.bind(1, sample_id);
     if (!q.step()) return std::nullopt;
     detail.sample = read_sample(q, 0);
-    detail.round_index = static_cast<int>(q.int64(13));
-    detail.problem = {q.int64(14), q.int64(15), q.text(16), q.text(17),
-                      q.text(18),  q.text(19),  q.text(20)};
+    detail.round_index = static_cast<int>(q.int64(15));
+    detail.problem = {q.int64(16), q.int64(17), q.text(18), q.text(19),
+                      q.text(20),  q.text(21),  q.text(22)};
   }
   {
     auto q = db.query(
@@ -170,14 +175,11 @@ std::optional<SampleDetail> Store::get_sample(std::int64_t sample_id) {
   }
   {
     auto q = db.query(
-        "SELECT id, sample_id, annotator, label, comment, created_at FROM annotations"
-        " WHERE sample_id = ?1 ORDER BY id",
+        "SELECT id, sample_id, annotator, label, comment, created_at, state, replaces, replaced_at"
+        " FROM annotations WHERE sample_id = ?1 ORDER BY id",
         what);
     q.bind(1, sample_id);
-    while (q.step()) {
-      detail.annotations.push_back(
-          {q.int64(0), q.int64(1), q.text(2), detail::parse_label(q.text(3)), q.text(4), q.text(5)});
-    }
+    while (q.step()) detail.annotations.push_back(detail::read_annotation(q, path()));
   }
   return detail;
 }
@@ -192,10 +194,10 @@ std::vector<SampleKey> Store::sample_keys(std::int64_t round_id) {
 }
 
 std::vector<prune::PruneSample> Store::prune_inputs(std::int64_t round_id) {
-  // The latest annotation wins, as in the trace browser; its annotator names the override.
+  // The current label counts, as in the trace browser; its annotator names the override.
   auto q = impl_->db.query(
       "SELECT s.id, p.problem_key, s.text, p.gold, s.token_count, s.annotation_label,"
-      " (SELECT annotator FROM annotations a WHERE a.sample_id = s.id ORDER BY a.id DESC LIMIT 1),"
+      " (SELECT annotator FROM annotations a WHERE a.sample_id = s.id AND a.state = 'current'),"
       " s.finish_reason = 'length', (SELECT detail FROM decisions d WHERE d.sample_id = s.id)"
       " FROM samples s JOIN problems p ON p.id = s.problem_id WHERE s.round_id = ?1 ORDER BY s.id",
       "read the samples of round " + std::to_string(round_id) + " for pruning");

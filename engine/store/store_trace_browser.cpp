@@ -1,6 +1,6 @@
-// The trace browser's queries: a filter (round, problem, verdict, kept, rule, label, text)
-// becomes one SQL query, which serves a page (keyset paging by sample id), a count, and the
-// plan that the tests check.
+// The trace browser's queries: a filter (round, problem, verdict, kept, rule, label, checkers,
+// text) becomes one SQL query, which serves a page (keyset paging by sample id), a count, and
+// the plan that the tests check.
 #include "store/store.h"
 
 #include "core/error.h"
@@ -62,8 +62,9 @@ struct SampleQuery {
 };
 
 enum class Driver {
-  problem,        // samples_by_problem: a problem has rounds × k samples
+  problem,        // samples_by_problem: a problem (or the few a key prefix names) has rounds × k samples
   label,          // samples_by_label / samples_annotated: annotations are few
+  checkers,       // samples_checkers_disagree (round, strict, id): the checkers disagree on few samples
   rule,           // decisions_by_rule (round, dropped_by, id)
   verdict,        // decisions_by_verdict (round, verdict, id)
   kept,           // decisions_by_kept (round, kept, id)
@@ -108,10 +109,12 @@ SampleQuery build_query(Database& db, const SampleFilter& f) {
 
   const bool decision_filter = f.verdict || f.kept || f.dropped_by;
   Driver driver = Driver::samples_all;
-  if (f.problem_id) {
+  if (f.problem_id || f.problem_key_prefix) {
     driver = Driver::problem;
   } else if (f.latest_label || f.annotated.value_or(false)) {
     driver = Driver::label;
+  } else if (f.checkers) {
+    driver = Driver::checkers;
   } else if (round_id && f.dropped_by) {
     driver = Driver::rule;
   } else if (round_id && f.verdict) {
@@ -125,7 +128,7 @@ SampleQuery build_query(Database& db, const SampleFilter& f) {
   }
   const bool from_decisions = driver == Driver::rule || driver == Driver::verdict ||
                               driver == Driver::kept || driver == Driver::decisions_all;
-  const bool samples_conditions = f.problem_id || f.latest_label || f.annotated ||
+  const bool samples_conditions = f.problem_id || f.problem_key_prefix || f.latest_label || f.annotated || f.checkers ||
                                   f.text_contains || (!round_id && f.experiment_id);
   if (from_decisions) {
     sq.from = " FROM decisions d CROSS JOIN samples s ON s.id = d.sample_id";
@@ -148,12 +151,26 @@ SampleQuery build_query(Database& db, const SampleFilter& f) {
     if (from_decisions) {
       sq.add(std::string(driver == Driver::decisions_all ? "+" : "") + "d.round_id = ?", *round_id);
     } else {
-      sq.add(std::string(key(Driver::round)) + "s.round_id = ?", *round_id);
+      // The audit's index starts with the round too.
+      sq.add(std::string(driver == Driver::round || driver == Driver::checkers ? "" : "+") + "s.round_id = ?",
+             *round_id);
     }
   } else if (f.experiment_id) {
     sq.add("+s.round_id IN (SELECT id FROM rounds WHERE experiment_id = ?)", *f.experiment_id);
   }
   if (f.problem_id) sq.add(std::string(key(Driver::problem)) + "s.problem_id = ?", *f.problem_id);
+  if (f.problem_key_prefix) {
+    // substr() counts characters, so the length is the prefix's in code points; comparing the
+    // substring (not LIKE) keeps the match case-sensitive and takes '%' and '_' literally. With
+    // a problem id as well, the id drives and this is a row test.
+    std::size_t characters = 0;
+    for (unsigned char c : *f.problem_key_prefix) characters += (c & 0xC0) != 0x80;  // UTF-8 lead bytes
+    const std::string length = std::to_string(characters);
+    sq.add(std::string(f.problem_id ? "+" : "") + "s.problem_id IN (SELECT id FROM problems WHERE substr(problem_key, 1, " +
+               length + ") = ?" + (f.experiment_id ? " AND experiment_id = ?)" : ")"),
+           *f.problem_key_prefix);
+    if (f.experiment_id) sq.params.push_back({false, *f.experiment_id, {}});
+  }
   if (f.verdict) sq.add(std::string(key(Driver::verdict)) + "d.verdict = ?", to_string(*f.verdict));
   if (f.kept) sq.add(std::string(key(Driver::kept)) + "d.kept = ?", std::int64_t{*f.kept ? 1 : 0});
   if (f.dropped_by) sq.add(std::string(key(Driver::rule)) + "d.dropped_by = ?", *f.dropped_by);
@@ -165,6 +182,14 @@ SampleQuery build_query(Database& db, const SampleFilter& f) {
                         : std::string("+s.annotation_label IS NULL"));
   }
   if (f.latest_label && f.annotated && !*f.annotated) sq.matches_nothing = true;
+  if (f.checkers) {
+    // The partial index's own condition, written as it is declared, is what lets SQLite use
+    // it; the round and the direction are its leading columns.
+    sq.add(std::string(key(Driver::checkers)) + "s.correct_strict <> s.correct_flexible");
+    if (*f.checkers != CheckerAudit::Disagree)
+      sq.add(std::string(key(Driver::checkers)) + "s.correct_strict = ?",
+             std::int64_t{*f.checkers == CheckerAudit::StrictRightFlexibleWrong ? 1 : 0});
+  }
   if (sq.count_from.empty()) sq.count_from = sq.from;
   if (f.text_contains) sq.add("s.text LIKE ? ESCAPE '\\'", like_pattern(*f.text_contains));
   return sq;
@@ -176,7 +201,8 @@ std::string page_sql(const SampleQuery& sq) {
   return "SELECT s.id, (SELECT round_index FROM rounds WHERE id = s.round_id),"
          " (SELECT problem_key FROM problems WHERE id = s.problem_id), s.sample_index,"
          " s.token_count, s.finish_reason, d.extracted, d.verdict, d.kept, d.dropped_by,"
-         " s.annotation_label" +
+         " s.annotation_label, s.correct_strict, s.correct_flexible, substr(s.text, 1, " +
+         std::to_string(SampleRow::kPreviewChars) + ")" +
          sq.from + sq.where() + (sq.conditions.empty() ? " WHERE " : " AND ") + sq.id_column +
          " > ? ORDER BY " + sq.id_column + " LIMIT ?";
 }
@@ -206,6 +232,9 @@ std::vector<SampleRow> Store::list_samples(const SampleFilter& filter, std::int6
     if (!q.is_null(8)) row.kept = q.int64(8) != 0;
     row.dropped_by = q.text(9);
     if (!q.is_null(10)) row.latest_label = detail::parse_label(q.text(10));
+    if (!q.is_null(11)) row.correct_strict = q.int64(11) != 0;
+    if (!q.is_null(12)) row.correct_flexible = q.int64(12) != 0;
+    row.preview = q.text(13);
     rows.push_back(std::move(row));
   }
   return rows;

@@ -42,11 +42,14 @@ struct Known {
   std::string dropped_by;
   std::optional<Label> label;
   std::string text;
+  std::optional<bool> strict, flexible;  // the checkers' verdicts as stored; empty: not checked
 };
 
 // 2 rounds × 4 problems × 3 samples. Sample index 0 is correct, 1 wrong, 2 has no answer;
 // problem 3's correct samples are dropped by "k_per_problem". Three samples are annotated,
-// one of them twice (latest label wins).
+// one of them twice (latest label wins). The checkers: sample 0 is right by both but problem
+// 3's, which only the strict one takes; sample 1 is wrong by both but problems 0's and 2's,
+// which the flexible one takes; sample 2 is not checked.
 struct Fixture {
   std::string path = fresh_path();
   Store store{path};
@@ -73,7 +76,12 @@ struct Fixture {
           samples.push_back(make_sample(rounds[r], problems[p], i, text));
           Verdict verdict = i == 0 ? Verdict::Correct : i == 1 ? Verdict::Wrong : Verdict::NoAnswer;
           std::string dropped_by = i == 1 ? "answer_match" : i == 2 ? "format" : p == 3 ? "k_per_problem" : "";
-          known.push_back({0, r, p, i, verdict, dropped_by.empty(), dropped_by, std::nullopt, text});
+          std::optional<bool> strict, flexible;
+          if (i == 0) strict = true, flexible = p != 3;
+          if (i == 1) strict = false, flexible = p % 2 == 0;
+          samples.back().correct_strict = strict;
+          samples.back().correct_flexible = flexible;
+          known.push_back({0, r, p, i, verdict, dropped_by.empty(), dropped_by, std::nullopt, text, strict, flexible});
         }
       }
     }

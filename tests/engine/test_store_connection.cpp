@@ -78,6 +78,52 @@ TPT_TEST(store, a_version_1_database_is_migrated_and_its_annotations_feed_the_la
   COMPARE(std::string(store.integrity_check().front()), std::string("ok"));
 }
 
+TPT_TEST(store, a_version_6_database_keeps_its_latest_labels_current_and_the_rest_as_history) {
+  const std::string path = fresh_path();
+  {
+    Database db(path, OpenMode::read_write);
+    migrate(db, 6);
+    db.exec(
+        "INSERT INTO experiments(id, name, created_at) VALUES (1, 'old', 't');"
+        "INSERT INTO rounds(id, experiment_id, round_index, created_at, updated_at)"
+        " VALUES (1, 1, 1, 't', 't');"
+        "INSERT INTO problems(id, experiment_id, split, problem_key, question, gold)"
+        " VALUES (1, 1, 'train', 'p1', 'q', '4');"
+        "INSERT INTO samples(id, round_id, problem_id, sample_index, token_count, finish_reason,"
+        " seed, temperature, top_p, top_k, max_new_tokens, created_at, text)"
+        " VALUES (7, 1, 1, 0, 5, 'stop', 1, 1.0, 1.0, 0, 64, 't', 'old trace'),"
+        "        (8, 1, 1, 1, 5, 'stop', 2, 1.0, 1.0, 0, 64, 't', 'other trace');"
+        "INSERT INTO annotations(id, sample_id, annotator, label, created_at)"
+        " VALUES (1, 7, 'ada', 'reject', 't'), (2, 7, 'bob', 'accept', 't'), (3, 8, 'ada', 'flag', 't');",
+        "fill a version 6 file");
+  }
+  Store store(path);
+  COMPARE(store.schema_version(), latest_schema_version());
+  const auto current = store.current_annotation(7);
+  VERIFY(current.has_value());
+  COMPARE(current->id, std::int64_t{2});
+  const auto history = store.get_sample(7)->annotations;
+  COMPARE(history.size(), size_t{2});
+  VERIFY(history[0].state == AnnotationState::Superseded);
+  const auto other = store.current_annotation(8);
+  VERIFY(other.has_value());
+  COMPARE(other->id, std::int64_t{3});
+  // Relabelling after the migration replaces the current label, as in a new file.
+  store.add_annotation({0, 7, "eve", Label::Flag, "", ""});
+  COMPARE(store.database().scalar_int64("SELECT count(*) FROM annotations WHERE sample_id = 7 AND state = 'current'",
+                                        "count"),
+          std::int64_t{1});
+  SampleFilter flagged;
+  flagged.latest_label = Label::Flag;
+  COMPARE(show_ids(ids_of(store.list_samples(flagged))), show_ids({7, 8}));
+  // Samples stored before the checkers were recorded count as unchecked, not as agreeing.
+  const auto audit = store.checker_disagreements(1);
+  COMPARE(audit.size(), size_t{1});
+  COMPARE(audit[0].unchecked, std::int64_t{2});
+  COMPARE(audit[0].disagreements(), std::int64_t{0});
+  COMPARE(std::string(store.integrity_check().front()), std::string("ok"));
+}
+
 TPT_TEST(store, a_database_newer_than_the_code_is_refused_naming_the_file_and_both_versions) {
   const std::string path = fresh_path();
   { Store store(path); }

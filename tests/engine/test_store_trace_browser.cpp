@@ -85,6 +85,31 @@ TPT_TEST(store, each_sample_filter_returns_exactly_the_matching_samples) {
   check_filter(f, "not annotated", filter, [](const Known& k) { return !k.label.has_value(); });
 
   filter = {};
+  filter.problem_key_prefix = "gsm8k-2";
+  check_filter(f, "problem key prefix", filter, [](const Known& k) { return k.problem == 2; });
+  filter.problem_key_prefix = "gsm8k";
+  check_filter(f, "problem key prefix of all", filter, [](const Known&) { return true; });
+  filter.problem_key_prefix = "GSM8K";  // ids are matched as written
+  check_filter(f, "problem key prefix, other case", filter, [](const Known&) { return false; });
+  filter.problem_key_prefix = "gsm8k_";  // '_' is no wildcard
+  check_filter(f, "problem key prefix with an underscore", filter, [](const Known&) { return false; });
+
+  using Audit = CheckerAudit;
+  for (auto [audit, name] : {std::pair{Audit::Disagree, "disagree"}, {Audit::StrictWrongFlexibleRight, "flexible only"},
+                             {Audit::StrictRightFlexibleWrong, "strict only"}}) {
+    filter = {};
+    filter.checkers = audit;
+    const auto matches = [audit = audit](const Known& k) {
+      if (!k.strict || !k.flexible || *k.strict == *k.flexible) return false;
+      return audit == Audit::Disagree || *k.strict == (audit == Audit::StrictRightFlexibleWrong);
+    };
+    check_filter(f, std::string("checkers ") + name, filter, matches);
+    filter.round_id = f.rounds[1];
+    check_filter(f, std::string("round + checkers ") + name, filter,
+                 [&](const Known& k) { return k.round == 1 && matches(k); });
+  }
+
+  filter = {};
   filter.text_contains = "needle_50%";  // case-insensitive; % is literal
   check_filter(f, "text", filter, [](const Known& k) { return k.problem == 2; });
   filter = {};
@@ -177,7 +202,7 @@ TPT_TEST(store, keyset_paging_visits_every_matching_row_exactly_once_in_id_order
 
 TPT_TEST(store, filtered_pages_are_index_range_scans_without_a_sort) {
   Fixture f;
-  std::vector<std::pair<std::string, SampleFilter>> cases(8);
+  std::vector<std::pair<std::string, SampleFilter>> cases(10);
   cases[0].first = "samples_by_round";
   cases[0].second.round_id = f.rounds[0];
   cases[1].first = "decisions_by_verdict";
@@ -202,6 +227,14 @@ TPT_TEST(store, filtered_pages_are_index_range_scans_without_a_sort) {
   cases[7].first = "samples_annotated";
   cases[7].second.annotated = true;
   cases[7].second.round_id = f.rounds[0];
+  cases[8].first = "samples_checkers_disagree";
+  cases[8].second.round_id = f.rounds[1];
+  cases[8].second.checkers = CheckerAudit::StrictWrongFlexibleRight;
+  cases[9].first = "samples_checkers_disagree";
+  cases[9].second.round_index = 1;
+  cases[9].second.experiment_id = f.experiment;
+  cases[9].second.checkers = CheckerAudit::StrictRightFlexibleWrong;
+  cases[9].second.verdict = Verdict::Correct;
   for (const auto& [index, filter] : cases) {
     const std::string plan = f.store.explain_list_samples(filter);
     VERIFY_CONTAINS(plan, index);

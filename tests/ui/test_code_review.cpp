@@ -2,7 +2,7 @@
 // (three unit tests in its gold) whose sample's program failed the second test, an unsandboxed
 // accepted sample, and a math sample. What is asserted is what a reviewer sees: the verdict line,
 // the tests listed with the unrun one marked, the differing output token marked, Python keywords
-// coloured only inside the program, and a math trace shown as it always was. Also the Pruning
+// coloured only inside the program, and a math trace shown trace first. Also the Pruning
 // panel's tests_pass editor and the funnel's code verdict summary, and the Setup panel's warning
 // when programs run unsandboxed.
 #include <QComboBox>
@@ -295,22 +295,23 @@ class TestCodeReview : public QObject {
     for (int i = 0; i < 3; ++i) QCOMPARE(browser.codeView()->testTable()->item(i, 2)->text(), QStringLiteral("accepted"));
   }
 
-  void aMathSampleShowsItsDetailAsBefore() {
+  void aMathSampleShowsItsTraceFirst() {
     tpt::ui::TraceBrowser browser;
     browser.setExperiment(m_tmp.path());
     QVERIFY(browser.selectSample(m_ids.math));
     QVERIFY(!browser.codeView()->isVisibleTo(&browser));
-    // The HTML the browser has always built for a math sample, written out here.
+    // In reading order: the question, the trace, the gold answer, the verdict, the decision.
     const QString expected =
         QStringLiteral("<h3>gsm8k/7 · round 1 · sample 0</h3>"
                        "<p><b>Question.</b> How many apples are in six boxes of 7?</p>"
-                       "<p><b>Gold answer:</b> 42</p>"
                        "<p><b>Trace</b> (80 tokens, stop):</p>") +
         tpt::ui::traceToHtml(QString::fromLatin1(kMathTrace), QStringLiteral("42"), true) +
-        QStringLiteral("<p><b>Extracted:</b> 42 — <b>correct</b>, kept</p>"
+        QStringLiteral("<p><b>Gold answer:</b> 42</p>"
+                       "<p><b>Extracted:</b> 42 — <b>correct</b>, kept</p>"
                        "<table border=\"1\" cellpadding=\"3\" cellspacing=\"0\"><tr><th>rule</th><th>outcome</th>"
                        "<th>why</th></tr><tr><td>correct_answer</td><td>pass</td><td></td></tr></table>");
     QTextBrowser reference;
+    reference.setFont(browser.detailView()->font());  // the trace's larger type
     reference.setHtml(expected);
     QCOMPARE(browser.detailHtml(), reference.toHtml());
     QVERIFY(browser.detailHtml().contains(QStringLiteral("#cfe2ff")));  // the calculator annotation's tint

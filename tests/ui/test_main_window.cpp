@@ -292,6 +292,29 @@ class TestMainWindow : public QObject {
     QVERIFY(!window.isWindowModified());
   }
 
+  void theReviewsRuleOfferAddsTheOverrideRuleToTheExperiment() {
+    QTemporaryDir temp;
+    const QString dir = makeExperiment(temp.path() + QStringLiteral("/exp"));
+    tpt::ui::MainWindow window;
+    QVERIFY(window.openExperiment(dir));
+    const auto ruleTypes = [&] {
+      QStringList types;
+      const auto doc = tpt::io::read_json_file((dir + QStringLiteral("/experiment.json")).toStdString());
+      for (const auto& rule : doc["prune"]["rules"]) types << QString::fromStdString(rule["type"].get<std::string>());
+      return types;
+    };
+    QVERIFY(!ruleTypes().contains(QStringLiteral("annotation_override")));
+    // What the browser's "Add the rule" answer asks for.
+    Q_EMIT window.traceBrowser()->overrideRuleRequested();
+    QVERIFY2(ruleTypes().contains(QStringLiteral("annotation_override")), qPrintable(ruleTypes().join(QLatin1Char(' '))));
+    QVERIFY(!window.isWindowModified());
+    // The Pruning mode shows the rule set as saved.
+    bool shown = false;
+    for (const auto& rule : window.rulesPanel()->ruleSet().rules())
+      shown |= rule.type == tpt::prune::RuleType::AnnotationOverride && rule.enabled;
+    QVERIFY(shown);
+  }
+
   void openingWhatIsNotAnExperimentClearsTheViews() {
     QTemporaryDir temp;
     const QString dir = makeExperiment(temp.path() + QStringLiteral("/exp"), "first");

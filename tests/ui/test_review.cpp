@@ -1,7 +1,9 @@
 // The review panels against a real experiment: the trace browser's filters return the rows
-// the database holds, an annotation survives a restart and changes the next Prune, a rule
+// the database holds, Think's samples carry both checkers' verdicts before Prune, an
+// annotation survives a restart and changes the next Prune, a rule
 // edit changes the funnel and the next Prune, and the heatmap's counts match the stored
 // answers. Reference counts come from SQL written here, not from the panels' code.
+#include <QAction>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QListWidget>
@@ -13,6 +15,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "eval/metrics.h"
 #include "main_window.h"
 #include "problems_panel.h"
 #include "rules_panel.h"
@@ -133,7 +136,7 @@ class TestReview : public QObject {
     fetchAll(model);
     QCOMPARE(model->rowCount(), int(sqlCount(store, "SELECT count(*) FROM decisions WHERE kept = 1")));
 
-    // One problem: its samples in both rounds.
+    // One problem id: the samples in both rounds of every problem whose id starts with it.
     selectData(browser->findChild<QComboBox*>(QStringLiteral("keptFilter")), QVariant());
     const std::string key = model->rowData(0)->problem_key;
     auto* problem = browser->findChild<QLineEdit*>(QStringLiteral("problemFilter"));
@@ -141,8 +144,9 @@ class TestReview : public QObject {
     Q_EMIT problem->editingFinished();
     fetchAll(model);
     QCOMPARE(model->rowCount(), int(sqlCount(store, "SELECT count(*) FROM samples s JOIN problems p ON p.id ="
-                                                    " s.problem_id WHERE p.problem_key = '" + key + "'")));
-    for (int i = 0; i < model->rowCount(); ++i) QCOMPARE(model->rowData(i)->problem_key, key);
+                                                    " s.problem_id WHERE substr(p.problem_key, 1, " +
+                                                    std::to_string(key.size()) + ") = '" + key + "'")));
+    for (int i = 0; i < model->rowCount(); ++i) QVERIFY(model->rowData(i)->problem_key.rfind(key, 0) == 0);
     problem->clear();
     Q_EMIT problem->editingFinished();
 
@@ -164,6 +168,35 @@ class TestReview : public QObject {
     // The detail view shows the selected trace with its decision.
     QVERIFY(browser->selectSample(model->sampleId(0)));
     QVERIFY(browser->detailHtml().contains(QStringLiteral("Gold answer")));
+  }
+
+  void samplesStoppedBeforePruneShowTheCheckersVerdicts() {
+    const QString dir = experiment(true);
+    // Think judged each sample with both of Improve's checkers as it stored it.
+    tpt::store::Store store(storeOf(dir), tpt::store::OpenMode::read_only);
+    QCOMPARE(sqlCount(store, "SELECT count(*) FROM samples WHERE correct_strict IS NULL OR correct_flexible IS NULL"),
+             std::int64_t{0});
+    auto q = store.database().query(
+        "SELECT s.text, p.gold, s.correct_strict, s.correct_flexible FROM samples s JOIN problems p ON p.id = s.problem_id",
+        "read the samples");
+    int samples = 0;
+    while (q.step()) {
+      const tpt::eval::Judged judged = tpt::eval::judge(q.text(0), q.text(1));
+      QCOMPARE(q.int64(2) != 0, judged.correct_strict);
+      QCOMPARE(q.int64(3) != 0, judged.correct_flexible);
+      ++samples;
+    }
+    QCOMPARE(samples, 18);
+    // The browser shows them before any decision: the strict checker's verdict, in brackets.
+    tpt::ui::MainWindow window;
+    QVERIFY(window.openExperiment(dir));
+    auto* model = window.traceBrowser()->model();
+    QVERIFY(model->rowCount() > 0);
+    for (int row = 0; row < model->rowCount(); ++row) {
+      QVERIFY(!model->rowData(row)->verdict);
+      const QString verdict = model->data(model->index(row, tpt::ui::SampleTableModel::Verdict)).toString();
+      QCOMPARE(verdict, *model->rowData(row)->correct_strict ? QStringLiteral("(correct)") : QStringLiteral("(wrong)"));
+    }
   }
 
   void anAnnotationSurvivesARestartAndChangesTheNextPrune() {
@@ -201,9 +234,12 @@ class TestReview : public QObject {
       tpt::ui::TraceBrowser* browser = window.traceBrowser();
       browser->setAnnotator(QStringLiteral("ada"));
       QVERIFY(browser->selectSample(keptId));
-      // Keyboard-first: R on the table rejects the selected trace.
-      browser->table()->setFocus();
-      QTest::keyClick(browser->table(), Qt::Key_R);
+      // The R key's action rejects the selected trace (test_annotation presses the keys).
+      QAction* reject = nullptr;
+      for (QAction* action : browser->reviewActions())
+        if (action->objectName() == QStringLiteral("rejectAction")) reject = action;
+      QVERIFY(reject);
+      reject->trigger();
       QCOMPARE(browser->model()->rowData(browser->model()->rowOf(keptId))->latest_label,
                std::optional<tpt::store::Label>(tpt::store::Label::Reject));
     }
