@@ -19,6 +19,8 @@ ProblemsPanel::ProblemsPanel(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(4, 4, 4, 4);
   m_label = new QLabel(this);
   m_label->setObjectName(QStringLiteral("problemSummary"));
+  // The summary is a sentence: wrapped, it never sets the window's width.
+  m_label->setWordWrap(true);
   layout->addWidget(m_label);
   auto* split = new QSplitter(Qt::Horizontal, this);
   m_table = new QTableWidget(split);

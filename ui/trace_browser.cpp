@@ -130,6 +130,10 @@ QHBoxLayout* TraceBrowser::buildFilterBar() {
   auto combo = [&](const QString& name, const QStringList& labels, const QVariantList& values) {
     auto* box = new QComboBox(this);
     box->setObjectName(name);
+    // Sized to a short choice, not the longest (a rule's name, an audit direction): the bar of
+    // six filters must fit a 1366-pixel screen; the open list shows every choice in full.
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(11);
     for (int i = 0; i < labels.size(); ++i) box->addItem(labels[i], values[i]);
     connect(box, qOverload<int>(&QComboBox::currentIndexChanged), this, &TraceBrowser::applyFilter);
     filters->addWidget(box);
@@ -159,6 +163,7 @@ QHBoxLayout* TraceBrowser::buildFilterBar() {
   m_problem->setPlaceholderText(tr("problem id"));
   m_problem->setToolTip(tr("Problems whose id starts with this"));
   m_problem->setClearButtonEnabled(true);
+  m_problem->setMaximumWidth(140);
   filters->addWidget(m_problem);
   m_search = new QLineEdit(this);
   m_search->setObjectName(QStringLiteral("textFilter"));

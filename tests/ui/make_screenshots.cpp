@@ -280,6 +280,15 @@ int main(int argc, char** argv) {
     for (const auto& m : modes) {
       window.setMode(m.mode);
       settle(700);
+      // A mode that needs more than the screen has grows the window past it: say so.
+      if (window.size() != size) {
+        std::fprintf(stderr, "warning: mode %s needs %dx%d, more than %dx%d\n", m.name, window.width(), window.height(),
+                     size.width(), size.height());
+        for (QWidget* w : window.modePage(m.mode)->findChildren<QWidget*>())
+          if (w->minimumSizeHint().width() > 500 || w->minimumWidth() > 500)
+            std::fprintf(stderr, "  %s %s %d %d\n", w->metaObject()->className(), qPrintable(w->objectName()),
+                         w->minimumSizeHint().width(), w->minimumWidth());
+      }
       ok &= save(&window, out + QStringLiteral("/mode-%1-%2x%3.png").arg(QString::fromLatin1(m.name)).arg(size.width()).arg(size.height()));
     }
   }
