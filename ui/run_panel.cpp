@@ -15,9 +15,12 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <deque>
 
 #include "io/json_fields.h"
 #include "report/status.h"
+#include "run/paths.h"
+#include "store/store.h"
 #include "run_bridge.h"
 
 namespace tpt::ui {
@@ -220,6 +223,41 @@ void RunPanel::setExperiment(const QString& dir) {
   m_dir = dir;
   clearRunState();
   showStoredState();
+  showStoredLog();
+}
+
+void RunPanel::showStoredLog() {
+  if (m_dir.isEmpty()) return;
+  const auto paths = run::ExperimentPaths::locate(m_dir.toStdString());
+  if (!QFileInfo::exists(QString::fromStdString(paths.store_file))) return;
+  // The experiment's own story so far (its last lines): what ran, when, and how it ended.
+  std::deque<store::EventRecord> last;
+  try {
+    store::Store store(paths.store_file, store::OpenMode::read_only);
+    const auto experiments = store.list_experiments();
+    if (experiments.empty()) return;
+    std::int64_t after = 0;
+    for (;;) {
+      const auto page = store.list_events(experiments.front().id, after, 1000);
+      for (const auto& e : page) {
+        last.push_back(e);
+        if (last.size() > static_cast<size_t>(kStoredLogLines)) last.pop_front();
+      }
+      if (page.size() < 1000) break;
+      after = page.back().id;
+    }
+  } catch (const std::exception&) {
+    return;  // an unreadable database is reported where it is read for the views
+  }
+  for (const auto& e : last) {
+    const QString level = QString::fromStdString(e.level);
+    const QString prefix = level == QStringLiteral("info") ? QString() : level.toUpper() + QStringLiteral(": ");
+    // Stored times are UTC ("2026-12-06T21:49:03Z"); shown as local time, as new lines are.
+    QDateTime time = QDateTime::fromString(QString::fromStdString(e.time), Qt::ISODate);
+    const QString shown = time.isValid() ? time.toLocalTime().toString(QStringLiteral("MM-dd HH:mm:ss"))
+                                         : QString::fromStdString(e.time);
+    m_log->appendPlainText(QStringLiteral("%1  %2%3").arg(shown, prefix, QString::fromStdString(e.message)));
+  }
 }
 
 void RunPanel::clearRunState() {

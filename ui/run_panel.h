@@ -64,6 +64,9 @@ class RunPanel : public QWidget {
   // round done), or the built-in base model's build before the run's first phase.
   QString phaseText(int round, int phaseIndex) const;
   void showStoredState();
+  // The experiment's stored log, its last kStoredLogLines lines.
+  void showStoredLog();
+  static constexpr int kStoredLogLines = 300;
   void clearRunState();
 
   QString m_dir;

@@ -133,7 +133,7 @@ QHBoxLayout* TraceBrowser::buildFilterBar() {
     // Sized to a short choice, not the longest (a rule's name, an audit direction): the bar of
     // six filters must fit a 1366-pixel screen; the open list shows every choice in full.
     box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    box->setMinimumContentsLength(11);
+    box->setMinimumContentsLength(8);
     for (int i = 0; i < labels.size(); ++i) box->addItem(labels[i], values[i]);
     connect(box, qOverload<int>(&QComboBox::currentIndexChanged), this, &TraceBrowser::applyFilter);
     filters->addWidget(box);

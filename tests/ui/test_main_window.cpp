@@ -82,6 +82,10 @@ void storeRounds(const QString& dir, int rounds) {
       store.set_round_model_path(round, model, "sha256:recorded-by-the-test");
     }
     store.set_round_state(round, tpt::store::RoundState::Done);
+    tpt::store::EventRecord event;
+    event.experiment_id = id;
+    event.message = "round " + std::to_string(r) + " done (stored by the test)";
+    store.log_event(event);
   }
 }
 
@@ -366,6 +370,13 @@ class TestMainWindow : public QObject {
                  !report.contains(QStringLiteral("Round 1")) && report.contains(QStringLiteral("--train-again 2")),
              qPrintable(report));
     QVERIFY(window.findChild<QLabel*>(QStringLiteral("missingModels"))->isVisible());
+    // The Run mode tells the experiment's state as stored, rounds counted as users count them.
+    // Round 0 scored the base model: two rounds done, not three.
+    QVERIFY2(window.runPanel()->progressText().startsWith(QStringLiteral("2 / ")),
+             qPrintable(window.runPanel()->progressText()));
+    // The Run log opens on the experiment's stored log, not an earlier experiment's lines.
+    QVERIFY2(window.runPanel()->logText().contains(QStringLiteral("round 2 done (stored by the test)")),
+             qPrintable(window.runPanel()->logText()));
     // Round 1 has a later round started from it; round 2 can train again.
     QVERIFY_THROWS_EXCEPTION(tpt::Error, tpt::run::train_round_again(copy.toStdString(), 1));
     tpt::run::train_round_again(copy.toStdString(), 2);
