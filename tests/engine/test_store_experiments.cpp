@@ -1,9 +1,11 @@
 // Tests of the experiment store's small tables: experiments, rounds and problems, each
 // round's metrics, and the event log.
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "check.h"
+#include "store/database.h"
 #include "store/store.h"
 #include "store_test_support.h"
 
@@ -35,7 +37,19 @@ TPT_TEST(store, experiments_rounds_and_problems_round_trip) {
   COMPARE(rounds[0].state, RoundState::Pending);
   COMPARE(rounds[1].round_index, 1);
   COMPARE(rounds[1].state, RoundState::Train);
-  COMPARE(rounds[1].model_path, std::string("models/round-1"));
+  // A model folder is read as a path in the experiment's folder (the database's), whether it
+  // was given relative or absolute; inside the folder it is stored relative, so a copied
+  // experiment reads its own models.
+  const std::string folder = std::filesystem::path(store.path()).parent_path().string();
+  COMPARE(rounds[1].model_path, folder + "/models/round-1");
+  store.set_round_model_path(r1, folder + "/models/round-1");
+  auto raw = store.database().query("SELECT model_path FROM rounds WHERE id = ?1", "raw");
+  raw.bind(1, r1);
+  VERIFY(raw.step());
+  COMPARE(raw.text(0), std::string("models/round-1"));
+  // A folder outside the experiment (a base model elsewhere) stays as given.
+  store.set_round_model_path(r0, "/opt/models/base");
+  COMPARE(store.get_round(r0)->model_path, std::string("/opt/models/base"));
   VERIFY(!rounds[1].created_at.empty());
   VERIFY_THROWS_WITH(store.set_round_state(999, RoundState::Done), "no such round");
 
