@@ -205,10 +205,11 @@ QString learnedSection(const report::ExperimentReport& r) {
   const std::int64_t total = static_cast<std::int64_t>(summary.problems.size());
   QString html = QStringLiteral(
                      "<p>Of the %1 test problems, <b>%2 were learned</b> (wrong with the base model, right "
-                     "after the last round), %3 were always solved, %4 never, and %5 were forgotten "
-                     "(right with the base model, wrong at the end).</p>")
+                     "after the last round), %3 were always solved, %4 were solved in no round, %5 only in "
+                     "a round between the first and the last (unstable), and %6 were forgotten (right with the "
+                     "base model, wrong at the end).</p>")
                      .arg(count(total), count(summary.learned), count(summary.always_solved), count(summary.never_solved),
-                          count(summary.forgotten));
+                          count(summary.unstable), count(summary.forgotten));
   if (r.learned.empty()) return html + QStringLiteral("<p>No test problem went from wrong to right yet.</p>");
   int n = 0;
   for (const auto& example : r.learned) {
