@@ -24,6 +24,7 @@
 #include "check.h"
 #include "cli_process.h"
 #include "config/experiment_config.h"
+#include "demo_test_support.h"
 #include "io/child_process.h"
 #include "run/model_server.h"
 #include "run_snapshot.h"
@@ -735,15 +736,17 @@ TPT_TEST(openai_run, an_attached_server_scores_the_base_model_as_the_engine_does
 }
 
 TPT_TEST(openai_run, the_quick_demo_through_tpt_serve_is_the_engine_demo_exactly) {
-  // The no-pruning variant: every round trains, so each round's server serves a new model.
-  const std::string home = tpt::testing::temp_dir() + "/data-home";
-  const std::string engine_dir = tpt::testing::temp_dir() + "/demo";
-  const std::string served_dir = tpt::testing::temp_dir() + "/demo-served";
-  for (const auto& [dir, flags] : {std::pair{engine_dir, ""}, std::pair{served_dir, " --serve"}}) {
-    const auto r = tpt_run("-q demo --quick --no-pruning" + std::string(flags) + " --dir '" + dir + "'",
-                           "XDG_DATA_HOME='" + home + "'");
-    if (r.status != 0) TPT_FAIL("tpt demo" + std::string(flags) + " failed: " + r.err);
+  // The quick demo's model, prompt and settings on a slice of its problems (demo_test_support.h),
+  // with no pruning: every round trains, so each round's server serves a new model.
+  tpt::demo::DemoOptions options;
+  options.pruning = false;
+  const std::string engine_dir = tpt::testing::write_small_quick_demo(options);
+  options.served = true;
+  const std::string served_dir = tpt::testing::write_small_quick_demo(options);
+  for (const std::string& dir : {engine_dir, served_dir}) {
+    const auto r = tpt_run("-q run " + dir);
+    if (r.status != 0) TPT_FAIL("tpt run " + dir + " failed: " + r.err);
   }
   tpt::testing::compare_snapshots(tpt::testing::snapshot(served_dir), tpt::testing::snapshot(engine_dir));
-  VERIFY_CONTAINS(tpt_run("status " + served_dir).out, "round 4 eval: openai http://127.0.0.1:");
+  VERIFY_CONTAINS(tpt_run("status " + served_dir).out, "round 2 eval: openai http://127.0.0.1:");
 }
