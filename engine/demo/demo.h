@@ -6,8 +6,8 @@
 //
 // A demo is an ordinary experiment folder (experiment.json, train.jsonl, test.jsonl) run by
 // the ordinary runner: nothing here is a side path. Variants:
-//   quick       a smaller model on smaller numbers, built and run in under a minute on 2 cores,
-//               with Pass@1 still rising round after round (tests, smoke checks)
+//   quick       a smaller model on smaller numbers, built and run in about half a minute on 2
+//               idle cores, with Pass@1 still rising round after round (tests, smoke checks)
 //   no pruning  the paper's ablation: the same demo keeping every sample, right or wrong
 // Each variant has its own default folder and, for the model, its own cache entry.
 //
