@@ -21,16 +21,15 @@ std::string textAt(const nlohmann::json& doc, const char* pointer) {
   return doc.is_object() && doc.contains(at) && doc.at(at).is_string() ? doc.at(at).get<std::string>() : std::string();
 }
 
-// The model the workbench builds when a run starts: its folder is named before it exists.
-bool isBuiltInModel(const QString& folder) {
+}  // namespace
+
+bool isBuiltInModelFolder(const QString& folder) {
   try {
     return folder.startsWith(fromStd(demo::user_data_dir() + "/models/base-"));
   } catch (const std::exception&) {
     return false;  // no data folder (no HOME): then it is not the built-in model either
   }
 }
-
-}  // namespace
 
 ExperimentDocument::ExperimentDocument(QObject* parent) : QObject(parent), m_doc(config::ExperimentConfig().to_json()) {}
 
@@ -58,6 +57,7 @@ bool ExperimentDocument::open(const QString& path, QString* error) {
   }
   m_dir = dir;
   m_doc = std::move(doc);
+  migrateDatabase();
   reloadStoredSettings();
   setModified(false);
   Q_EMIT opened(m_dir);
@@ -70,6 +70,7 @@ void ExperimentDocument::close() {
   m_doc = config::ExperimentConfig().to_json();
   m_stored = nullptr;
   m_roundsStored = 0;
+  m_databaseError.clear();
   setModified(false);
   if (wasOpen) Q_EMIT closed();
 }
@@ -91,6 +92,18 @@ void ExperimentDocument::setModified(bool modified) {
   if (m_modified == modified) return;
   m_modified = modified;
   Q_EMIT modifiedChanged(modified);
+}
+
+void ExperimentDocument::migrateDatabase() {
+  m_databaseError.clear();
+  const auto paths = run::ExperimentPaths::locate(m_dir.toStdString());
+  // A run in another process holds the experiment: it has migrated the database already.
+  if (!QFileInfo::exists(fromStd(paths.store_file)) || run::run_in_progress(paths)) return;
+  try {
+    store::Store migrate(paths.store_file);  // a read-write open brings the schema up to date
+  } catch (const std::exception& e) {
+    m_databaseError = fromStd(e.what());
+  }
 }
 
 void ExperimentDocument::reloadStoredSettings() {
@@ -132,7 +145,7 @@ QList<SettingsIssue> ExperimentDocument::issues() const {
   const std::string model = textAt(m_doc, "/model/path");
   if (!model.empty()) {
     const QString folder = resolve(model);
-    if (!QFileInfo::exists(QDir(folder).filePath(QStringLiteral("config.json"))) && !isBuiltInModel(folder))
+    if (!QFileInfo::exists(QDir(folder).filePath(QStringLiteral("config.json"))) && !isBuiltInModelFolder(folder))
       list.append({QStringLiteral("model.path"), tr("%1: not a model folder (no config.json in it)").arg(folder)});
   }
   return list;

@@ -30,7 +30,8 @@ class ExperimentDocument : public QObject {
   explicit ExperimentDocument(QObject* parent = nullptr);
 
   // Reads `dir`/experiment.json. On failure the document is closed (no experiment) and
-  // `error` says why, naming the path as given.
+  // `error` says why, naming the path as given. A database written by an earlier version is
+  // migrated here, once, so the read-only views (and the stored settings below) can read it.
   bool open(const QString& dir, QString* error = nullptr);
   // No experiment: the views show nothing.
   void close();
@@ -52,6 +53,8 @@ class ExperimentDocument : public QObject {
   // by field; a run refuses them, a fork takes them.
   QList<SettingsIssue> changesSinceRounds() const;
   int roundsStored() const { return m_roundsStored; }
+  // Why the experiment's database could not be opened on open() ("" when it could, or has none).
+  QString databaseError() const { return m_databaseError; }
   // Re-reads the settings the stored rounds ran with (after a run).
   void reloadStoredSettings();
 
@@ -71,12 +74,18 @@ class ExperimentDocument : public QObject {
 
  private:
   void setModified(bool modified);
+  void migrateDatabase();
 
   QString m_dir;
   nlohmann::json m_doc;
   nlohmann::json m_stored;  // the settings of the stored rounds; null when none ran
   int m_roundsStored = 0;
+  QString m_databaseError;
   bool m_modified = false;
 };
+
+// Whether `folder` is where the workbench builds its built-in base model (named before it
+// exists; built when a run starts).
+bool isBuiltInModelFolder(const QString& folder);
 
 }  // namespace tpt::ui

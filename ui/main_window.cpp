@@ -42,8 +42,6 @@
 #include "run_bridge.h"
 #include "run_panel.h"
 #include "run/experiment.h"
-#include "run/paths.h"
-#include "store/store.h"
 #include "runtime/torch_runtime.h"
 #include "setup_panel.h"
 #include "trace_browser.h"
@@ -437,21 +435,8 @@ bool MainWindow::openExperiment(const QString& path) {
     return false;
   }
   QString error;
-  bool ok = m_document->open(path, &error);
-  QString databaseError;
-  if (ok) {
-    // The views read the database read-only, and a read-only open cannot bring a database
-    // written by an earlier version up to date: one read-write open here does (unless a run in
-    // another process holds the experiment; it has migrated it already).
-    const auto paths = run::ExperimentPaths::locate(m_document->dir().toStdString());
-    if (QFileInfo::exists(QString::fromStdString(paths.store_file)) && !run::run_in_progress(paths)) {
-      try {
-        store::Store migrate(paths.store_file);
-      } catch (const std::exception& e) {
-        databaseError = QString::fromStdString(e.what());
-      }
-    }
-  }
+  const bool ok = m_document->open(path, &error);
+  const QString databaseError = ok ? m_document->databaseError() : QString();
   // A folder that is not an experiment leaves nothing of the previous one on screen.
   m_dir = ok ? m_document->dir() : QString();
   for (ChartPanel* chart : {m_chart, m_setupChart}) {

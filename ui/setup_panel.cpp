@@ -880,13 +880,7 @@ void SetupPanel::updateModelSummary() {
   }
   if (QDir::isRelativePath(folder) && m_document->isOpen()) folder = QDir(m_document->dir()).filePath(folder);
   const QString config = QDir(folder).filePath(QStringLiteral("config.json"));
-  bool builtIn = false;
-  try {
-    builtIn = folder.startsWith(QString::fromStdString(demo::user_data_dir() + "/models/base-"));
-  } catch (const std::exception&) {
-    // No data folder (no HOME): then it cannot be the built-in model either.
-  }
-  if (builtIn && !QFileInfo::exists(config)) {
+  if (isBuiltInModelFolder(folder) && !QFileInfo::exists(config)) {
     m_modelSummary->setText(tr("The built-in base model: built once, when the run starts (a few minutes on a "
                                "laptop CPU), then reused."));
     return;
