@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 #include "core/error.h"
+#include "io/json_fields.h"
 #include "io/json_parse.h"
 
 namespace tpt::code {
@@ -151,38 +153,55 @@ json CodeJudgement::to_json() const {
 
 namespace {
 
+// Every field goes through the field reader: a stored judgement is the engine's own JSON, but a
+// damaged one ("passed": 1e20, "index": "2") must be refused with its path, never converted with
+// undefined behaviour.
 CodeJudgement judgement_from_json(const json& j) {
   if (!j.is_object()) throw Error("code judgement: expected a JSON object");
-  auto verdict_of = [](const json& o, const std::string& where) {
-    const std::string& name = string_field(o, "verdict", where);
-    auto v = parse_code_verdict(name);
-    if (!v) throw Error(where + ".verdict: unknown verdict \"" + name.substr(0, 40) + "\"");
-    return *v;
+  std::vector<FieldIssue> issues;
+  auto verdict_of = [](io::JsonObjectReader& o, CodeVerdict& out) {
+    const json* v = o.child("verdict");
+    if (!v || !v->is_string()) {
+      o.fail("verdict", v ? "must be a string, got " + io::describe_json(*v) : std::string("missing"));
+      return;
+    }
+    const std::string& name = v->get_ref<const std::string&>();
+    if (auto verdict = parse_code_verdict(name)) out = *verdict;
+    else o.fail("verdict", "unknown verdict \"" + name.substr(0, 40) + "\"");
   };
+  const io::IntRange counts{0, std::numeric_limits<int>::max()};
   CodeJudgement c;
-  c.verdict = verdict_of(j, "judgement");
-  c.passed = j.value("passed", 0);
-  c.run = j.value("run", 0);
-  c.total = j.value("total", 0);
-  c.public_total = j.value("public_total", 0);
-  c.public_passed = j.value("public_passed", 0);
-  if (j.contains("first_failure")) c.first_failure = j.at("first_failure").get<int>();
-  c.program = j.value("program", std::string());
-  c.message = j.value("message", std::string());
-  c.sandboxed = j.value("sandboxed", true);
-  if (auto it = j.find("tests"); it != j.end() && it->is_array()) {
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      const json& t = (*it)[i];
+  io::JsonObjectReader r(j, "judgement", issues);
+  verdict_of(r, c.verdict);
+  r.integer("passed", c.passed, counts);
+  r.integer("run", c.run, counts);
+  r.integer("total", c.total, counts);
+  r.integer("public_total", c.public_total, counts);
+  r.integer("public_passed", c.public_passed, counts);
+  if (r.has("first_failure")) {
+    int first = 0;
+    r.integer("first_failure", first, counts);
+    c.first_failure = first;
+  }
+  r.string("program", c.program);
+  r.string("message", c.message);
+  r.boolean("sandboxed", c.sandboxed);
+  if (const json* tests = r.child("tests"); tests && !tests->is_array()) {
+    r.fail("tests", "must be an array, got " + io::describe_json(*tests));
+  } else if (tests) {
+    for (std::size_t i = 0; i < tests->size(); ++i) {
+      io::JsonObjectReader t((*tests)[i], io::json_path(r.child_path("tests"), i), issues);
       TestOutcome o;
-      o.index = t.value("index", 0);
-      o.verdict = verdict_of(t, "tests[" + std::to_string(i) + "]");
-      o.actual = t.value("actual", std::string());
-      o.message = t.value("message", std::string());
-      o.seconds = t.value("seconds", 0.0);
-      o.exit_code = t.value("exit_code", 0);
+      t.integer("index", o.index, counts);
+      verdict_of(t, o.verdict);
+      t.string("actual", o.actual);
+      t.string("message", o.message);
+      t.number("seconds", o.seconds, {0.0});
+      t.integer("exit_code", o.exit_code);
       c.tests.push_back(std::move(o));
     }
   }
+  io::throw_if_issues("code judgement", std::move(issues));
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "io/json_fields.h"
 
 namespace tpt::train {
 
@@ -95,14 +96,26 @@ HfTrainerState HfTrainerState::from_json(const nlohmann::json& doc, const std::s
       throw FileError({path, 0}, where + key + ": missing or not a number");
     return object[key];
   };
+  // A count written as 1e20 or 2.5 (a damaged or hand-edited state file) is refused: converting
+  // it to int64_t would be undefined behaviour.
+  const auto count = [&](const nlohmann::json& object, const std::string& key, const std::string& where) {
+    const nlohmann::json& v = field(object, key, where);
+    if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{1} << 53)) return v.get<int64_t>();
+    const double d = v.get<double>();
+    if (std::floor(d) == d && std::fabs(d) <= 9.0e15) return static_cast<int64_t>(d);
+    throw FileError({path, 0}, where + key + ": expected a whole number, got " + io::describe_json(v));
+  };
+  const auto optional_count = [&](const std::string& key, int64_t fallback) {
+    return doc.contains(key) && !doc[key].is_null() ? count(doc, key, "") : fallback;
+  };
   HfTrainerState s;
-  s.global_step = field(doc, "global_step", "").get<int64_t>();
-  s.max_steps = field(doc, "max_steps", "").get<int64_t>();
-  s.num_train_epochs = field(doc, "num_train_epochs", "").get<int64_t>();
+  s.global_step = count(doc, "global_step", "");
+  s.max_steps = count(doc, "max_steps", "");
+  s.num_train_epochs = count(doc, "num_train_epochs", "");
   s.epoch = field(doc, "epoch", "").get<double>();
-  s.save_steps = doc.value("save_steps", int64_t{0});
-  s.logging_steps = doc.value("logging_steps", int64_t{1});
-  s.train_batch_size = doc.value("train_batch_size", int64_t{0});
+  s.save_steps = optional_count("save_steps", 0);
+  s.logging_steps = optional_count("logging_steps", 1);
+  s.train_batch_size = optional_count("train_batch_size", 0);
   if (!doc.contains("log_history") || !doc["log_history"].is_array())
     throw FileError({path, 0}, "log_history: missing or not a list");
   const nlohmann::json& history = doc["log_history"];
@@ -111,7 +124,7 @@ HfTrainerState HfTrainerState::from_json(const nlohmann::json& doc, const std::s
     // HF also logs entries without a loss (the run's summary, evaluations): not steps.
     if (!history[i].is_object() || !history[i].contains("loss")) continue;
     HfLogEntry e;
-    e.step = field(history[i], "step", where).get<int64_t>();
+    e.step = count(history[i], "step", where);
     e.epoch = field(history[i], "epoch", where).get<double>();
     e.loss = field(history[i], "loss", where).get<double>();
     e.learning_rate = field(history[i], "learning_rate", where).get<double>();

@@ -265,4 +265,13 @@ TPT_TEST(code_pruning, a_damaged_stored_judgement_is_the_engines_error) {
                      "code judgement: ");
   VERIFY_THROWS_WITH(CodeJudgement::from_json(nlohmann::json::parse(R"({"verdict": "accepted", "tests": [5]})")),
                      "code judgement: ");
+  // A number past int's range was converted with undefined behaviour (found by fuzz_code_spec);
+  // now it is refused with its path.
+  VERIFY_THROWS_WITH(CodeJudgement::from_json(nlohmann::json::parse(R"({"verdict": "accepted", "first_failure": 1.8e20})")),
+                     "judgement.first_failure");
+  VERIFY_THROWS_WITH(CodeJudgement::from_json(nlohmann::json::parse(
+                         R"({"verdict": "wrong_answer", "tests": [{"verdict": "accepted", "index": -3}]})")),
+                     "judgement.tests[0].index");
+  VERIFY_THROWS_WITH(CodeJudgement::from_json(nlohmann::json::parse(R"({"verdict": "lost"})")), "unknown verdict");
+  VERIFY_THROWS_WITH(CodeJudgement::from_json(nlohmann::json::parse(R"({"passed": 2})")), "judgement.verdict");
 }

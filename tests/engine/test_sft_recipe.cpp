@@ -128,3 +128,18 @@ TPT_TEST(hf_log, floats_print_as_pythons_repr_and_read_back_exactly) {
   COMPARE(with_thousands(1234567), std::string("1,234,567"));
   COMPARE(with_thousands(999), std::string("999"));
 }
+
+TPT_TEST(hf_log, a_damaged_trainer_state_is_refused_naming_the_field) {
+  const auto state = [](const std::string& global_step, const std::string& step) {
+    return nlohmann::json::parse(R"({"global_step": )" + global_step +
+                                 R"(, "max_steps": 4, "num_train_epochs": 1, "epoch": 0.5, "log_history": [
+        {"step": )" + step + R"(, "epoch": 0.5, "loss": 2.0, "learning_rate": 1e-05, "grad_norm": 0.5}]})");
+  };
+  // HF writes whole numbers, sometimes as 2.0; both read back.
+  const HfTrainerState read = HfTrainerState::from_json(state("2", "2.0"), "trainer_state.json");
+  COMPARE(read.log_history.at(0).step, int64_t{2});
+  // A step past int64's range (a damaged file) is refused rather than converted.
+  VERIFY_THROWS_WITH(HfTrainerState::from_json(state("1.8e20", "2"), "ck/trainer_state.json"),
+                     "ck/trainer_state.json: global_step: expected a whole number, got 1.8e+20");
+  VERIFY_THROWS_WITH(HfTrainerState::from_json(state("2", "2.5"), "ck/trainer_state.json"), "log_history[0].step");
+}

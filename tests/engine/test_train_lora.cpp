@@ -134,4 +134,13 @@ TPT_TEST(train_lora, a_folder_that_does_not_fit_the_model_is_refused_with_the_te
   config["peft_type"] = "IA3";
   io::write_json_file(dir + "/adapter_config.json", config);
   VERIFY_THROWS_WITH(LoraAdapters::load(fresh, dir), "peft_type: expected \"LORA\"");
+  // A hand-edited config names the field rather than escaping as a JSON library error.
+  config["peft_type"] = "LORA";
+  config["lora_alpha"] = "16";
+  io::write_json_file(dir + "/adapter_config.json", config);
+  VERIFY_THROWS_WITH(LoraAdapters::load(fresh, dir), "lora_alpha: expected a number, got \"16\"");
+  config["lora_alpha"] = 16;
+  config["r"] = 0;
+  io::write_json_file(dir + "/adapter_config.json", config);
+  VERIFY_THROWS_WITH(LoraAdapters::load(fresh, dir), "r: expected 1 to 65536, got 0");
 }
