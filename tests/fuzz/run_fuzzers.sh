@@ -11,6 +11,9 @@
 #   TPT_FUZZ_TARGETS  space-separated subset of targets (default: all; see CMakeLists.txt)
 #   TPT_FUZZ_RUNS     also stop a target after this many executions (libFuzzer -runs)
 #   TPT_FUZZ_JOBS     targets run at the same time (default 1)
+#   TPT_FUZZ_SEED     libFuzzer's random seed (default: a fresh one each run). The CI smoke test
+#                     fixes it, so a red smoke run is the same on every machine and a finding
+#                     reproduces with the same command; long runs leave it unset to explore more
 #   TPT_FUZZ_FRESH=1  start from the committed seeds only (the corpus grown by earlier runs in
 #                     the build folder is set aside); what CI does
 #
@@ -90,6 +93,7 @@ run_one() {
   local options=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$crashes/"
                  -timeout=25 -rss_limit_mb=2048 -close_fd_mask=1)
   [[ -n "${TPT_FUZZ_RUNS:-}" ]] && options+=(-runs="$TPT_FUZZ_RUNS")
+  [[ -n "${TPT_FUZZ_SEED:-}" ]] && options+=(-seed="$TPT_FUZZ_SEED")
   # Tokens the mutator inserts: JSON syntax and the keys and names the reader looks for.
   [[ -f "$here/dict/$name.dict" ]] && options+=(-dict="$here/dict/$name.dict")
   local seeds="$here/corpus/$name"
