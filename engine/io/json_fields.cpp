@@ -49,7 +49,7 @@ void write_prefix(const json& value, std::string& out, size_t limit) {
         if (out.size() >= limit) return;
         if (!first) out += ',';
         first = false;
-        out += json(key.substr(0, limit)).dump() + ':';
+        out += json(key.substr(0, limit)).dump(-1, ' ', false, json::error_handler_t::replace) + ':';
         write_prefix(item, out, limit);
       }
       out += '}';
@@ -71,7 +71,13 @@ std::string describe_json(const json& value) {
   constexpr size_t kShown = 60;
   std::string text;
   write_prefix(value, text, kShown + 1);
-  if (text.size() > kShown) text = text.substr(0, kShown - 3) + "...";
+  if (text.size() > kShown) {
+    // Cut on a character boundary: the message may itself be stored as JSON (the run's event
+    // log), and half a UTF-8 character would make that dump throw.
+    size_t cut = kShown - 3;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

@@ -118,6 +118,15 @@ TPT_TEST(jsonl, a_message_quotes_only_the_start_of_a_large_value) {
   COMPARE(tpt::io::describe_json(nlohmann::json::parse(R"({"a":[1,2.5,"x"],"b":null})")),
           std::string(R"({"a":[1,2.5,"x"],"b":null})"));
   COMPARE(tpt::io::describe_json(std::string(100, 'z')), "\"" + std::string(56, 'z') + "...");
+  // A long key or string cut inside a multi-byte character stays valid UTF-8 (a cut key threw
+  // nlohmann's type_error out of the config reader; found by fuzz_experiment_config).
+  const std::string emoji = "\xF0\x9F\x98\x80";
+  const std::string key = std::string(58, 'z') + emoji + "z";
+  const std::string shown = tpt::io::describe_json(nlohmann::json{{key, 1}});
+  VERIFY_CONTAINS(shown, "...");
+  VERIFY(nlohmann::json(shown).dump().size() > 0);  // throws on invalid UTF-8
+  const std::string quoted = tpt::io::describe_json(std::string(55, 'z') + emoji + emoji);
+  COMPARE(quoted, "\"" + std::string(55, 'z') + "...");
 }
 
 TPT_TEST(jsonl, a_number_too_large_for_a_double_is_a_malformed_line_like_any_other) {
