@@ -286,11 +286,18 @@ StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special_token
     : tokenizer_(tokenizer), skip_special_(skip_special_tokens) {}
 
 std::string StreamDecoder::step(int32_t id) {
+  // A skipped special token decodes to nothing and changes no context: keeping it would make
+  // every later step re-decode a growing list (quadratic on a model that emits thousands).
+  if (skip_special_ && tokenizer_.is_special(id)) return {};
   ids_.push_back(id);
   const std::string text = tokenizer_.decode(ids_, skip_special_);
-  // A trailing U+FFFD means the last bytes do not form a character yet: wait for more.
+  // A trailing U+FFFD means the last bytes do not form a character yet: wait for more. A UTF-8
+  // character is at most 4 bytes, so after more ids than that the bytes are invalid for good:
+  // show them as U+FFFD rather than re-decode an ever longer tail.
   static const std::string kReplacement = "\xEF\xBF\xBD";
-  const bool unfinished = text.size() >= 3 && text.compare(text.size() - 3, 3, kReplacement) == 0;
+  constexpr size_t kLongestCharacterInIds = 4;
+  const bool unfinished = text.size() >= 3 && text.compare(text.size() - 3, 3, kReplacement) == 0 &&
+                          ids_.size() - prefix_index_ <= kLongestCharacterInIds;
   if (text.size() <= prefix_.size() || unfinished) return {};
   // Decoding more ids can rewrite earlier text only in exotic decoders; keep what was shown.
   std::string fresh = text.compare(0, prefix_.size(), prefix_) == 0 ? text.substr(prefix_.size()) : std::string();

@@ -244,11 +244,31 @@ TPT_TEST(text_stream, flush_shows_an_unfinished_character_as_a_replacement) {
   COMPARE(stream.flush(), std::string("\xEF\xBF\xBD"));
 }
 
+TPT_TEST(text_stream, bytes_that_can_never_form_a_character_are_shown_without_waiting_for_the_end) {
+  // A model emitting invalid bytes (0xFF is never part of UTF-8) used to be held back until
+  // flush, each step re-decoding the whole growing tail.
+  StreamDecoder stream(byte_level());
+  std::string shown = stream.step('a');
+  for (int i = 0; i < 12; ++i) shown += stream.step(0xFF);
+  const std::string replacement = "\xEF\xBF\xBD";
+  VERIFY(shown.size() >= 1 + 8 * replacement.size());  // most of it before the end
+  shown += stream.step('b');
+  shown += stream.flush();
+  std::string expected = "a";
+  for (int i = 0; i < 12; ++i) expected += replacement;
+  COMPARE(shown, expected + "b");
+}
+
 TPT_TEST(text_stream, skip_special_tokens_leaves_them_out_of_the_stream) {
   StreamDecoder stream(byte_level(), true);
   std::string shown;
   for (int32_t id : byte_level().encode("hi<|eot_id|>", true)) shown += stream.step(id);
   COMPARE(shown + stream.flush(), std::string("hi"));
+  // Thousands of them between two characters: both still arrive, each as soon as it is complete.
+  StreamDecoder many(byte_level(), true);
+  COMPARE(many.step(0xC3), std::string());
+  for (int i = 0; i < 5000; ++i) COMPARE(many.step(260), std::string());
+  COMPARE(many.step(0xA9), std::string("\xC3\xA9"));
 }
 
 TPT_TEST(text_utf8, complete_prefix_stops_before_an_unfinished_character) {
