@@ -764,8 +764,10 @@ bool TraceBrowser::offerOverrideRule() {
                            "when it is started again)."),
                     QMessageBox::NoButton, this);
     box.setObjectName(QStringLiteral("overrideRuleOffer"));
-    QPushButton* addRule = box.addButton(tr("Add the rule"), QMessageBox::AcceptRole);
-    QPushButton* anyway = box.addButton(tr("Label anyway"), QMessageBox::RejectRole);
+    // Mnemonics answer without Alt in a message box: an annotator who presses A (or L) again
+    // answers the offer instead of dismissing it, and Enter takes the default.
+    QPushButton* addRule = box.addButton(tr("&Add the rule"), QMessageBox::AcceptRole);
+    QPushButton* anyway = box.addButton(tr("&Label anyway"), QMessageBox::RejectRole);
     box.addButton(QMessageBox::Cancel);
     box.setDefaultButton(addRule);
     box.exec();
