@@ -267,6 +267,11 @@ void PresentationWindow::setFullScreen(bool fullScreen) {
     if (QScreen* s = screen()) setGeometry(s->geometry());
     m_fullScreen = true;
     showFullScreen();
+    // Without a window manager nothing answers the full-screen request, and the window mapped
+    // at its old size: set the screen's geometry again once it is shown.
+    QTimer::singleShot(0, this, [this] {
+      if (QScreen* s = screen(); s && m_fullScreen && geometry() != s->geometry()) setGeometry(s->geometry());
+    });
     raise();
     activateWindow();
   } else if (!fullScreen && m_fullScreen) {

@@ -771,6 +771,9 @@ bool TraceBrowser::offerOverrideRule() {
     box.addButton(QMessageBox::Cancel);
     box.setDefaultButton(addRule);
     box.exec();
+    // Give the keys back to the review: without a window manager (Xvfb, a kiosk) nothing else
+    // re-activates the main window when the box closes, and the next label key went nowhere.
+    window()->activateWindow();
     answer = box.clickedButton() == addRule  ? RuleOfferAnswer::AddRule
              : box.clickedButton() == anyway ? RuleOfferAnswer::LabelAnyway
                                              : RuleOfferAnswer::Cancel;
