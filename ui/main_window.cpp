@@ -362,7 +362,7 @@ void MainWindow::createActions() {
   });
   demo->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
   demo->setObjectName(QStringLiteral("actionOpenDemo"));
-  QAction* quickDemo = fileMenu->addAction(tr("Open &Quick Demo Experiment"), this, [this] {
+  QAction* quickDemo = fileMenu->addAction(tr("Open Q&uick Demo Experiment"), this, [this] {
     if (maybeSaveChanges()) openDemo(true);
   });
   quickDemo->setObjectName(QStringLiteral("actionOpenQuickDemo"));
@@ -374,7 +374,7 @@ void MainWindow::createActions() {
   QAction* fork = fileMenu->addAction(tr("&Fork Into a New Experiment…"), this, [this] { offerFork({}); });
   fork->setObjectName(QStringLiteral("actionFork"));
   fileMenu->addSeparator();
-  QAction* report = fileMenu->addAction(tr("&Report…"), this, &MainWindow::saveReport);
+  QAction* report = fileMenu->addAction(tr("Re&port…"), this, &MainWindow::saveReport);
   report->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
   report->setObjectName(QStringLiteral("actionReport"));
   QAction* exportAction = fileMenu->addAction(tr("&Export Chart…"), this, &MainWindow::exportChart);

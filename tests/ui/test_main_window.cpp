@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -181,6 +183,32 @@ class TestMainWindow : public QObject {
       const QString key = QKeySequence(Qt::CTRL | c.key).toString(QKeySequence::NativeText);
       QVERIFY2(window.modeAction(c.mode)->toolTip().contains(key), qPrintable(window.modeAction(c.mode)->toolTip()));
       QVERIFY(window.keyboardShortcuts().contains(key + QLatin1Char('\t') + window.modeAction(c.mode)->text()));
+    }
+  }
+
+  void everyMenuItemHasItsOwnAccessKey() {
+    // Two items with one access key (File had "&Quick demo" and "&Quit", "&Recent" and
+    // "&Report") make the key only highlight the first: a keyboard user opened nothing.
+    tpt::ui::MainWindow window;
+    const QList<QMenu*> menus = window.menuBar()->findChildren<QMenu*>();
+    QVERIFY(menus.size() >= 4);
+    QSet<QString> menuBarKeys;
+    for (QAction* top : window.menuBar()->actions()) {
+      const QKeySequence key = QKeySequence::mnemonic(top->text());
+      QVERIFY2(!key.isEmpty(), qPrintable(top->text()));
+      QVERIFY2(!menuBarKeys.contains(key.toString()), qPrintable(top->text()));
+      menuBarKeys.insert(key.toString());
+    }
+    for (QMenu* menu : menus) {
+      QHash<QString, QString> taken;
+      for (QAction* action : menu->actions()) {
+        if (action->isSeparator() || action->text().isEmpty()) continue;
+        const QKeySequence key = QKeySequence::mnemonic(action->text());
+        if (key.isEmpty()) continue;
+        QVERIFY2(!taken.contains(key.toString()), qPrintable(menu->title() + QStringLiteral(": ") + action->text() +
+                                                             QStringLiteral(" and ") + taken.value(key.toString())));
+        taken.insert(key.toString(), action->text());
+      }
     }
   }
 
