@@ -107,6 +107,10 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   buttons->addWidget(m_cancel);
   m_phase = new QLabel(tr("Not running"), this);
   m_phase->setObjectName(QStringLiteral("runStatus"));
+  // The status changes with every phase ("… — paused"): wrapped, and never asking for width,
+  // so the Run page's splitter does not jump as it changes.
+  m_phase->setWordWrap(true);
+  m_phase->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   buttons->addWidget(m_phase, 1);
   layout->addLayout(buttons);
 
@@ -118,6 +122,7 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
   m_speed = new QLabel(this);
   m_speed->setObjectName(QStringLiteral("runSpeed"));
   m_speed->setMinimumWidth(260);
+  m_speed->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   progressRow->addWidget(m_progress, 1);
   progressRow->addWidget(m_speed);
   layout->addLayout(progressRow);

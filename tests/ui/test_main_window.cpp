@@ -212,6 +212,32 @@ class TestMainWindow : public QObject {
     }
   }
 
+  void theRunPageKeepsItsLayoutAsTheStatusChanges() {
+    // The user test saw the Run page's splitter jump when the status gained " — paused".
+    tpt::ui::MainWindow window;
+    window.resize(1366, 768);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.setMode(Mode::Run);
+    auto* splitter = window.findChild<QSplitter*>(QStringLiteral("runSplitter"));
+    auto* status = window.runPanel()->findChild<QLabel*>(QStringLiteral("runStatus"));
+    auto* speed = window.runPanel()->findChild<QLabel*>(QStringLiteral("runSpeed"));
+    QVERIFY(splitter && status && speed);
+    status->setText(QStringLiteral("Building the built-in base model (once; it is cached)"));
+    QTest::qWait(50);
+    const QList<int> before = splitter->sizes();
+    for (const QString& text : {QStringLiteral("Building the built-in base model (once; it is cached) — paused"),
+                                QStringLiteral("Round 2 of 4 · think — paused, and a longer explanation of what happens "
+                                               "next that goes on and on"),
+                                QStringLiteral("Not running")}) {
+      status->setText(text);
+      speed->setText(QStringLiteral("522 tok/s · ETA 9m29s · loss 1.4799 · and more figures than fit in the row"));
+      QTest::qWait(50);
+      QCOMPARE(splitter->sizes(), before);
+    }
+    QCOMPARE(window.size(), QSize(1366, 768));
+  }
+
   void eachModeFitsTheSmallScreenAndKeepsItsLayout() {
     QList<int> setupSizes;
     {
