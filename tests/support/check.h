@@ -72,10 +72,12 @@ std::string data_dir();
 // A fresh, empty temporary directory for this test executable (removed at exit).
 std::string temp_dir();
 
-// An lvalue as it is; a temporary (or a reference into one, such as *optional_returned())
-// moved into a value, so that binding it below extends its life past the full expression.
+// The compared value, always as a copy (a temporary is moved): a reference into a temporary,
+// such as `get_round(id)->model_path` or `File(path).metadata().at("format")`, is an lvalue
+// whose object dies at the end of the full expression. Binding it would leave a dangling
+// reference (AddressSanitizer found two in the test suite).
 template <typename T>
-T kept(T&& value) {
+std::decay_t<T> kept(T&& value) {
   return std::forward<T>(value);
 }
 
