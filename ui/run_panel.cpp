@@ -197,6 +197,7 @@ RunPanel::RunPanel(RunBridge* bridge, QWidget* parent) : QWidget(parent), m_brid
           [this](const QString& level, int, const QString&, const QString& message) { appendLog(level, message); });
   connect(m_bridge, &RunBridge::finished, this, [this](run::RunOutcome result, const QString& detail) {
     setRunning(false);
+    m_speed->clear();  // the last batch's speed and "ETA 0s" say nothing about a finished run
     const QString outcome = QString::fromLatin1(run::to_string(result));
     m_phase->setText(detail.isEmpty() ? tr("Run %1").arg(outcome) : tr("Run %1: %2").arg(outcome, detail));
     appendLog(result == run::RunOutcome::Failed ? QStringLiteral("error") : QStringLiteral("info"),

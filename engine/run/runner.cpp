@@ -239,9 +239,11 @@ RunResult Session::run() {
   store_.optimize();
   const std::string state = to_string(result.outcome);
   store_.set_experiment_state(experiment_id_, state, result.detail);
-  log("info", -1, "run",
-      "run " + state + (result.detail.empty() ? "" : ": " + result.detail) + " (" + std::to_string(result.rounds_done) +
-          " round(s) done)");
+  // Rounds as the user counts them: round 0 is the base model's score, not a round.
+  const std::string progress = result.rounds_done == 0 ? "the base model not scored yet"
+                               : "base model scored, " + std::to_string(result.rounds_done - 1) + " of " +
+                                     std::to_string(config_.rounds) + " rounds done";
+  log("info", -1, "run", "run " + state + (result.detail.empty() ? "" : ": " + result.detail) + " (" + progress + ")");
   return result;
 }
 

@@ -158,6 +158,12 @@ class TestWorkbench : public QObject {
       QCOMPARE(window.chartPanel()->strictPass1()[r], 100 * *status.rounds[r].metric("pass@1.strict"));
     QVERIFY(!window.chartPanel()->lossCurve().isEmpty());
     QVERIFY(window.runPanel()->logText().contains(QStringLiteral("round 2 done")));
+    // Rounds as the user counts them, and nothing left of the last batch's speed and ETA.
+    QTRY_VERIFY_WITH_TIMEOUT(window.runPanel()->logText().contains(QStringLiteral("base model scored, 2 of 2 rounds done")),
+                             10000);
+    QVERIFY2(window.runPanel()->statusText().contains(QStringLiteral("Completed: 2 of 2 rounds")),
+             qPrintable(window.runPanel()->statusText()));
+    QCOMPARE(window.runPanel()->findChild<QLabel*>(QStringLiteral("runSpeed"))->text(), QString());
     // How long the event loop waited at most during the run: a measured figure, printed with the
     // test's output, not asserted (on a loaded 2-core machine it measures the machine).
     qInfo("longest event-loop gap during the run: %.1f ms", watch.worstMs());
