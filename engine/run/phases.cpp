@@ -188,9 +188,16 @@ bool Session::prune(int round, int64_t round_id) {
   if (observer_)
     observer_->on_progress({round, Phase::Prune, static_cast<int64_t>(inputs.size()),
                             static_cast<int64_t>(inputs.size()), "samples", seconds_since(start), 0, 0, std::nullopt});
+  // The rules by name, for a person reading the log; the full rule set is stored with the round.
+  std::string rules;
+  for (const auto& rule : config_.prune.rules()) {
+    if (!rule.enabled) continue;
+    rules += (rules.empty() ? "" : ", ") + (rule.name.empty() ? std::string(prune::to_string(rule.type)) : rule.name);
+  }
   log("info", round, "prune",
       "kept " + std::to_string(kept) + " of " + std::to_string(inputs.size()) + " samples (" +
-          std::to_string(problems_kept.size()) + " problems) with rules " + config_.prune.to_json().dump(),
+          std::to_string(problems_kept.size()) + " problems) by " + (rules.empty() ? "no rule" : rules) +
+          " (verifier " + config_.prune.verifier().describe() + ")",
       round_id);
   add_seconds(round_id, Phase::Prune, seconds_since(start));
   return true;
