@@ -13,6 +13,7 @@
 #include "cli_process.h"
 #include "demo/demo.h"
 #include "io/json_fields.h"
+#include "run_snapshot.h"
 
 namespace tpt::testing {
 
@@ -43,6 +44,24 @@ inline std::string write_small_quick_demo(demo::DemoOptions options) {
   config["eval"]["pass_at_k"] = {1, 2};
   io::write_json_file(dir + "/experiment.json", config);
   return dir;
+}
+
+// Runs the small quick demo without pruning (so every round trains) twice, once as the engine
+// runs it and once with `other_way` applied to its options, and fails unless both store the same
+// samples, decisions, losses and metrics. Returns the other way's folder.
+template <typename OtherWay>
+std::string expect_small_quick_demo_same_both_ways(OtherWay other_way) {
+  demo::DemoOptions options;
+  options.pruning = false;
+  const std::string engine_dir = write_small_quick_demo(options);
+  other_way(options);
+  const std::string other_dir = write_small_quick_demo(options);
+  for (const std::string& dir : {engine_dir, other_dir}) {
+    const CliResult r = tpt_run("-q run " + dir);
+    if (r.status != 0) TPT_FAIL("tpt run " + dir + " failed: " + r.err);
+  }
+  compare_snapshots(snapshot(other_dir), snapshot(engine_dir));
+  return other_dir;
 }
 
 }  // namespace tpt::testing

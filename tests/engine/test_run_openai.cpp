@@ -738,15 +738,7 @@ TPT_TEST(openai_run, an_attached_server_scores_the_base_model_as_the_engine_does
 TPT_TEST(openai_run, the_quick_demo_through_tpt_serve_is_the_engine_demo_exactly) {
   // The quick demo's model, prompt and settings on a slice of its problems (demo_test_support.h),
   // with no pruning: every round trains, so each round's server serves a new model.
-  tpt::demo::DemoOptions options;
-  options.pruning = false;
-  const std::string engine_dir = tpt::testing::write_small_quick_demo(options);
-  options.served = true;
-  const std::string served_dir = tpt::testing::write_small_quick_demo(options);
-  for (const std::string& dir : {engine_dir, served_dir}) {
-    const auto r = tpt_run("-q run " + dir);
-    if (r.status != 0) TPT_FAIL("tpt run " + dir + " failed: " + r.err);
-  }
-  tpt::testing::compare_snapshots(tpt::testing::snapshot(served_dir), tpt::testing::snapshot(engine_dir));
+  const std::string served_dir = tpt::testing::expect_small_quick_demo_same_both_ways(
+      [](tpt::demo::DemoOptions& o) { o.served = true; });
   VERIFY_CONTAINS(tpt_run("status " + served_dir).out, "round 2 eval: openai http://127.0.0.1:");
 }

@@ -483,16 +483,8 @@ TPT_TEST(command_trainer, a_trainer_killed_mid_way_resumes_from_its_checkpoint) 
 TPT_TEST(command_trainer, the_quick_demo_through_tpt_sft_is_the_engine_demo_exactly) {
   // The quick demo's model, prompt and settings on a slice of its problems (demo_test_support.h),
   // with no pruning, so that every round trains on all its samples.
-  tpt::demo::DemoOptions options;
-  options.pruning = false;
-  const std::string engine_dir = tpt::testing::write_small_quick_demo(options);
-  options.external_trainer = true;
-  const std::string external_dir = tpt::testing::write_small_quick_demo(options);
-  for (const std::string& dir : {engine_dir, external_dir}) {
-    const auto r = tpt_run("-q run " + dir);
-    if (r.status != 0) TPT_FAIL("tpt run " + dir + " failed: " + r.err);
-  }
-  tpt::testing::compare_snapshots(tpt::testing::snapshot(external_dir), tpt::testing::snapshot(engine_dir));
+  const std::string external_dir = tpt::testing::expect_small_quick_demo_same_both_ways(
+      [](tpt::demo::DemoOptions& o) { o.external_trainer = true; });
   VERIFY(fs::exists(external_dir + "/logs/train-round-2.log"));
 }
 
