@@ -67,6 +67,19 @@ void write_prefix(const json& value, std::string& out, size_t limit) {
 
 }  // namespace
 
+std::optional<int64_t> whole_number(const json& value) {
+  if (value.is_number_unsigned())
+    return value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? std::nullopt
+               : std::optional<int64_t>(static_cast<int64_t>(value.get<uint64_t>()));
+  if (value.is_number_integer()) return value.get<int64_t>();
+  // 4.0 is a fine way to write 4; 1e20 or 2.5 is not a count (and 1e20 would not convert).
+  if (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>() &&
+      std::fabs(value.get<double>()) < 9.0e15)
+    return static_cast<int64_t>(value.get<double>());
+  return std::nullopt;
+}
+
 std::string describe_json(const json& value) {
   constexpr size_t kShown = 60;
   std::string text;
@@ -175,20 +188,12 @@ void JsonObjectReader::number(const char* key, double& out, NumberRange range) {
 void JsonObjectReader::integer(const char* key, int64_t& out, IntRange range) {
   const json* v = take(key);
   if (!v) return;
-  int64_t value = 0;
-  if (v->is_number_integer()) {
-    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      fail(key, range_text(range) + ", got " + describe_json(*v));
-      return;
-    }
-    value = v->get<int64_t>();
-  } else if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() &&
-             std::fabs(v->get<double>()) < 9.0e15) {
-    value = static_cast<int64_t>(v->get<double>());  // 4.0 is a fine way to write 4
-  } else {
+  const std::optional<int64_t> whole = whole_number(*v);
+  if (!whole) {
     fail(key, range_text(range) + ", got " + (v->is_number() ? "" : std::string(type_name(*v)) + " ") + describe_json(*v));
     return;
   }
+  const int64_t value = *whole;
   if (value < range.min || value > range.max) {
     fail(key, range_text(range) + ", got " + describe_json(*v));
     return;

@@ -38,6 +38,10 @@ struct IntRange {
 std::string json_path(const std::string& parent, const std::string& key);
 std::string json_path(const std::string& parent, size_t index);
 
+// The value as a whole number: an integer within int64_t, or a float with no fraction below
+// 9e15 (4.0); std::nullopt for anything else (2.5, 1e20, "4").
+std::optional<int64_t> whole_number(const nlohmann::json& value);
+
 // A short rendering of a JSON value for messages ("got -1", "got \"hot\"").
 std::string describe_json(const nlohmann::json& value);
 

@@ -100,9 +100,7 @@ HfTrainerState HfTrainerState::from_json(const nlohmann::json& doc, const std::s
   // it to int64_t would be undefined behaviour.
   const auto count = [&](const nlohmann::json& object, const std::string& key, const std::string& where) {
     const nlohmann::json& v = field(object, key, where);
-    if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{1} << 53)) return v.get<int64_t>();
-    const double d = v.get<double>();
-    if (std::floor(d) == d && std::fabs(d) <= 9.0e15) return static_cast<int64_t>(d);
+    if (const auto whole = io::whole_number(v)) return *whole;
     throw FileError({path, 0}, where + key + ": expected a whole number, got " + io::describe_json(v));
   };
   const auto optional_count = [&](const std::string& key, int64_t fallback) {

@@ -186,8 +186,9 @@ std::unique_ptr<LoraAdapters> LoraAdapters::load(model::CausalLm model, const st
   LoraConfig config;
   for (const char* key : {"lora_alpha", "lora_dropout"})
     if (doc.contains(key) && !doc[key].is_number()) fail(key, "expected a number, got " + io::describe_json(doc[key]));
-  if (doc["r"].get<int64_t>() < 1 || doc["r"].get<int64_t>() > 65536) fail("r", "expected 1 to 65536, got " + io::describe_json(doc["r"]));
-  config.rank = doc["r"].get<int64_t>();
+  const int64_t rank = doc["r"].get<int64_t>();
+  if (rank < 1 || rank > 65536) fail("r", "expected 1 to 65536, got " + io::describe_json(doc["r"]));
+  config.rank = rank;
   config.alpha = doc.contains("lora_alpha") ? doc["lora_alpha"].get<double>() : 8.0;  // PEFT's default
   config.dropout = doc.value("lora_dropout", 0.0);
   config.base_model_name_or_path = doc.contains("base_model_name_or_path") && doc["base_model_name_or_path"].is_string()
