@@ -10,58 +10,21 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "code/judge.h"
+#include "code_fixture_problems.h"
 
 using namespace tpt::code;
-
-namespace {
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::map<std::string, CodeSpec> load_problems(const std::string& dir) {
-  std::map<std::string, CodeSpec> problems;
-  std::ifstream cc(dir + "/codecontests-train300.jsonl");
-  for (std::string line; std::getline(cc, line);) {
-    auto row = nlohmann::json::parse(line);
-    CodeSpec spec;
-    for (const auto& t : row["tests"]) spec.tests.push_back({t["input"], t["output"], "public"});
-    problems[row["id"]] = spec;
-  }
-  std::ifstream apps(dir + "/apps-selected150.jsonl");
-  for (std::string line; std::getline(apps, line);) {
-    auto row = nlohmann::json::parse(line);
-    auto io = nlohmann::json::parse(row["input_output"].get<std::string>());
-    if (io.contains("fn_name")) continue;
-    CodeSpec spec;
-    for (size_t i = 0; i < io["inputs"].size(); ++i)
-      spec.tests.push_back({io["inputs"][i].get<std::string>(), io["outputs"][i].get<std::string>(), "public"});
-    problems[row["problem_id"].get<std::string>()] = spec;
-  }
-  return problems;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   int repeat = 1;
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], "--repeat") == 0) repeat = std::atoi(argv[i + 1]);
   const std::string source = TPT_SOURCE_DIR;
-  const auto problems = load_problems(source + "/resources/data/code");
+  const auto problems = tpt::testing::load_code_fixture_problems(source + "/resources/data/code");
   std::vector<std::string> completions;
   std::vector<const CodeSpec*> specs;
   for (int r = 0; r < repeat; ++r) {
@@ -69,7 +32,7 @@ int main(int argc, char** argv) {
       if (entry.path().extension() != ".py") continue;
       auto it = problems.find(entry.path().stem().string());
       if (it == problems.end()) continue;
-      completions.push_back("```python\n" + read_file(entry.path()) + "```\n");
+      completions.push_back("```python\n" + tpt::testing::read_text_file(entry.path()) + "```\n");
       specs.push_back(&it->second);
     }
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check.h"
+#include "code_fixture_problems.h"
 #include "code_test_support.h"
 #include "code/judge.h"
 
@@ -27,36 +28,8 @@ const char* kSum = "a, b = map(int, input().split())\nprint(a + b)\n";
 
 std::string fenced(const std::string& program) { return "Here is my solution.\n```python\n" + program + "```\n"; }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The problems of resources/data/code, as {id: spec}: a few lines of our own, not the data
-// loader (CodeContests plain rows and APPS stdin/stdout rows).
 std::map<std::string, CodeSpec> load_problems() {
-  std::map<std::string, CodeSpec> problems;
-  const std::string dir = tpt::testing::data_dir() + "/code/";
-  std::ifstream cc(dir + "codecontests-train300.jsonl");
-  for (std::string line; std::getline(cc, line);) {
-    auto row = nlohmann::json::parse(line);
-    CodeSpec spec;
-    for (const auto& t : row["tests"]) spec.tests.push_back({t["input"], t["output"], "public"});
-    problems[row["id"]] = spec;
-  }
-  std::ifstream apps(dir + "apps-selected150.jsonl");
-  for (std::string line; std::getline(apps, line);) {
-    auto row = nlohmann::json::parse(line);
-    auto io = nlohmann::json::parse(row["input_output"].get<std::string>());
-    if (io.contains("fn_name")) continue;
-    CodeSpec spec;
-    for (size_t i = 0; i < io["inputs"].size(); ++i)
-      spec.tests.push_back({io["inputs"][i].get<std::string>(), io["outputs"][i].get<std::string>(), "public"});
-    problems[row["problem_id"].get<std::string>()] = spec;
-  }
-  return problems;
+  return tpt::testing::load_code_fixture_problems(tpt::testing::data_dir() + "/code");
 }
 
 std::filesystem::path solutions_dir() { return std::filesystem::path(TPT_SOURCE_DIR) / "tests/fixtures/code/solutions"; }
@@ -156,7 +129,7 @@ TPT_TEST(code_judge, every_reference_solution_is_accepted_on_all_its_tests) {
   for (const auto& entry : std::filesystem::directory_iterator(solutions_dir())) {
     if (entry.path().extension() != ".py") continue;
     ids.push_back(entry.path().stem().string());
-    programs.push_back(fenced(read_file(entry.path())));
+    programs.push_back(fenced(tpt::testing::read_text_file(entry.path())));
   }
   COMPARE(ids.size(), size_t{20});
   std::vector<JudgeTask> tasks;
@@ -181,7 +154,7 @@ TPT_TEST(code_judge, broken_reference_solutions_get_the_matching_verdicts) {
   spec.time_limit_s = 1.0;
   auto config = sandbox();
   config.extra_time_s = 0.5;
-  const std::string good = read_file(solutions_dir() / "1607.py");
+  const std::string good = tpt::testing::read_text_file(solutions_dir() / "1607.py");
   std::string off_by_one = good;
   off_by_one.replace(off_by_one.find("print(count)"), 12, "print(count + 1)");
   const std::vector<std::pair<std::string, CodeVerdict>> variants = {
