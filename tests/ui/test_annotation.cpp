@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ui_test_setup.h"
 #include "sample_table_model.h"
 #include "store/store.h"
 #include "trace_browser.h"
@@ -176,10 +177,7 @@ class TestAnnotation : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("test_annotation"));
-    QSettings().clear();
+    tpt::testing::isolateSettings(QStringLiteral("test_annotation"));
   }
 
   void init() { QSettings().clear(); }

@@ -20,6 +20,7 @@
 #include <QTextLayout>
 #include <QtTest>
 
+#include "ui_test_setup.h"
 #include "code/code_problem.h"
 #include "config/experiment_config.h"
 #include "code_sample_view.h"
@@ -188,10 +189,7 @@ class TestCodeReview : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("test_code_review"));
-    QSettings().clear();
+    tpt::testing::isolateSettings(QStringLiteral("test_code_review"));
     m_ids = writeStore(m_tmp.path());
   }
 

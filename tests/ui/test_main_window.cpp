@@ -24,6 +24,7 @@
 
 #include <filesystem>
 
+#include "ui_test_setup.h"
 #include "config/experiment_config.h"
 #include "experiment_document.h"
 #include "io/json_fields.h"
@@ -106,13 +107,7 @@ class TestMainWindow : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    // The demo the window opens by default lands in a throwaway data folder.
-    static QTemporaryDir data;
-    qputenv("XDG_DATA_HOME", data.path().toLocal8Bit());  // keep the user's real settings untouched
-    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("test_main_window"));
-    QSettings().clear();
+    tpt::testing::isolateSettings(QStringLiteral("test_main_window"), tpt::testing::DataFolder::Throwaway);
     tpt::runtime::init_runtime(1);
   }
 

@@ -22,6 +22,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "ui_test_setup.h"
 #include "chart_panel.h"
 #include "presentation_window.h"
 #include "qcustomplot_include.h"
@@ -185,10 +186,7 @@ class TestPresent : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("test_present"));
-    QSettings().clear();
+    tpt::testing::isolateSettings(QStringLiteral("test_present"));
     // Two experiments with one name, as a rerun of the demo in another folder has.
     m_alpha = m_tmp.filePath(QStringLiteral("alpha"));
     m_beta = m_tmp.filePath(QStringLiteral("beta"));

@@ -15,6 +15,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "ui_test_setup.h"
 #include "eval/metrics.h"
 #include "main_window.h"
 #include "problems_panel.h"
@@ -86,12 +87,7 @@ class TestReview : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    static QTemporaryDir data;
-    qputenv("XDG_DATA_HOME", data.path().toLocal8Bit());
-    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("test_review"));
-    QSettings().clear();
+    tpt::testing::isolateSettings(QStringLiteral("test_review"), tpt::testing::DataFolder::Throwaway);
     tpt::runtime::init_runtime(1);
     m_model = tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString());
   }

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <thread>
 
+#include "ui_test_setup.h"
 #include "chart_panel.h"
 #include "config/experiment_config.h"
 #include "io/json_fields.h"
@@ -118,12 +119,7 @@ class TestSampler : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    static QTemporaryDir data;
-    qputenv("XDG_DATA_HOME", data.path().toLocal8Bit());
-    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("test_sampler"));
-    QSettings().clear();
+    tpt::testing::isolateSettings(QStringLiteral("test_sampler"), tpt::testing::DataFolder::Throwaway);
     tpt::runtime::init_runtime(1);
     QVERIFY(m_tmp.isValid());
     m_model = tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString());

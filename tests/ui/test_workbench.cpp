@@ -16,6 +16,7 @@
 #include <QTimer>
 #include <QtTest>
 
+#include "ui_test_setup.h"
 #include "chart_panel.h"
 #include "config/experiment_config.h"
 #include "main_window.h"
@@ -71,13 +72,7 @@ class TestWorkbench : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    // The demo the window opens by default lands in a throwaway data folder.
-    static QTemporaryDir data;
-    qputenv("XDG_DATA_HOME", data.path().toLocal8Bit());
-    QCoreApplication::setOrganizationName(QStringLiteral("TPT Workbench Tests"));
-    QCoreApplication::setApplicationName(QStringLiteral("test_workbench"));
-    QSettings().clear();
+    tpt::testing::isolateSettings(QStringLiteral("test_workbench"), tpt::testing::DataFolder::Throwaway);
     tpt::runtime::init_runtime(1);
     QVERIFY(m_tmp.isValid());
     m_model = QString::fromStdString(tpt::testing::write_tiny_model(m_tmp.filePath(QStringLiteral("model")).toStdString()));
