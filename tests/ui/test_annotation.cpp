@@ -21,7 +21,6 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -33,10 +32,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ui_test_setup.h"
 #include "sample_table_model.h"
 #include "store/store.h"
 #include "trace_browser.h"
+#include "ui_test_setup.h"
 
 using tpt::store::Label;
 using tpt::ui::TraceBrowser;

@@ -10,7 +10,6 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -20,7 +19,6 @@
 #include <QTextLayout>
 #include <QtTest>
 
-#include "ui_test_setup.h"
 #include "code/code_problem.h"
 #include "config/experiment_config.h"
 #include "code_sample_view.h"
@@ -30,6 +28,7 @@
 #include "setup_panel.h"
 #include "store/store.h"
 #include "trace_browser.h"
+#include "ui_test_setup.h"
 
 using tpt::code::CodeJudgement;
 using tpt::code::CodeSpec;

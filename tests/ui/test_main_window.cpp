@@ -15,7 +15,6 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -24,7 +23,6 @@
 
 #include <filesystem>
 
-#include "ui_test_setup.h"
 #include "config/experiment_config.h"
 #include "experiment_document.h"
 #include "io/json_fields.h"
@@ -39,6 +37,7 @@
 #include "store/database.h"
 #include "store/store.h"
 #include "trace_browser.h"
+#include "ui_test_setup.h"
 
 namespace {
 

@@ -18,17 +18,16 @@
 #include <QRegularExpression>
 #include <QSettings>
 #include <QStackedWidget>
-#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "ui_test_setup.h"
 #include "chart_panel.h"
 #include "presentation_window.h"
 #include "qcustomplot_include.h"
 #include "report.h"
 #include "report/experiment_report.h"
 #include "store/store.h"
+#include "ui_test_setup.h"
 
 namespace s = tpt::store;
 

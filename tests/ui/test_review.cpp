@@ -10,12 +10,10 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "ui_test_setup.h"
 #include "eval/metrics.h"
 #include "main_window.h"
 #include "problems_panel.h"
@@ -26,6 +24,7 @@
 #include "store/store.h"
 #include "tiny_experiment.h"
 #include "trace_browser.h"
+#include "ui_test_setup.h"
 
 namespace {
 

@@ -12,7 +12,6 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -22,7 +21,6 @@
 #include <atomic>
 #include <thread>
 
-#include "ui_test_setup.h"
 #include "chart_panel.h"
 #include "config/experiment_config.h"
 #include "io/json_fields.h"
@@ -36,6 +34,7 @@
 #include "store/store.h"
 #include "tiny_experiment.h"
 #include "trace_browser.h"
+#include "ui_test_setup.h"
 
 using nlohmann::json;
 

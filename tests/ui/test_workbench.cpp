@@ -11,12 +11,10 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
 
-#include "ui_test_setup.h"
 #include "chart_panel.h"
 #include "config/experiment_config.h"
 #include "main_window.h"
@@ -29,6 +27,7 @@
 #include "store/database.h"
 #include "store/store.h"
 #include "tiny_experiment.h"
+#include "ui_test_setup.h"
 
 namespace {
 
