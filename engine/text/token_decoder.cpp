@@ -190,7 +190,12 @@ std::unique_ptr<Decoder> parse_decoder(const json& value, const JsonPlace& at) {
     const int64_t start = at.integer(value, "start", 0), stop = at.integer(value, "stop", 0);
     if (start < 0) at.at("start").fail("must be >= 0");
     if (stop < 0) at.at("stop").fail("must be >= 0");
-    return std::make_unique<StripDecoder>(at.required_string(value, "content"), static_cast<size_t>(start),
+    // An empty content strips nothing, and the loops would spin `start`/`stop` times doing it
+    // (a fuzzed stop of 2e19 hung decoding); Hugging Face reads it as one character, so "" is no
+    // tokenizer it would load either.
+    const std::string content = at.required_string(value, "content");
+    if (content.empty()) at.at("content").fail("must not be empty (the character to strip)");
+    return std::make_unique<StripDecoder>(content, static_cast<size_t>(start),
                                           static_cast<size_t>(stop));
   }
   if (type == "Metaspace") {

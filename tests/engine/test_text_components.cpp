@@ -174,6 +174,16 @@ TPT_TEST(text_decoder, strip_removes_a_bounded_number_of_characters) {
   COMPARE_STRINGS(decode_chain(config, {" a", "  b", "c "}), "a", " b", "c ");
 }
 
+TPT_TEST(text_decoder, strip_with_empty_content_is_refused_instead_of_spinning) {
+  // Found by fuzz_tokenizer: "content": "" with "stop": 22222222222222222220 hung decode().
+  const json config = {{"type", "Strip"}, {"content", ""}, {"start", 1}, {"stop", 2222222222222222222}};
+  VERIFY_THROWS_WITH(parse_decoder(config, JsonPlace("tokenizer.json", "decoder")),
+                     "tokenizer.json: decoder.content: must not be empty");
+  // A count far beyond the token's length stops at the token's ends.
+  const json many = {{"type", "Strip"}, {"content", " "}, {"start", 2222222222222222222}, {"stop", 2222222222222222222}};
+  COMPARE_STRINGS(decode_chain(many, {"  a b  ", "   "}), "a b", "");
+}
+
 TPT_TEST(text_decoder, metaspace_turns_markers_into_spaces_and_drops_the_first_one) {
   const json config = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}};
   COMPARE_STRINGS(decode_chain(config, {"\xE2\x96\x81hi", "\xE2\x96\x81there"}), "hi", " there");
