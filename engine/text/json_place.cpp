@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "io/json_fields.h"
+#include "text/utf8.h"
 
 namespace tpt::text {
 
@@ -36,6 +37,15 @@ std::string JsonPlace::required_string(const json& obj, const char* key) const {
   const json& v = required(obj, key);
   if (!v.is_string()) at(key).fail("expected a string, got " + io::describe_json(v));
   return v.get<std::string>();
+}
+
+std::string JsonPlace::character(const json& obj, const char* key, const std::string& fallback) const {
+  const std::string value = string(obj, key, fallback);
+  size_t end = 0;
+  if (!value.empty()) next_code_point(value, end);
+  if (value.empty() || end != value.size())
+    at(key).fail("expected a single character, got " + io::describe_json(value));
+  return value;
 }
 
 bool JsonPlace::boolean(const json& obj, const char* key, bool fallback) const {

@@ -31,6 +31,9 @@ class JsonPlace {
   const json& required(const json& obj, const char* key) const;
   std::string string(const json& obj, const char* key, const std::string& fallback) const;
   std::string required_string(const json& obj, const char* key) const;
+  // A string field that must hold exactly one character (one UTF-8 code point), as Hugging
+  // Face's `char` fields do: Metaspace's replacement, Strip's content.
+  std::string character(const json& obj, const char* key, const std::string& fallback) const;
   bool boolean(const json& obj, const char* key, bool fallback) const;
   int64_t integer(const json& obj, const char* key, int64_t fallback) const;
   // The component's "type" field, for dispatching on it.

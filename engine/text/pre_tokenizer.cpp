@@ -204,10 +204,7 @@ std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const json& value, const JsonP
     return std::make_unique<ByteLevelPreTokenizer>(at.boolean(value, "add_prefix_space", true),
                                                    at.boolean(value, "use_regex", true));
   if (type == "Metaspace") {
-    const std::string replacement = at.string(value, "replacement", "\xE2\x96\x81");
-    size_t pos = 0;
-    next_code_point(replacement, pos);
-    if (replacement.empty() || pos != replacement.size()) at.at("replacement").fail("expected a single character");
+    const std::string replacement = at.character(value, "replacement", "\xE2\x96\x81");
     PrependScheme scheme = PrependScheme::always;
     if (value.contains("prepend_scheme") && !value["prepend_scheme"].is_null()) {
       const std::string name = at.string(value, "prepend_scheme", "always");

@@ -178,10 +178,20 @@ TPT_TEST(text_decoder, strip_with_empty_content_is_refused_instead_of_spinning) 
   // Found by fuzz_tokenizer: "content": "" with "stop": 22222222222222222220 hung decode().
   const json config = {{"type", "Strip"}, {"content", ""}, {"start", 1}, {"stop", 2222222222222222222}};
   VERIFY_THROWS_WITH(parse_decoder(config, JsonPlace("tokenizer.json", "decoder")),
-                     "tokenizer.json: decoder.content: must not be empty");
+                     "tokenizer.json: decoder.content: expected a single character, got \"\"");
   // A count far beyond the token's length stops at the token's ends.
   const json many = {{"type", "Strip"}, {"content", " "}, {"start", 2222222222222222222}, {"stop", 2222222222222222222}};
   COMPARE_STRINGS(decode_chain(many, {"  a b  ", "   "}), "a b", "");
+}
+
+TPT_TEST(text_decoder, metaspace_with_an_empty_replacement_is_refused_instead_of_spinning) {
+  // An empty replacement matches at every position of every token without advancing.
+  const json config = {{"type", "Metaspace"}, {"replacement", ""}};
+  VERIFY_THROWS_WITH(parse_decoder(config, JsonPlace("tokenizer.json", "decoder")),
+                     "tokenizer.json: decoder.replacement: expected a single character, got \"\"");
+  const json two = {{"type", "Metaspace"}, {"replacement", "__"}};
+  VERIFY_THROWS_WITH(parse_decoder(two, JsonPlace("tokenizer.json", "decoder")),
+                     "tokenizer.json: decoder.replacement: expected a single character, got \"__\"");
 }
 
 TPT_TEST(text_decoder, metaspace_turns_markers_into_spaces_and_drops_the_first_one) {
