@@ -257,6 +257,10 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
     if (kind == IdKind::none || (skip_special_tokens && kind == IdKind::special)) continue;
     tokens.push_back(id_to_token_[id]);
   }
+  // No tokens decode to nothing. Hugging Face runs the decoders anyway, and some invent text
+  // from nothing (Fuse makes one empty token, a Replace matching "" fills it), which would show
+  // a padding id a model sampled past the vocabulary as a stray character.
+  if (tokens.empty()) return {};
   if (!decoder_) {
     std::string out;
     for (size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + tokens[i];

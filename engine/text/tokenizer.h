@@ -69,7 +69,7 @@ class Tokenizer {
   std::vector<int32_t> encode_pair(std::string_view first, std::string_view second, bool add_special_tokens = false) const;
 
   // Ids the tokenizer does not know are skipped (as in HF: a model's embedding table is often
-  // larger than its vocabulary).
+  // larger than its vocabulary); ids that name no token at all decode to "".
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = false) const;
 
   std::optional<int32_t> token_to_id(std::string_view token) const;

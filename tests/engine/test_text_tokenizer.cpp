@@ -123,6 +123,21 @@ TPT_TEST(text_tokenizer, decode_inverts_encode_and_can_skip_special_tokens) {
   COMPARE(byte_level().decode({'a', 99999, -1, 'b'}), std::string("ab"));
 }
 
+TPT_TEST(text_tokenizer, ids_that_name_no_token_decode_to_nothing_whatever_the_decoder) {
+  // Found by fuzz_tokenizer: Fuse turns no tokens into one empty token, and a Replace whose
+  // pattern matches the empty string then writes its content into it, so a padding id past the
+  // vocabulary (which a model whose embedding table is larger can sample) printed text.
+  json doc = plain_doc({{"a", 0}, {"b", 1}}, json::array());
+  doc["decoder"] = {{"type", "Sequence"},
+                    {"decoders",
+                     {{{"type", "Fuse"}}, {{"type", "Replace"}, {"pattern", {{"Regex", " ?"}}}, {"content", "_"}}}}};
+  const Tokenizer tok = load(doc);
+  COMPARE(tok.decode({99}), std::string());
+  COMPARE(tok.decode({}), std::string());
+  // Known tokens still go through the decoders: Python's re.sub(" ?", "_", "ab") is "_a_b_".
+  COMPARE(tok.decode({0, 99, 1}), std::string("_a_b_"));
+}
+
 TPT_TEST(text_tokenizer, ids_and_tokens_look_each_other_up) {
   COMPARE(byte_level().token_to_id("<|eot_id|>").value_or(-1), 260);
   COMPARE(byte_level().token_to_id("he").value_or(-1), 257);
